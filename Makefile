@@ -1,0 +1,125 @@
+# Makefile — the primary build of induction.
+#
+#   make              build/induction (the CLI) and build/libinduction.a
+#   make test         build and run every GoogleTest suite (FILTER=Pattern* to select)
+#   make bench        build and run the benchmarks (induction bench)
+#   make run          build, make the corpus, and run the main job (induction run)
+#
+# Switches: NO_OMP=1, NO_CUDA=1, DEBUG=1, SANITIZE=1 (ASan+UBSan), PORTABLE=1 (no -march=native).
+# Each combination of switches builds into its own directory, so variants never mix objects.
+
+CXX      ?= g++
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CXXSTD   := -std=c++20
+WARN     := -Wall -Wextra -Wno-unused-parameter
+INCLUDES := -I.
+
+# ---- variant ----------------------------------------------------------------------------------
+VARIANT :=
+ifeq ($(DEBUG),1)
+  OPT := -O0 -g
+  VARIANT := $(VARIANT)-debug
+else
+  OPT := -O3 -g1
+endif
+ifeq ($(PORTABLE),1)
+  ARCH :=
+  VARIANT := $(VARIANT)-portable
+else
+  ARCH := -march=native
+endif
+ifeq ($(SANITIZE),1)
+  SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  VARIANT := $(VARIANT)-sanitize
+endif
+
+# ---- OpenMP ------------------------------------------------------------------------------------
+ifneq ($(NO_OMP),1)
+  HAVE_OMP := $(shell echo 'int main(){return 0;}' | $(CXX) -fopenmp -x c++ - -o /dev/null \
+                2>/dev/null && echo 1)
+endif
+ifeq ($(HAVE_OMP),1)
+  OMP := -fopenmp
+  OMP_STATUS := ✓ OpenMP
+else
+  VARIANT := $(VARIANT)-no-omp
+  OMP_STATUS := ✗ OpenMP (serial build$(if $(filter 1,$(NO_OMP)), - NO_OMP=1,))
+endif
+
+# ---- CUDA --------------------------------------------------------------------------------------
+CUDA_SOURCES := $(wildcard tensor/cuda/*.cu)
+ifneq ($(NO_CUDA),1)
+  ifneq ($(NVCC),)
+    CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+    HAVE_CUBLAS := $(shell test -e $(CUDA_HOME)/include/cublas_v2.h && echo 1)
+  endif
+endif
+ifeq ($(and $(NVCC),$(HAVE_CUBLAS),$(CUDA_SOURCES)),)
+  CUDA_STATUS := ✗ CUDA backend ($(if $(filter 1,$(NO_CUDA)),NO_CUDA=1,$(if $(NVCC),$(if $(CUDA_SOURCES),cuBLAS headers not found,nvcc + cuBLAS found at $(CUDA_HOME) but no CUDA kernels in tensor/cuda yet),nvcc not found)))
+  CUDA_OBJECTS :=
+  CUDA_LIBS :=
+else
+  CUDA_STATUS := ✓ CUDA backend (nvcc + cuBLAS at $(CUDA_HOME))
+  VARIANT := $(VARIANT)-cuda
+  CUDA_DEFINES := -DINDUCTION_CUDA
+  CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart -lcublas -Wl,-rpath,$(CUDA_HOME)/lib64
+endif
+
+BUILD ?= build$(if $(VARIANT),/variant$(VARIANT),)
+CXXFLAGS := $(CXXSTD) $(OPT) $(ARCH) $(OMP) $(SAN) $(WARN) $(INCLUDES) $(CUDA_DEFINES) -MMD -MP
+LDFLAGS  := $(OMP) $(SAN)
+
+# ---- sources -----------------------------------------------------------------------------------
+LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp autograd/*.cpp \
+                           model/*.cpp train/*.cpp analysis/*.cpp)
+CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
+TEST_SOURCES := $(wildcard tests/*/*.cpp)
+
+LIB_OBJECTS  := $(LIB_SOURCES:%.cpp=$(BUILD)/obj/%.o) \
+                $(if $(CUDA_DEFINES),$(CUDA_SOURCES:%.cu=$(BUILD)/obj/%.o),)
+CLI_OBJECTS  := $(CLI_SOURCES:%.cpp=$(BUILD)/obj/%.o)
+TEST_OBJECTS := $(TEST_SOURCES:%.cpp=$(BUILD)/obj/%.o)
+
+LIB   := $(BUILD)/libinduction.a
+CLI   := $(BUILD)/induction
+TESTS := $(BUILD)/tests/induction_tests
+
+.PHONY: all test bench run corpus status clean
+all: status $(CLI)
+
+status:
+	@echo "induction build ($(BUILD)):"
+	@echo "  $(OMP_STATUS)"
+	@echo "  $(CUDA_STATUS)"
+	@echo "  $(if $(ARCH),✓ -march=native,✗ -march=native (PORTABLE=1))$(if $(SAN),  ✓ ASan+UBSan,)$(if $(filter 1,$(DEBUG)),  ✓ debug -O0,)"
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -std=c++20 -O3 $(INCLUDES) $(CUDA_DEFINES) -c $< -o $@
+
+$(LIB): $(LIB_OBJECTS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CLI): $(CLI_OBJECTS) $(LIB)
+	$(CXX) $(LDFLAGS) $(CLI_OBJECTS) $(LIB) -o $@ -lbenchmark -lpthread -ldl $(CUDA_LIBS)
+
+$(TESTS): $(TEST_OBJECTS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) $(TEST_OBJECTS) $(LIB) -o $@ -lgtest -lgtest_main -lpthread -ldl $(CUDA_LIBS)
+
+test: status $(TESTS) $(CLI)
+	INDUCTION_CLI=$(abspath $(CLI)) $(TESTS) $(if $(FILTER),--gtest_filter='$(FILTER)',) --gtest_brief=1
+
+bench: status $(CLI)
+	$(CLI) bench
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJECTS:.o=.d) $(CLI_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d)

@@ -1,0 +1,126 @@
+// json.h — a small JSON value, parser and writer (RFC 8259), written for this project.
+//
+// Used for model configs, tokenizer files, safetensors headers, metrics and reports.
+// Objects keep their keys in insertion order so files we write are stable and diffable.
+// Numbers are doubles; integers up to 2^53 round-trip exactly, and every finite double is
+// written in its shortest form that reads back to the same bits. Strings are UTF-8: the
+// parser rejects malformed UTF-8, control characters and unpaired \u surrogates, and the
+// writer refuses strings that are not UTF-8 and numbers that are NaN or infinite.
+// Duplicate keys in an object are a parse error.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace induction::json {
+
+class Value {
+public:
+    enum class Kind { NUL, BOOL, NUMBER, STRING, ARRAY, OBJECT };
+
+    Value() = default;  // null
+    Value(std::nullptr_t) {}
+    Value(bool b) : kind_(Kind::BOOL), bool_(b) {}
+    Value(int n) : kind_(Kind::NUMBER), number_(n) {}
+    Value(int64_t n) : kind_(Kind::NUMBER), number_(static_cast<double>(n)) {}
+    Value(uint64_t n) : kind_(Kind::NUMBER), number_(static_cast<double>(n)) {}
+    Value(double n) : kind_(Kind::NUMBER), number_(n) {}
+    Value(const char* s) : kind_(Kind::STRING), string_(s) {}
+    Value(std::string s) : kind_(Kind::STRING), string_(std::move(s)) {}
+    static Value array(std::vector<Value> items = {});
+    static Value object();
+
+    Kind kind() const { return kind_; }
+    bool is_null() const { return kind_ == Kind::NUL; }
+    bool is_bool() const { return kind_ == Kind::BOOL; }
+    bool is_number() const { return kind_ == Kind::NUMBER; }
+    bool is_string() const { return kind_ == Kind::STRING; }
+    bool is_array() const { return kind_ == Kind::ARRAY; }
+    bool is_object() const { return kind_ == Kind::OBJECT; }
+
+    // Typed reads; each throws induction::Error naming the expected and actual kind.
+    bool as_bool() const;
+    double as_number() const;
+    int64_t as_int() const;  // also checks the number is integral
+    const std::string& as_string() const;
+    const std::vector<Value>& as_array() const;
+    std::vector<Value>& as_array();
+
+    // Arrays.
+    void push_back(Value v);
+    size_t size() const;  // elements of an array or members of an object
+    const Value& operator[](size_t index) const;
+
+    // Objects. operator[] with a key inserts a null member when missing (objects only);
+    // at() throws "missing key 'k'" instead. get() returns fallback when the key is missing.
+    Value& operator[](const std::string& key);
+    const Value& at(const std::string& key) const;
+    bool contains(const std::string& key) const;
+    const std::vector<std::pair<std::string, Value>>& members() const;
+    // T is bool, double, int64_t, int or std::string. A present member of the wrong kind
+    // (or a non-integral / out-of-range number for int) throws instead of falling back.
+    template <class T> T get(const std::string& key, T fallback) const;
+    std::string get(const std::string& key, const char* fallback) const {
+        return get<std::string>(key, fallback);
+    }
+
+private:
+    const Value* find(const std::string& key) const;  // nullptr when missing; objects only
+
+    Kind kind_ = Kind::NUL;
+    bool bool_ = false;
+    double number_ = 0;
+    std::string string_;
+    std::vector<Value> array_;
+    std::vector<std::pair<std::string, Value>> object_;
+    std::map<std::string, size_t> object_index_;  // key -> position in object_
+};
+
+// "null", "bool", "number", "string", "array" or "object".
+const char* kind_name(Value::Kind kind);
+
+// Parses a whole document. Throws induction::Error("json: <what> at line L, column C").
+Value parse(std::string_view text);
+// Compact when indent < 0, otherwise pretty-printed with that many spaces per level.
+std::string dump(const Value& value, int indent = -1);
+
+// Reads and parses a file; errors name the file.
+Value read_file(const std::string& path);
+// Writes to "<path>.tmp", fsyncs, renames over path.
+void write_file(const std::string& path, const Value& value, int indent = 2);
+
+template <class T>
+T Value::get(const std::string& key, T fallback) const {
+    const Value* member = find(key);
+    if (member == nullptr) return fallback;
+    try {
+        if constexpr (std::is_same_v<T, bool>) {
+            return member->as_bool();
+        } else if constexpr (std::is_same_v<T, double>) {
+            return member->as_number();
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+            return member->as_int();
+        } else if constexpr (std::is_same_v<T, int>) {
+            int64_t n = member->as_int();
+            check(n >= std::numeric_limits<int>::min() && n <= std::numeric_limits<int>::max(),
+                  "json: ", n, " does not fit in an int");
+            return static_cast<int>(n);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            return member->as_string();
+        } else {
+            static_assert(!sizeof(T), "json::Value::get supports bool, double, int64_t, int, std::string");
+        }
+    } catch (const Error& e) {
+        fail(e.what(), " (key '", key, "')");
+    }
+}
+
+}  // namespace induction::json

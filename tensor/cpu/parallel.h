@@ -1,0 +1,43 @@
+// parallel.h — splitting a loop over OpenMP threads, deterministically.
+//
+// parallel_for(n, grain, body) calls body(begin, end) on disjoint chunks covering [0, n). The
+// chunking depends only on n and the thread count, so results are reproducible for a given
+// thread count. Loops shorter than `grain` elements per thread run on the calling thread: for
+// small tensors the cost of waking threads exceeds the work.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace induction::cpu {
+
+inline int max_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+template <class Body>
+void parallel_for(int64_t n, int64_t grain, Body&& body) {
+    int64_t threads = std::min<int64_t>(max_threads(), n / std::max<int64_t>(grain, 1));
+    if (threads <= 1) {
+        if (n > 0) body(int64_t{0}, n);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast<int>(threads))
+    {
+        int64_t t = omp_get_thread_num();
+        int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+        body(begin, end);
+    }
+#endif
+}
+
+}  // namespace induction::cpu

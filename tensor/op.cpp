@@ -1,0 +1,54 @@
+// op.cpp — the op name table, kernel-tier selection and device dispatch.
+#include "tensor/op.h"
+
+namespace induction {
+
+namespace {
+
+constexpr OpInfo OP_TABLE[] = {
+    {"add", true},     {"sub", true},     {"mul", true},      {"div", true},
+    {"neg", true},     {"exp", true},     {"log", true},      {"sqrt", true},
+    {"relu", true},    {"gelu", true},    {"sigmoid", true},  {"scale", true},
+    {"unary_backward", false},            {"where", true},
+    {"sum", true},     {"mean", true},    {"max", true},      {"max_backward", false},
+    {"broadcast_to", true},
+    {"matmul", true},
+    {"softmax", true}, {"softmax_backward", false},
+    {"cross_entropy", true}, {"cross_entropy_backward", false},
+    {"layer_norm", true},    {"layer_norm_backward", false},
+    {"embedding", true},     {"embedding_backward", false},
+    {"shift", true},   {"shift_backward", false},
+    {"slice", true},   {"slice_backward", false},
+    {"concat", true},  {"permute", true},
+};
+static_assert(sizeof(OP_TABLE) / sizeof(OP_TABLE[0]) == static_cast<size_t>(Op::OP_COUNT),
+              "every Op needs exactly one row in OP_TABLE, in enum order");
+
+thread_local KernelTier current_tier = KernelTier::FAST;
+
+}  // namespace
+
+const OpInfo& op_info(Op op) {
+    check(op < Op::OP_COUNT, "op_info: invalid op ", static_cast<int>(op));
+    return OP_TABLE[static_cast<int>(op)];
+}
+
+KernelTier kernel_tier() { return current_tier; }
+
+ScopedKernelTier::ScopedKernelTier(KernelTier tier) : previous_(current_tier) { current_tier = tier; }
+ScopedKernelTier::~ScopedKernelTier() { current_tier = previous_; }
+
+void dispatch(const OpCall& call) {
+    Device device = call.outputs.empty() ? Device::CPU : call.outputs[0].device();
+    for (const Tensor& t : call.inputs)
+        check(t.device() == device, op_name(call.op), ": tensors on different devices (",
+              describe(t), " vs ", device_name(device), ")");
+    check(device == Device::CPU, op_name(call.op), ": no ", device_name(device),
+          " backend in this build");
+    if (current_tier == KernelTier::REFERENCE)
+        reference::run(call);
+    else
+        cpu::run(call);
+}
+
+}  // namespace induction

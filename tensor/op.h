@@ -1,0 +1,119 @@
+// op.h — the one op table: every kernel-level operation of the tensor library.
+//
+// Each Op has a row in the name table (op.cpp), a reference kernel (tensor/reference/) and a fast
+// kernel per backend (tensor/cpu/, later tensor/cuda/). A coverage test walks this table and fails
+// if any op lacks a reference kernel, a fast kernel, a fast-vs-reference test or — for
+// differentiable ops — an f64 gradient check. Backward ops (…_BACKWARD) are the kernels behind the
+// gradients of their forward ops; they are checked through those ops' gradient checks.
+//
+// To add an op: add the enum value, its OpInfo row in op.cpp, the validating function in a family
+// file (tensor/<family>.cpp, declared in tensor/ops.h), a reference and a fast kernel, and its
+// autograd rule; then run `make test` and let the coverage test tell you what is still missing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace induction {
+
+enum class Op {
+    // elementwise binary, with NumPy-style broadcasting (tensor/elementwise.cpp)
+    ADD, SUB, MUL, DIV,
+    // elementwise unary (tensor/elementwise.cpp)
+    NEG, EXP, LOG, SQRT, RELU, GELU, SIGMOID,
+    SCALE,           // y = alpha * x + beta
+    UNARY_BACKWARD,  // dx = g * f'(x) for the unary op named by params.forward_op
+    WHERE,           // y = cond ? a : b
+    // reductions along one axis (tensor/reduce.cpp)
+    SUM, MEAN, MAX,
+    MAX_BACKWARD,  // routes g to the first position that attained the max
+    BROADCAST_TO,  // repeats size-1 (or missing leading) axes up to a shape
+    // linear algebra (tensor/matmul.cpp)
+    MATMUL,  // [.., M, K] x [.., K, N] with transpose flags
+    // attention and loss (tensor/softmax.cpp)
+    SOFTMAX,  // last axis, optional causal mask and per-head local windows
+    SOFTMAX_BACKWARD,
+    CROSS_ENTROPY,  // fused log-softmax + negative log-likelihood, per-token losses
+    CROSS_ENTROPY_BACKWARD,
+    // normalisation (tensor/layer_norm.cpp)
+    LAYER_NORM,
+    LAYER_NORM_BACKWARD,
+    // lookup (tensor/embedding.cpp)
+    EMBEDDING,
+    EMBEDDING_BACKWARD,  // scatter-add into the table
+    // layout (tensor/layout.cpp)
+    SHIFT,  // by one position along an axis (smeared keys)
+    SHIFT_BACKWARD,
+    SLICE,  // [begin, end) along any axis
+    SLICE_BACKWARD,
+    CONCAT,
+    PERMUTE,
+    OP_COUNT
+};
+
+struct OpInfo {
+    const char* name;    // lower-case, as used in error messages: "softmax"
+    bool differentiable; // forward ops with a gradient; backward kernels are not
+};
+
+const OpInfo& op_info(Op op);
+inline const char* op_name(Op op) { return op_info(op).name; }
+
+// Parameters of an op call. Each op reads only the fields listed for it.
+struct OpParams {
+    bool transpose_a = false, transpose_b = false;  // MATMUL
+    int axis = -1;          // SUM MEAN MAX MAX_BACKWARD SHIFT* SLICE* CONCAT
+    bool keepdim = false;   // SUM MEAN MAX
+    int64_t begin = 0, end = 0;  // SLICE, SLICE_BACKWARD: [begin, end) along axis
+    bool causal = false;    // SOFTMAX: position j > i masked in row i of each [T, T] block
+    std::vector<int32_t> head_windows;  // SOFTMAX: per head (axis 1 of [B, H, T, T]);
+                                        // w > 0 allows 0 <= i - j < w; 0 = dense
+    double alpha = 1, beta = 0;  // SCALE
+    double eps = 1e-5;           // LAYER_NORM
+    Op forward_op = Op::OP_COUNT;  // UNARY_BACKWARD: which unary op to differentiate
+    std::array<int, MAX_DIMS> perm{0, 1, 2, 3};  // PERMUTE: output axis i = input axis perm[i]
+    int32_t ignore_index = -1;     // CROSS_ENTROPY*: targets equal to it give loss 0, no gradient
+    bool replicate_first = true;   // SHIFT*: y[0] = x[0] (true) or 0 (false)
+};
+
+// One invocation: inputs, preallocated outputs of the right shape/dtype/device, parameters.
+struct OpCall {
+    Op op;
+    std::vector<Tensor> inputs;
+    std::vector<Tensor> outputs;
+    OpParams params;
+};
+
+// Which kernel tier runs on the CPU. Tests compare the tiers; everything else uses FAST.
+enum class KernelTier { FAST, REFERENCE };
+KernelTier kernel_tier();
+
+// While alive, CPU ops on this thread run the given tier.
+class ScopedKernelTier {
+public:
+    explicit ScopedKernelTier(KernelTier tier);
+    ~ScopedKernelTier();
+    ScopedKernelTier(const ScopedKernelTier&) = delete;
+    ScopedKernelTier& operator=(const ScopedKernelTier&) = delete;
+
+private:
+    KernelTier previous_;
+};
+
+// Runs a call on the backend of its tensors' device (all must agree) at the current tier.
+void dispatch(const OpCall& call);
+
+// Backend entry points: one dispatch switch each, plus what it supports.
+namespace reference {
+void run(const OpCall& call);
+bool supports(Op op);
+}  // namespace reference
+namespace cpu {
+void run(const OpCall& call);
+bool supports(Op op);
+}  // namespace cpu
+
+}  // namespace induction

@@ -1,0 +1,113 @@
+// tensor.h — the Tensor: dtype, shape, device and reference-counted storage.
+//
+// A Tensor is always contiguous and row-major (innermost dimension last). The only views
+// are the free ones: reshape() and slice() along the leading dimension; they share storage
+// with their source. Everything else (permute, slicing an inner axis, ...) is an op in
+// tensor/ops.h that writes a new tensor. Copying a Tensor copies the handle, not the data:
+// use clone() for a deep copy.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tensor/dtype.h"
+#include "tensor/error.h"
+#include "tensor/shape.h"
+
+namespace induction {
+
+// A block of memory on one device. Freed when the last Tensor referring to it goes away.
+struct Storage {
+    void* data = nullptr;
+    size_t bytes = 0;
+    Device device = Device::CPU;
+
+    Storage(size_t bytes, Device device);
+    ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+};
+
+class Tensor {
+public:
+    Tensor() = default;  // an undefined tensor: defined() == false
+
+    // Factories. empty() leaves the memory uninitialised.
+    static Tensor empty(const Shape& shape, DType dtype = DType::F32, Device device = Device::CPU);
+    static Tensor zeros(const Shape& shape, DType dtype = DType::F32, Device device = Device::CPU);
+    static Tensor full(const Shape& shape, double value, DType dtype = DType::F32,
+                       Device device = Device::CPU);
+    // From host values; the vector's length must equal shape.numel().
+    static Tensor from_vector(const Shape& shape, const std::vector<double>& values,
+                              DType dtype = DType::F32);
+    static Tensor from_ints(const Shape& shape, const std::vector<int32_t>& values);
+    static Tensor scalar(double value, DType dtype = DType::F32) { return full({}, value, dtype); }
+
+    bool defined() const { return storage_ != nullptr; }
+    const Shape& shape() const { return shape_; }
+    int ndim() const { return shape_.ndim; }
+    int64_t size(int axis) const { return shape_[shape_.axis(axis, "size")]; }
+    int64_t numel() const { return shape_.numel(); }
+    DType dtype() const { return dtype_; }
+    Device device() const { return device_; }
+    size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
+
+    // Typed pointer to the first element. Throws if T does not match dtype().
+    template <class T> T* data() {
+        check_type(DTypeOf<T>::value);
+        return static_cast<T*>(raw_data());
+    }
+    template <class T> const T* data() const {
+        check_type(DTypeOf<T>::value);
+        return static_cast<const T*>(raw_data());
+    }
+    void* raw_data() const;
+
+    // Free views sharing storage.
+    Tensor reshape(const Shape& shape) const;  // numel must match
+    Tensor slice(int64_t begin, int64_t end) const;  // rows [begin, end) of the leading dim
+    Tensor operator[](int64_t index) const;  // one row of the leading dim, that dim dropped
+
+    // Deep copies.
+    Tensor clone() const;
+    Tensor to(DType dtype) const;  // converts element type (on the CPU)
+    Tensor to(Device device) const;  // moves between devices (copies)
+    void copy_from(const Tensor& source);  // same shape and dtype; any devices
+    void fill(double value);
+
+    // Host-side reads, for tests and small results. item() requires numel() == 1.
+    double item() const;
+    double at(std::initializer_list<int64_t> index) const;
+    std::vector<double> to_vector() const;
+    std::vector<int32_t> to_ints() const;
+
+    // True when both share the same storage (and so one is a view of the other).
+    bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
+
+private:
+    void check_type(DType wanted) const;
+
+    std::shared_ptr<Storage> storage_;
+    size_t offset_bytes_ = 0;
+    Shape shape_;
+    DType dtype_ = DType::F32;
+    Device device_ = Device::CPU;
+};
+
+// "f32[2, 3]" — used in error messages.
+std::string describe(const Tensor& t);
+
+// Device memory hooks. The CUDA backend registers these at start-up; without it, asking
+// for a CUDA tensor throws a clear error instead of crashing.
+struct DeviceAllocator {
+    void* (*allocate)(size_t bytes) = nullptr;
+    void (*release)(void* pointer) = nullptr;
+    // Copies bytes between any two devices (host pointers for Device::CPU).
+    void (*copy)(void* destination, Device destination_device, const void* source,
+                 Device source_device, size_t bytes) = nullptr;
+};
+void register_cuda_allocator(const DeviceAllocator& allocator);
+bool cuda_available();
+
+}  // namespace induction

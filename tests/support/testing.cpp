@@ -1,0 +1,57 @@
+// testing.cpp — shared test helpers.
+#include "tests/support/testing.h"
+
+#include <set>
+
+namespace induction::testing {
+
+Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low, double high) {
+    Rng rng(seed);
+    if (dtype == DType::I32) return rng.randint(shape, int32_t(low), int32_t(high));
+    return rng.uniform(shape, low, high, dtype);
+}
+
+::testing::AssertionResult close(const Tensor& actual, const Tensor& reference, Tolerance tolerance) {
+    Comparison c = compare(actual, reference, tolerance);
+    if (c.ok) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << c.message;
+}
+
+::testing::AssertionResult close(const Tensor& actual, const Tensor& reference) {
+    return close(actual, reference, tolerance_for(reference.dtype()));
+}
+
+::testing::AssertionResult fast_matches_reference(const std::function<Tensor()>& compute,
+                                                  std::optional<Tolerance> tolerance) {
+    Tensor reference;
+    {
+        ScopedKernelTier tier(KernelTier::REFERENCE);
+        reference = compute();
+    }
+    Tensor fast = compute();
+    return close(fast, reference, tolerance.value_or(tolerance_for(reference.dtype())));
+}
+
+::testing::AssertionResult gradient_ok(const DifferentiableFunction& f,
+                                       const std::vector<Tensor>& inputs,
+                                       const GradcheckOptions& options) {
+    GradcheckResult r = gradcheck(f, inputs, options);
+    if (r.ok) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "max |error| " << r.max_abs_error << ": " << r.report;
+}
+
+namespace {
+std::set<std::pair<Check, Op>>& registry() {
+    static std::set<std::pair<Check, Op>> covered;
+    return covered;
+}
+}  // namespace
+
+bool register_coverage(Check check, Op op) {
+    registry().insert({check, op});
+    return true;
+}
+
+bool is_covered(Check check, Op op) { return registry().count({check, op}) > 0; }
+
+}  // namespace induction::testing
