@@ -24,8 +24,8 @@ Var sum(const Var& x, int axis, bool keepdim) {
 
 Var mean(const Var& x, int axis, bool keepdim) {
     return make_result(mean(x.value(), axis, keepdim), {x}, [x, axis](const Tensor& g) {
-        double n = static_cast<double>(x.size(axis));
-        accumulate_grad(x, broadcast_to(scale(with_kept_axis(g, x.shape(), axis), 1 / n), x.shape()));
+        Tensor g_over_n = scale(with_kept_axis(g, x.shape(), axis), 1.0 / x.size(axis));
+        accumulate_grad(x, broadcast_to(g_over_n, x.shape()));
     });
 }
 

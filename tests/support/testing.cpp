@@ -1,6 +1,10 @@
 // testing.cpp — shared test helpers.
 #include "tests/support/testing.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace induction::testing {
@@ -38,6 +42,22 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low,
     GradcheckResult r = gradcheck(f, inputs, options);
     if (r.ok) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "max |error| " << r.max_abs_error << ": " << r.report;
+}
+
+TempDir::TempDir() {
+    std::string name = (std::filesystem::temp_directory_path() / "induction-test-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) throw Error("TempDir: mkdtemp failed for " + name);
+    path = name;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+}
+
+void TempDir::write(const std::string& relative, const std::string& bytes) const {
+    std::filesystem::create_directories(std::filesystem::path(*this / relative).parent_path());
+    std::ofstream(*this / relative, std::ios::binary) << bytes;
 }
 
 namespace {

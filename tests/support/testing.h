@@ -46,6 +46,17 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low 
         }                                                                                \
     } while (0)
 
+// A fresh directory under the system temp directory, removed when the object goes away.
+struct TempDir {
+    std::string path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& relative) const { return path + "/" + relative; }
+    void write(const std::string& relative, const std::string& bytes) const;  // makes parent dirs
+};
+
 // Coverage: each parity test and gradient check declares which op it covers.
 enum class Check { PARITY, GRADCHECK };
 bool register_coverage(Check check, Op op);

@@ -1,0 +1,127 @@
+// config.cpp — ModelConfig validation and JSON round trip.
+#include "model/config.h"
+
+#include <set>
+
+#include "tensor/error.h"
+
+namespace induction {
+
+std::vector<int32_t> ModelConfig::windows_of_layer(int layer) const {
+    if (local_windows.empty()) return {};
+    std::vector<int32_t> windows(local_windows.begin() + layer * n_heads,
+                                 local_windows.begin() + (layer + 1) * n_heads);
+    for (int32_t w : windows)
+        if (w > 0) return windows;
+    return {};
+}
+
+void ModelConfig::validate(const std::string& source) const {
+    auto positive = [&](const char* field, int value) {
+        check(value > 0, source, ": field '", field, "' must be a positive integer, got ", value);
+    };
+    positive("n_layers", n_layers);
+    positive("d_model", d_model);
+    positive("n_heads", n_heads);
+    positive("d_head", d_head);
+    positive("d_vocab", d_vocab);
+    positive("n_ctx", n_ctx);
+    if (!attn_only) positive("d_mlp", d_mlp);
+    check(normalization_type == "LN" || normalization_type == "none", source,
+          ": field 'normalization_type' must be \"LN\" or \"none\", got \"", normalization_type, "\"");
+    check(positional_embedding_type == "shortformer" || positional_embedding_type == "standard",
+          source, ": field 'positional_embedding_type' must be \"shortformer\" or \"standard\", got \"",
+          positional_embedding_type, "\"");
+    check(act_fn == "gelu" || act_fn == "relu", source,
+          ": field 'act_fn' must be \"gelu\" or \"relu\", got \"", act_fn, "\"");
+    check(local_windows.empty() || local_windows.size() == size_t(n_layers * n_heads), source,
+          ": field 'local_windows' must have n_layers * n_heads = ", n_layers * n_heads,
+          " entries, got ", local_windows.size());
+    for (int w : local_windows)
+        check(w >= 0, source, ": field 'local_windows' entries must be >= 0 (0 = dense), got ", w);
+    check(init_range > 0, source, ": field 'init_range' must be positive");
+}
+
+json::Value ModelConfig::to_json() const {
+    json::Value v = json::Value::object();
+    v["n_layers"] = n_layers;
+    v["d_model"] = d_model;
+    v["n_heads"] = n_heads;
+    v["d_head"] = d_head;
+    v["d_mlp"] = d_mlp;
+    v["d_vocab"] = d_vocab;
+    v["n_ctx"] = n_ctx;
+    v["attn_only"] = attn_only;
+    v["normalization_type"] = normalization_type;
+    v["positional_embedding_type"] = positional_embedding_type;
+    v["act_fn"] = act_fn;
+    v["smear_keys"] = smear_keys;
+    v["smear_alpha_init"] = smear_alpha_init;
+    json::Value windows = json::Value::array();
+    for (int w : local_windows) windows.push_back(w);
+    v["local_windows"] = windows;
+    v["fixed_positions"] = fixed_positions;
+    v["init_range"] = init_range;
+    v["scale_output_init"] = scale_output_init;
+    return v;
+}
+
+ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& source) {
+    check(v.is_object(), source, ": a model config must be a JSON object");
+    ModelConfig c;
+    static const std::set<std::string> known = {
+        "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "d_vocab", "n_ctx", "attn_only",
+        "normalization_type", "positional_embedding_type", "act_fn", "smear_keys",
+        "smear_alpha_init", "local_windows", "fixed_positions", "init_range", "scale_output_init"};
+    for (const auto& [key, value] : v.members())
+        check(known.count(key) > 0, source, ": unknown model config field '", key, "'");
+    auto integer = [&](const char* key, int& field) {
+        if (!v.contains(key)) return;
+        const json::Value& x = v.at(key);
+        check(x.is_number() && x.as_number() == double(int64_t(x.as_number())), source,
+              ": field '", key, "' must be an integer");
+        field = int(x.as_int());
+    };
+    auto boolean = [&](const char* key, bool& field) {
+        if (!v.contains(key)) return;
+        check(v.at(key).is_bool(), source, ": field '", key, "' must be true or false");
+        field = v.at(key).as_bool();
+    };
+    auto text = [&](const char* key, std::string& field) {
+        if (!v.contains(key)) return;
+        check(v.at(key).is_string(), source, ": field '", key, "' must be a string");
+        field = v.at(key).as_string();
+    };
+    auto number = [&](const char* key, double& field) {
+        if (!v.contains(key)) return;
+        check(v.at(key).is_number(), source, ": field '", key, "' must be a number");
+        field = v.at(key).as_number();
+    };
+    integer("n_layers", c.n_layers);
+    integer("d_model", c.d_model);
+    integer("n_heads", c.n_heads);
+    integer("d_head", c.d_head);
+    integer("d_mlp", c.d_mlp);
+    integer("d_vocab", c.d_vocab);
+    integer("n_ctx", c.n_ctx);
+    boolean("attn_only", c.attn_only);
+    text("normalization_type", c.normalization_type);
+    text("positional_embedding_type", c.positional_embedding_type);
+    text("act_fn", c.act_fn);
+    boolean("smear_keys", c.smear_keys);
+    number("smear_alpha_init", c.smear_alpha_init);
+    if (v.contains("local_windows")) {
+        check(v.at("local_windows").is_array(), source, ": field 'local_windows' must be an array");
+        for (const json::Value& w : v.at("local_windows").as_array()) {
+            check(w.is_number(), source, ": field 'local_windows' must hold integers");
+            c.local_windows.push_back(int(w.as_int()));
+        }
+    }
+    boolean("fixed_positions", c.fixed_positions);
+    number("init_range", c.init_range);
+    boolean("scale_output_init", c.scale_output_init);
+    c.validate(source);
+    return c;
+}
+
+}  // namespace induction

@@ -1,0 +1,46 @@
+// config.h — ModelConfig: the architecture of a transformer (METHODS §1), with TransformerLens
+// field names so a config reads the same here and in TransformerLens.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/json.h"
+
+namespace induction {
+
+struct ModelConfig {
+    // TransformerLens fields.
+    int n_layers = 2;
+    int d_model = 128;
+    int n_heads = 4;
+    int d_head = 32;
+    int d_mlp = 512;          // used when !attn_only (METHODS §1.2: 4 * d_model)
+    int d_vocab = 2048;
+    int n_ctx = 256;          // longest context the position table covers
+    bool attn_only = true;
+    std::string normalization_type = "LN";                // "LN" (pre-LN + final LN) | "none"
+    std::string positional_embedding_type = "shortformer";  // "shortformer" (PIA, §1.4 i) | "standard"
+    std::string act_fn = "gelu";                          // "gelu" (exact, erf) | "relu"
+    // Ours.
+    bool smear_keys = false;               // §1.6: one trainable α per head
+    double smear_alpha_init = 0.0;         // σ(0) = 0.5
+    std::vector<int> local_windows;        // §1.5: per layer*head (flat, layer-major); empty = all dense
+    bool fixed_positions = false;          // W_pos is the sinusoidal table and is not trained
+    double init_range = 0.02;              // N(0, init_range²) for W_E, W_U, W_pos (§1.7)
+    bool scale_output_init = false;        // W_O, W_out scaled by 1/sqrt(2 L) (§1.7)
+
+    bool has_layer_norm() const { return normalization_type == "LN"; }
+    bool position_infused() const { return positional_embedding_type == "shortformer"; }
+    // Per-head windows of one layer (size n_heads), or empty when every head is dense.
+    std::vector<int32_t> windows_of_layer(int layer) const;
+
+    // Throws naming the field and what was expected (source names the file, if any).
+    void validate(const std::string& source = "config") const;
+    json::Value to_json() const;
+    // Unknown keys are errors, so a misspelt field never silently falls back to a default.
+    static ModelConfig from_json(const json::Value& value, const std::string& source = "config");
+};
+
+}  // namespace induction

@@ -1,0 +1,66 @@
+// transformer.h — the transformer of METHODS §1: parameters, initialisation and the one forward
+// pass used by training, evaluation and analysis alike.
+//
+// Attention-only or with MLPs, pre-LN or no normalisation, position-infused attention
+// ("shortformer": positions added to the query/key inputs of every layer, never to the residual
+// stream or the values) or standard learned positions, smeared keys, local heads. Parameters
+// carry TransformerLens names and shapes (DESIGN.md), and there are no attention biases
+// (METHODS §1.1), so head result vectors are exactly W_O z.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "autograd/var.h"
+#include "model/config.h"
+#include "model/interventions.h"
+
+namespace induction {
+
+struct AttentionParams {
+    Var W_Q, W_K, W_V;  // [n_heads, d_model, d_head]
+    Var W_O;            // [n_heads, d_head, d_model]
+    Var smear_alpha;    // [n_heads] (smeared-key models only)
+};
+
+struct BlockParams {
+    Var ln1_w, ln1_b;  // [d_model] (LN models only)
+    AttentionParams attn;
+    Var ln2_w, ln2_b;  // [d_model] (MLP + LN models only)
+    Var W_in, b_in;    // [d_model, d_mlp], [d_mlp]
+    Var W_out, b_out;  // [d_mlp, d_model], [d_model]
+};
+
+struct NamedParameter {
+    std::string name;  // TransformerLens name, e.g. "blocks.0.attn.W_Q"
+    Var* var;
+    bool weight_decay;  // matrices decay; biases, LayerNorm gains and α do not
+};
+
+struct Transformer {
+    ModelConfig config;
+    Var W_E;    // embed.W_E [d_vocab, d_model]
+    Var W_pos;  // pos_embed.W_pos [n_ctx, d_model]
+    std::vector<BlockParams> blocks;
+    Var ln_final_w, ln_final_b;  // [d_model]
+    Var W_U;  // unembed.W_U [d_model, d_vocab]
+    Var b_U;  // unembed.b_U [d_vocab]
+
+    // Every parameter the config uses, in a fixed order (the checkpoint and optimizer order).
+    std::vector<NamedParameter> parameters();
+    int64_t parameter_count();
+};
+
+// A freshly initialised model (METHODS §1.7), reproducible from the seed.
+Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dtype = DType::F32);
+
+// The sinusoidal table of METHODS §1.4: P[p, 2i] = sin(p / 10000^(2i/d)), P[p, 2i+1] = cos(...).
+Tensor sinusoidal_positions(int64_t n_ctx, int64_t d_model, DType dtype = DType::F32);
+
+// tokens: i32 [B, T] with T <= n_ctx → logits [B, T, d_vocab].
+Var forward(const Transformer& model, const Tensor& tokens, Interventions* interventions = nullptr);
+
+// Per-token next-token losses: position p predicts tokens[p + 1], so the result is [B, T - 1].
+Var next_token_losses(const Var& logits, const Tensor& tokens);
+
+}  // namespace induction

@@ -1,0 +1,52 @@
+// gemm.h — the fast CPU GEMM: sgemm (float, the one that matters for speed) and dgemm (double).
+//
+// Same contract as gemm_reference (tensor/reference/gemm.h): row-major,
+//   C[M,N] = alpha * op(A) op(B) + beta * C,
+// op(A) = A [M,K] or A^T with A stored [K,M]; op(B) = B [K,N] or B^T with B stored [N,K];
+// leading dimensions may exceed the row length; beta == 0 never reads C.
+//
+// How it works (the BLIS / GotoBLAS recipe; sizes are for AVX-512 floats, see gemm.cpp):
+//
+//   for jc in N, step NC (480):           a block of columns of B and C
+//     for pc in K, step KC (384):         a slice of the shared dimension
+//       pack B[pc:pc+KC, jc:jc+NC]        -> "B block": NR-wide column panels, each stored
+//                                            k-major [KC][NR]; ~720 KiB, stays in L2
+//       for ir in M, step MR (14):        one micro-panel of A rows (each thread its own rows)
+//         pack A[ir:ir+MR, pc:pc+KC]      -> "A micro-panel" [MR x KC], ~21 KiB, stays in L1
+//         for jr in NC, step NR (32):     every B panel of the block, streamed from L2
+//           micro-kernel: C[ir:ir+MR, jc+jr:jc+jr+NR] (+)= alpha * A-panel x B-panel
+//
+// Packing copies each operand once per block into exactly the order the micro-kernel reads it,
+// so the kernel sees unit-stride, cache-resident data whatever the transposes and leading
+// dimensions were: transposition is handled by the two packing routines only.
+//
+// The micro-kernel keeps an MR x NR tile of C in registers (14 rows x 2 zmm = 28 of the 32
+// AVX-512 registers). For each k it loads one row of the B panel (2 vectors of 16) and, for each
+// of the 14 rows, broadcasts A[r][k] and issues 2 fused multiply-adds: 28 FMAs per 16 loads,
+// enough independent accumulators to hide the FMA latency on both FMA ports. At the end it
+// writes C = alpha * tile + beta * C once. Rows past M use a kernel instantiated for fewer rows;
+// columns past N are computed into a scratch tile and copied out.
+// ISA variants: AVX-512 (14 x 32 floats), AVX2+FMA (6 x 16), portable scalar (4 x 4, PORTABLE=1).
+//
+// Threads: OpenMP, gemm_threads() of them (omp_get_max_threads(); one for small products).
+// Each thread owns a rectangle of C per column block; they share the packed B block. No
+// reduction over K ever crosses threads and the K and N blocking depend only on the sizes, so
+// the result is bitwise identical for any thread count (and equal run to run).
+#pragma once
+
+#include <cstdint>
+
+namespace induction::cpu {
+
+void sgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+           int64_t ldc);
+
+void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, double alpha,
+           const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
+           int64_t ldc);
+
+// Threads a large GEMM uses: omp_get_max_threads() (1 without OpenMP).
+int gemm_threads();
+
+}  // namespace induction::cpu

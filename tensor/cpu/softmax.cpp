@@ -1,0 +1,185 @@
+// softmax.cpp (fast CPU) — softmax with causal / local-window masks (METHODS.md §1.1, §1.5),
+// its backward, and fused cross-entropy with its backward.
+//
+// Tensors are contiguous; a "row" is the last axis, rows are independent and split over OpenMP
+// threads in fixed contiguous ranges (parallel_for), so results do not depend on the thread count.
+// For masks, x is [..., T, T] (with head_windows [B, H, T, T]); row r is query position
+// i = r % T of head h = (r / T) % H, and its allowed keys form one range [lo, hi) (hi = i + 1 when
+// causal or local, lo = i - w + 1 for a window w): only that range is read, the rest of the row is
+// written as exact zeros.
+//
+// Each row takes three sweeps over its allowed range — max, exp(x - max) stored and summed, scale
+// by 1 / sum — reading the input once from memory (the row is in L1 for the later sweeps; rows
+// here are 128..8192 wide). The loops are OMP_SIMD reductions over fast_exp (fast_math.h), so
+// they vectorise (WIDE_SIMD: 512-bit on AVX-512); exp is evaluated once per element.
+// Cross-entropy takes two sweeps (max, sum of exps) and stores nothing; its backward three.
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/cpu/fast_math.h"
+#include "tensor/cpu/kernels.h"
+#include "tensor/cpu/parallel.h"
+#include "tensor/dtype_dispatch.h"
+
+namespace induction::cpu {
+
+namespace {
+
+constexpr int64_t GRAIN = 1 << 14;  // elements per thread before threading pays off
+
+// Rows per thread for rows of `width` elements.
+int64_t row_grain(int64_t width) { return std::max<int64_t>(1, GRAIN / width); }
+
+template <class T>
+WIDE_SIMD T row_max(const T* x, int64_t n) {
+    T m = x[0];
+    OMP_SIMD(reduction(max : m))
+    for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+// y[j] = exp(x[j] - shift) for j in [0, n); returns their sum.
+template <class T>
+WIDE_SIMD T exp_shifted(const T* x, T shift, T* y, int64_t n) {
+    T s = 0;
+    OMP_SIMD(reduction(+ : s))
+    for (int64_t j = 0; j < n; ++j) {
+        T e = fast_exp(x[j] - shift);
+        y[j] = e;
+        s += e;
+    }
+    return s;
+}
+
+// sum_j exp(x[j] - shift) without storing the terms.
+template <class T>
+WIDE_SIMD T sum_exp_shifted(const T* x, T shift, int64_t n) {
+    T s = 0;
+    OMP_SIMD(reduction(+ : s))
+    for (int64_t j = 0; j < n; ++j) s += fast_exp(x[j] - shift);
+    return s;
+}
+
+template <class T>
+WIDE_SIMD void scale_row(T* y, T factor, int64_t n) {
+    OMP_SIMD()
+    for (int64_t j = 0; j < n; ++j) y[j] *= factor;
+}
+
+// Softmax of x[lo, hi) into y[lo, hi); y outside the range is 0.
+template <class T>
+WIDE_SIMD void softmax_row(const T* x, T* y, int64_t n, int64_t lo, int64_t hi) {
+    T m = row_max(x + lo, hi - lo);
+    T s = exp_shifted(x + lo, m, y + lo, hi - lo);
+    scale_row(y + lo, T(1) / s, hi - lo);
+    std::fill(y, y + lo, T(0));
+    std::fill(y + hi, y + n, T(0));
+}
+
+// dx = y * (g - sum(g * y)). Masked entries have y = 0, so their dx is 0 too.
+template <class T>
+WIDE_SIMD void softmax_backward_row(const T* y, const T* g, T* dx, int64_t n) {
+    T dot = 0;
+    OMP_SIMD(reduction(+ : dot))
+    for (int64_t j = 0; j < n; ++j) dot += g[j] * y[j];
+    OMP_SIMD()
+    for (int64_t j = 0; j < n; ++j) dx[j] = y[j] * (g[j] - dot);
+}
+
+// -log softmax(x)[target] = log(sum exp(x - max)) + (max - x[target]): two sweeps, nothing stored.
+template <class T>
+WIDE_SIMD T cross_entropy_row(const T* x, int64_t vocab, int32_t target) {
+    T m = row_max(x, vocab);
+    return std::log(sum_exp_shifted(x, m, vocab)) + (m - x[target]);
+}
+
+// dx = g * (softmax(x) - onehot(target)).
+template <class T>
+WIDE_SIMD void cross_entropy_backward_row(const T* x, int64_t vocab, int32_t target, T g,
+                                          T* dx) {
+    T m = row_max(x, vocab);
+    T s = exp_shifted(x, m, dx, vocab);
+    scale_row(dx, g / s, vocab);
+    dx[target] -= g;
+}
+
+}  // namespace
+
+void softmax(const OpCall& call) {
+    const Tensor& x = call.inputs[0];
+    Tensor y = call.outputs[0];
+    const OpParams& p = call.params;
+    int64_t n = x.size(-1), rows = x.numel() / n;
+    int64_t heads = static_cast<int64_t>(p.head_windows.size());
+    with_floating_type(x.dtype(), "softmax", [&](auto zero) {
+        using T = decltype(zero);
+        const T* px = x.data<T>();
+        T* py = y.data<T>();
+        parallel_for(rows, row_grain(n), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                int64_t i = r % n;  // query position when masked (blocks are [n, n])
+                int64_t window = heads ? p.head_windows[(r / n) % heads] : 0;
+                int64_t hi = p.causal || window > 0 ? i + 1 : n;
+                int64_t lo = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
+                softmax_row(px + r * n, py + r * n, n, lo, hi);
+            }
+        });
+    });
+}
+
+void softmax_backward(const OpCall& call) {
+    const Tensor &y = call.inputs[0], &g = call.inputs[1];
+    Tensor dx = call.outputs[0];
+    int64_t n = y.size(-1), rows = y.numel() / n;
+    with_floating_type(y.dtype(), "softmax_backward", [&](auto zero) {
+        using T = decltype(zero);
+        const T *py = y.data<T>(), *pg = g.data<T>();
+        T* pdx = dx.data<T>();
+        parallel_for(rows, row_grain(n), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r)
+                softmax_backward_row(py + r * n, pg + r * n, pdx + r * n, n);
+        });
+    });
+}
+
+void cross_entropy(const OpCall& call) {
+    const Tensor &logits = call.inputs[0], &targets = call.inputs[1];
+    Tensor losses = call.outputs[0];
+    int64_t rows = logits.size(0), vocab = logits.size(1);
+    with_floating_type(logits.dtype(), "cross_entropy", [&](auto zero) {
+        using T = decltype(zero);
+        const T* px = logits.data<T>();
+        const int32_t* pt = targets.data<int32_t>();
+        T* pl = losses.data<T>();
+        parallel_for(rows, row_grain(vocab), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r)
+                pl[r] = pt[r] == call.params.ignore_index
+                            ? T(0)
+                            : cross_entropy_row(px + r * vocab, vocab, pt[r]);
+        });
+    });
+}
+
+// Ignored rows get a zero gradient.
+void cross_entropy_backward(const OpCall& call) {
+    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &g = call.inputs[2];
+    Tensor dlogits = call.outputs[0];
+    int64_t rows = logits.size(0), vocab = logits.size(1);
+    with_floating_type(logits.dtype(), "cross_entropy_backward", [&](auto zero) {
+        using T = decltype(zero);
+        const T *px = logits.data<T>(), *pg = g.data<T>();
+        const int32_t* pt = targets.data<int32_t>();
+        T* pd = dlogits.data<T>();
+        parallel_for(rows, row_grain(vocab), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                T* dr = pd + r * vocab;
+                if (pt[r] == call.params.ignore_index)
+                    std::fill(dr, dr + vocab, T(0));
+                else
+                    cross_entropy_backward_row(px + r * vocab, vocab, pt[r], pg[r], dr);
+            }
+        });
+    });
+}
+
+}  // namespace induction::cpu

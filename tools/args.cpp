@@ -1,0 +1,58 @@
+// args.cpp — command-line parsing.
+#include "tools/args.h"
+
+#include "tensor/error.h"
+
+namespace induction {
+
+Args::Args(int argc, char** argv, const std::set<std::string>& options,
+           const std::set<std::string>& flags, const std::string& command)
+    : command_(command) {
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.rfind("--", 0) != 0) {
+            positional_.push_back(arg);
+            continue;
+        }
+        std::string name = arg.substr(2), value;
+        size_t equals = name.find('=');
+        bool inline_value = equals != std::string::npos;
+        if (inline_value) {
+            value = name.substr(equals + 1);
+            name = name.substr(0, equals);
+        }
+        if (flags.count(name) && !inline_value) {
+            flags_.insert(name);
+        } else if (options.count(name)) {
+            if (!inline_value) {
+                check(i + 1 < argc, command, ": option --", name, " needs a value");
+                value = argv[++i];
+            }
+            values_[name] = value;
+        } else {
+            std::string known;
+            for (const std::string& o : options) known += " --" + o + " X";
+            for (const std::string& f : flags) known += " --" + f;
+            fail(command, ": unknown option --", name, " (known:", known.empty() ? " none" : known, ")");
+        }
+    }
+}
+
+std::string Args::get(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second;
+}
+
+int64_t Args::get_int(const std::string& name, int64_t fallback) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return fallback;
+    try {
+        size_t used = 0;
+        int64_t value = std::stoll(it->second, &used);
+        if (used == it->second.size()) return value;
+    } catch (const std::exception&) {
+    }
+    fail(command_, ": option --", name, " expects an integer, got '", it->second, "'");
+}
+
+}  // namespace induction

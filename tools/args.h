@@ -1,0 +1,31 @@
+// args.h — a small command-line parser: positional arguments, `--name value` options and
+// `--flag` switches. Unknown options are errors, so a typo never silently does nothing.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace induction {
+
+class Args {
+public:
+    // options: names taking a value; flags: names without one (both without the leading "--").
+    Args(int argc, char** argv, const std::set<std::string>& options,
+         const std::set<std::string>& flags, const std::string& command);
+
+    bool has(const std::string& name) const { return values_.count(name) > 0; }
+    bool flag(const std::string& name) const { return flags_.count(name) > 0; }
+    std::string get(const std::string& name, const std::string& fallback = "") const;
+    int64_t get_int(const std::string& name, int64_t fallback) const;
+    const std::vector<std::string>& positional() const { return positional_; }
+
+private:
+    std::string command_;
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+    std::vector<std::string> positional_;
+};
+
+}  // namespace induction

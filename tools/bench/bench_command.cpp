@@ -1,0 +1,18 @@
+// bench_command.cpp — `induction bench [gemm|...]`: the benchmark entry point.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "tools/commands.h"
+
+namespace induction {
+
+int run_bench_command(int argc, char** argv) {
+    std::string which = argc >= 2 ? argv[1] : "all";
+    if (which == "gemm") return run_gemm_bench(argc - 1, argv + 1);
+    if (which == "all") return run_gemm_bench(1, argv);
+    std::fprintf(stderr, "induction bench: unknown benchmark '%s' (expected: gemm)\n", which.c_str());
+    return 2;
+}
+
+}  // namespace induction

@@ -1,0 +1,82 @@
+// peak.cpp — measures the FMA peak (see peak.h): every thread runs ACCUMULATORS independent
+// chains acc = acc * x + y, enough to cover the FMA latency on every FMA port, so throughput and
+// not latency is what gets timed. Same vector width as the GEMM kernels are built for.
+#include "tools/bench/peak.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace induction {
+namespace {
+
+constexpr int ACCUMULATORS = 16;
+constexpr int64_t ITERATIONS = 20'000'000;
+
+#if defined(__AVX512F__)
+using Vec = __m512;
+constexpr int LANES = 16;
+Vec splat(float x) { return _mm512_set1_ps(x); }
+Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+float first_lane(Vec v) { return _mm512_cvtss_f32(v); }
+#elif defined(__AVX2__) && defined(__FMA__)
+using Vec = __m256;
+constexpr int LANES = 8;
+Vec splat(float x) { return _mm256_set1_ps(x); }
+Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+float first_lane(Vec v) { return _mm256_cvtss_f32(v); }
+#else
+using Vec = float;
+constexpr int LANES = 1;
+Vec splat(float x) { return x; }
+Vec fma(Vec a, Vec b, Vec c) { return a * b + c; }
+float first_lane(Vec v) { return v; }
+#endif
+
+// Runs the FMA chains and returns a value that depends on all of them (so none is optimised away).
+float fma_chains(float seed) {
+    Vec acc[ACCUMULATORS];
+    for (int a = 0; a < ACCUMULATORS; ++a) acc[a] = splat(seed + float(a));
+    const Vec x = splat(0.999999f), y = splat(1e-6f);  // converges, never overflows
+    for (int64_t i = 0; i < ITERATIONS; ++i) {
+#pragma GCC unroll 16
+        for (int a = 0; a < ACCUMULATORS; ++a) acc[a] = fma(acc[a], x, y);
+    }
+    float sum = 0;
+    for (int a = 0; a < ACCUMULATORS; ++a) sum += first_lane(acc[a]);
+    return sum;
+}
+
+}  // namespace
+
+double measure_fma_peak_gflops(int threads) {
+    const double flops_per_thread = 2.0 * LANES * ACCUMULATORS * double(ITERATIONS);
+    double best_seconds = 1e30;
+    volatile float sink = 0;
+    for (int repeat = 0; repeat < 3; ++repeat) {
+        auto start = std::chrono::steady_clock::now();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+        {
+            float result = fma_chains(float(omp_get_thread_num()));
+#pragma omp critical
+            sink = sink + result;
+        }
+#else
+        threads = 1;
+        sink = sink + fma_chains(0.0f);
+#endif
+        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        best_seconds = std::min(best_seconds, elapsed.count());
+    }
+    return threads * flops_per_thread / best_seconds * 1e-9;
+}
+
+}  // namespace induction

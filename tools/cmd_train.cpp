@@ -1,0 +1,83 @@
+// cmd_train.cpp — `induction train`, `induction presets` and `induction corpus`.
+#include <cstdio>
+#include <iostream>
+
+#include "model/file_io.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "train/corpus.h"
+#include "train/presets.h"
+#include "train/trainer.h"
+
+namespace induction {
+
+int run_train_command(int argc, char** argv) {
+    Args args(argc, argv, {"preset", "config", "out", "steps", "threads"}, {"resume", "quiet"},
+              "induction train");
+    check(!(args.has("preset") && args.has("config")), "induction train: give --preset or --config, not both");
+    check(args.has("out"), "induction train: --out DIR is required");
+    std::string out = args.get("out");
+    TrainConfig config;
+    if (args.has("config")) {
+        config = TrainConfig::from_json(json::read_file(args.get("config")), args.get("config"));
+    } else if (args.flag("resume") && !args.has("preset") && file_exists(out + "/config.json")) {
+        config = TrainConfig::from_json(json::read_file(out + "/config.json"), out + "/config.json");
+    } else {
+        config = find_preset(args.get("preset", default_preset_name())).config;
+    }
+    if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
+    TrainOptions options;
+    options.out_dir = out;
+    options.resume = args.flag("resume");
+    options.threads = int(args.get_int("threads", 0));
+    options.quiet = args.flag("quiet");
+    train(config, options);
+    return 0;
+}
+
+int run_presets_command(int argc, char** argv) {
+    Args args(argc, argv, {}, {"json"}, "induction presets");
+    if (args.flag("json")) {
+        json::Value list = json::Value::array();
+        for (const Preset& p : presets()) {
+            json::Value entry = p.config.to_json();
+            entry["description"] = p.description;
+            list.push_back(entry);
+        }
+        std::printf("%s\n", json::dump(list, 2).c_str());
+        return 0;
+    }
+    std::printf("%-16s %6s %6s %5s %6s %6s %7s  %s\n", "preset", "layers", "d_mod", "heads", "ctx",
+                "batch", "steps", "description");
+    for (const Preset& p : presets()) {
+        const TrainConfig& c = p.config;
+        std::printf("%-16s %6d %6d %5d %6lld %6lld %7lld  %s%s\n", p.name.c_str(), c.model.n_layers,
+                    c.model.d_model, c.model.n_heads, (long long)c.context, (long long)c.batch_size,
+                    (long long)c.steps, p.description.c_str(),
+                    p.name == default_preset_name() ? " [default]" : "");
+    }
+    return 0;
+}
+
+int run_corpus_command(int argc, char** argv) {
+    Args args(argc, argv, {"out", "vocab", "seed"}, {"check"}, "induction corpus");
+    if (args.flag("check")) {  // what is installed, without building anything
+        LoadedCorpus corpus = load_documents(builtin_sources());
+        std::printf("%s", describe_sources(corpus).c_str());
+        require_sources(corpus);
+        return 0;
+    }
+    CorpusOptions options;
+    options.out_dir = args.get("out", find_preset(default_preset_name()).config.corpus_dir);
+    options.vocab_size = int(args.get_int("vocab", find_preset(default_preset_name()).config.model.d_vocab));
+    options.seed = uint64_t(args.get_int("seed", 1));
+    options.log = &std::cerr;
+    CorpusInfo info = build_corpus(options);
+    std::printf("corpus %s: %s, vocabulary %d, %lld training tokens, %lld held-out tokens (%s)\n",
+                info.dir.c_str(), info.rebuilt ? "built" : "cached", info.vocab_size,
+                (long long)info.train_tokens, (long long)info.heldout_tokens,
+                token_type_name(info.token_type));
+    return 0;
+}
+
+}  // namespace induction

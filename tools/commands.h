@@ -1,0 +1,16 @@
+// commands.h — the subcommands of the `induction` CLI, one function each (tools/cmd_*.cpp).
+//
+// Each takes the arguments after its name (argv[0] is the command name) and returns the process
+// exit status. Errors are thrown as induction::Error and printed by main as one line.
+#pragma once
+
+namespace induction {
+
+int run_train_command(int argc, char** argv);    // tools/cmd_train.cpp
+int run_presets_command(int argc, char** argv);  // tools/cmd_train.cpp
+int run_corpus_command(int argc, char** argv);   // tools/cmd_train.cpp
+int run_eval_command(int argc, char** argv);     // tools/cmd_eval.cpp
+int run_bench_command(int argc, char** argv);  // tools/bench/bench_command.cpp
+int run_gemm_bench(int argc, char** argv);     // tools/bench/bench_gemm.cpp
+
+}  // namespace induction

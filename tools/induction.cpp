@@ -1,0 +1,55 @@
+// induction.cpp — main() of the `induction` command line: dispatches to a subcommand.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "tensor/error.h"
+#include "tools/commands.h"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(int argc, char** argv);
+    const char* help;
+};
+
+const Command COMMANDS[] = {
+    {"train", induction::run_train_command,
+     "train --preset NAME|--config FILE --out DIR [--steps N] [--resume] [--threads N]"},
+    {"eval", induction::run_eval_command,
+     "eval CHECKPOINT (--tokens FILE --ctx T | --text FILE) [--json]   loss by position"},
+    {"presets", induction::run_presets_command, "presets [--json]   the named model configurations"},
+    {"corpus", induction::run_corpus_command, "corpus [--out DIR] [--vocab N] [--check]   build the built-in corpus"},
+    {"bench", induction::run_bench_command, "bench [gemm]   benchmarks: our kernels against peers"},
+};
+
+void usage() {
+    std::printf("usage: induction <command> [arguments]\n\ncommands:\n");
+    for (const Command& c : COMMANDS) std::printf("  %s\n", c.help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    for (const Command& c : COMMANDS) {
+        if (std::strcmp(argv[1], c.name) != 0) continue;
+        try {
+            return c.run(argc - 1, argv + 1);
+        } catch (const induction::Error& e) {
+            std::fprintf(stderr, "induction %s: %s\n", c.name, e.what());
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "induction %s: unexpected error: %s\n", c.name, e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "induction: unknown command '%s'\n", argv[1]);
+    usage();
+    return 2;
+}

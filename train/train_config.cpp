@@ -1,0 +1,131 @@
+// train_config.cpp — TrainConfig JSON round trip, validation and the snapshot schedule.
+#include "train/train_config.h"
+
+#include <cmath>
+#include <set>
+
+#include "tensor/error.h"
+
+namespace induction {
+
+std::vector<int64_t> TrainConfig::snapshot_steps() const {
+    std::set<int64_t> steps_set = {0, steps};
+    if (snapshot_every > 0)
+        for (int64_t s = snapshot_every; s < steps; s += snapshot_every) steps_set.insert(s);
+    for (int i = 0; i < snapshot_log_count; ++i) {
+        double fraction = snapshot_log_count == 1 ? 1.0 : double(i) / double(snapshot_log_count - 1);
+        steps_set.insert(int64_t(std::llround(std::pow(double(steps), fraction))));
+    }
+    return {steps_set.begin(), steps_set.end()};
+}
+
+void TrainConfig::validate(const std::string& source) const {
+    model.validate(source + " (model)");
+    check(batch_size > 0, source, ": field 'batch_size' must be positive, got ", batch_size);
+    check(context >= 2 && context <= model.n_ctx, source, ": field 'context' must be in [2, model.n_ctx = ",
+          model.n_ctx, "], got ", context);
+    check(steps > 0, source, ": field 'steps' must be positive, got ", steps);
+    check(schedule.learning_rate > 0, source, ": field 'learning_rate' must be positive");
+    check(schedule.warmup_steps >= 0, source, ": field 'warmup_steps' must be >= 0");
+    check(schedule.decay == "constant" || schedule.decay == "cosine", source,
+          ": field 'lr_decay' must be \"constant\" or \"cosine\", got \"", schedule.decay, "\"");
+    check(grad_clip >= 0, source, ": field 'grad_clip' must be >= 0");
+    check(snapshot_every >= 0 && snapshot_log_count >= 0, source, ": snapshot fields must be >= 0");
+    check(corpus_heldout_fraction > 0 && corpus_heldout_fraction < 0.5, source,
+          ": field 'corpus_heldout_fraction' must be in (0, 0.5)");
+}
+
+json::Value TrainConfig::to_json() const {
+    json::Value v = json::Value::object();
+    v["name"] = name;
+    v["model"] = model.to_json();
+    v["batch_size"] = batch_size;
+    v["context"] = context;
+    v["steps"] = steps;
+    v["seed"] = seed;
+    v["data_seed"] = data_seed;
+    v["learning_rate"] = schedule.learning_rate;
+    v["warmup_steps"] = schedule.warmup_steps;
+    v["lr_decay"] = schedule.decay;
+    v["min_lr_fraction"] = schedule.min_lr_fraction;
+    v["weight_decay"] = schedule.weight_decay;
+    json::Value changes = json::Value::array();
+    for (const auto& [step, value] : schedule.weight_decay_changes) {
+        json::Value change = json::Value::object();
+        change["step"] = step;
+        change["weight_decay"] = value;
+        changes.push_back(change);
+    }
+    v["weight_decay_changes"] = changes;
+    v["beta1"] = adam.beta1;
+    v["beta2"] = adam.beta2;
+    v["adam_eps"] = adam.eps;
+    v["grad_clip"] = grad_clip;
+    v["snapshot_every"] = snapshot_every;
+    v["snapshot_log_count"] = snapshot_log_count;
+    v["corpus_dir"] = corpus_dir;
+    v["corpus_heldout_fraction"] = corpus_heldout_fraction;
+    v["corpus_seed"] = corpus_seed;
+    return v;
+}
+
+TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& source) {
+    check(v.is_object(), source, ": a training config must be a JSON object");
+    static const std::set<std::string> known = {
+        "name", "model", "batch_size", "context", "steps", "seed", "data_seed", "learning_rate",
+        "warmup_steps", "lr_decay", "min_lr_fraction", "weight_decay", "weight_decay_changes",
+        "beta1", "beta2", "adam_eps", "grad_clip", "snapshot_every", "snapshot_log_count",
+        "corpus_dir", "corpus_heldout_fraction", "corpus_seed"};
+    for (const auto& [key, value] : v.members())
+        check(known.count(key) > 0, source, ": unknown field '", key, "'");
+    TrainConfig c;
+    auto number = [&](const char* key) -> double {
+        check(v.at(key).is_number(), source, ": field '", key, "' must be a number");
+        return v.at(key).as_number();
+    };
+    auto integer = [&](const char* key) -> int64_t {
+        double x = number(key);
+        check(x == std::floor(x), source, ": field '", key, "' must be an integer, got ", x);
+        return int64_t(x);
+    };
+    auto text = [&](const char* key) -> std::string {
+        check(v.at(key).is_string(), source, ": field '", key, "' must be a string");
+        return v.at(key).as_string();
+    };
+    if (v.contains("name")) c.name = text("name");
+    if (v.contains("model")) c.model = ModelConfig::from_json(v.at("model"), source + " (model)");
+    if (v.contains("batch_size")) c.batch_size = integer("batch_size");
+    if (v.contains("context")) c.context = integer("context");
+    if (v.contains("steps")) c.steps = integer("steps");
+    if (v.contains("seed")) c.seed = uint64_t(integer("seed"));
+    if (v.contains("data_seed")) c.data_seed = uint64_t(integer("data_seed"));
+    if (v.contains("learning_rate")) c.schedule.learning_rate = number("learning_rate");
+    if (v.contains("warmup_steps")) c.schedule.warmup_steps = integer("warmup_steps");
+    if (v.contains("lr_decay")) c.schedule.decay = text("lr_decay");
+    if (v.contains("min_lr_fraction")) c.schedule.min_lr_fraction = number("min_lr_fraction");
+    if (v.contains("weight_decay")) c.schedule.weight_decay = number("weight_decay");
+    if (v.contains("weight_decay_changes")) {
+        check(v.at("weight_decay_changes").is_array(), source,
+              ": field 'weight_decay_changes' must be an array of {step, weight_decay}");
+        for (const json::Value& change : v.at("weight_decay_changes").as_array()) {
+            check(change.is_object() && change.contains("step") && change.contains("weight_decay"),
+                  source, ": each of 'weight_decay_changes' needs 'step' and 'weight_decay'");
+            c.schedule.weight_decay_changes.push_back(
+                {change.at("step").as_int(), change.at("weight_decay").as_number()});
+        }
+    }
+    if (v.contains("beta1")) c.adam.beta1 = number("beta1");
+    if (v.contains("beta2")) c.adam.beta2 = number("beta2");
+    if (v.contains("adam_eps")) c.adam.eps = number("adam_eps");
+    if (v.contains("grad_clip")) c.grad_clip = number("grad_clip");
+    if (v.contains("snapshot_every")) c.snapshot_every = integer("snapshot_every");
+    if (v.contains("snapshot_log_count")) c.snapshot_log_count = int(integer("snapshot_log_count"));
+    if (v.contains("corpus_dir")) c.corpus_dir = text("corpus_dir");
+    if (v.contains("corpus_heldout_fraction")) c.corpus_heldout_fraction = number("corpus_heldout_fraction");
+    if (v.contains("corpus_seed")) c.corpus_seed = uint64_t(integer("corpus_seed"));
+    c.schedule.total_steps = c.steps;
+    c.validate(source);
+    return c;
+}
+
+}  // namespace induction
