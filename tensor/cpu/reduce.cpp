@@ -22,6 +22,7 @@ namespace {
 
 constexpr int64_t GRAIN = 1 << 15;  // elements per thread before threading pays off
 constexpr int LANES = 16;           // partial results per contiguous run
+constexpr int64_t UNIT = 16;        // columns a thread takes at least: a 64-byte line of f32
 constexpr int64_t BLOCK = 256;      // columns accumulated together (a few KB of accumulators)
 
 // x viewed as [outer, n, inner] around `axis`.
@@ -35,17 +36,20 @@ struct AxisView {
     }
 };
 
-// Calls body(o, c, width) on column blocks [c, c + width) of each outer slice o, splitting all
-// outer * inner columns over threads; each thread's share of columns costs n reads per column.
+// Calls body(o, c, width) on column blocks [c, c + width) of each outer slice o. Threads split
+// the columns in units of UNIT neighbours, so no two threads share a cache line of a row; a
+// block joins up to BLOCK columns of one thread's share.
 template <class Body>
 void for_column_blocks(const AxisView& v, Body&& body) {
-    parallel_for(v.outer * v.inner, std::max<int64_t>(1, GRAIN / std::max<int64_t>(v.n, 1)),
-                 [&](int64_t begin, int64_t end) {
-        for (int64_t j = begin; j < end;) {
-            int64_t o = j / v.inner, c = j % v.inner;
-            int64_t width = std::min({BLOCK, v.inner - c, end - j});
-            body(o, c, width);
-            j += width;
+    int64_t units_per_slice = (v.inner + UNIT - 1) / UNIT;
+    int64_t grain = std::max<int64_t>(1, GRAIN / (std::max<int64_t>(v.n, 1) * UNIT));
+    parallel_for(v.outer * units_per_slice, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t u = begin; u < end;) {
+            int64_t o = u / units_per_slice, first = u % units_per_slice;
+            int64_t units = std::min({BLOCK / UNIT, units_per_slice - first, end - u});
+            int64_t c = first * UNIT;
+            body(o, c, std::min(units * UNIT, v.inner - c));
+            u += units;
         }
     });
 }

@@ -398,22 +398,19 @@ ModelConfig tiny_config() {
 
 TEST(Transformer, GradientsOfTheWholeModelPassGradcheck) {
     ModelConfig config = tiny_config();  // attention-only, pre-LN, shortformer
-    EXPECT_TRUE(model_gradient_ok(config, {"embed.W_E", "pos_embed.W_pos"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"blocks.0.attn.W_Q", "blocks.1.attn.W_K"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"blocks.0.attn.W_V", "blocks.1.attn.W_O"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"blocks.1.ln1.w", "ln_final.b"}));
+    EXPECT_TRUE(model_gradient_ok(config, {"pos_embed.W_pos", "blocks.0.attn.W_Q"}));
+    EXPECT_TRUE(model_gradient_ok(config, {"blocks.1.ln1.w", "blocks.1.attn.W_O"}));
 
     config.attn_only = false;
     config.smear_keys = true;
     config.local_windows = {0, 2, 3, 0};
     EXPECT_TRUE(model_gradient_ok(config, {"blocks.0.attn.smear_alpha", "blocks.1.attn.smear_alpha"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"blocks.0.mlp.W_in", "blocks.1.mlp.b_out"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"blocks.1.mlp.W_out", "blocks.0.ln2.w"}));
-    EXPECT_TRUE(model_gradient_ok(config, {"pos_embed.W_pos", "unembed.W_U"}));
+    EXPECT_TRUE(model_gradient_ok(config, {"blocks.0.mlp.W_in", "blocks.1.ln2.b"}));
+    EXPECT_TRUE(model_gradient_ok(config, {"embed.W_E", "unembed.b_U"}));
 
     config.normalization_type = "none";
     config.positional_embedding_type = "standard";
-    EXPECT_TRUE(model_gradient_ok(config, {"pos_embed.W_pos", "blocks.0.attn.W_K"}));
+    EXPECT_TRUE(model_gradient_ok(config, {"pos_embed.W_pos", "blocks.1.attn.W_K"}));
 }
 
 }  // namespace
