@@ -5,6 +5,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "tensor/host_allocator.h"
+
 namespace induction {
 
 namespace {
@@ -13,8 +15,6 @@ DeviceAllocator& cuda_allocator() {
     static DeviceAllocator allocator;
     return allocator;
 }
-
-constexpr size_t CPU_ALIGNMENT = 64;  // one cache line; also the AVX-512 vector width
 
 template <class T>
 void convert(const void* source, DType source_dtype, T* destination, int64_t n) {
@@ -44,9 +44,7 @@ bool cuda_available() { return cuda_allocator().allocate != nullptr; }
 
 Storage::Storage(size_t size, Device where) : bytes(size), device(where) {
     if (device == Device::CPU) {
-        size_t rounded = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT * CPU_ALIGNMENT;
-        data = std::aligned_alloc(CPU_ALIGNMENT, rounded == 0 ? CPU_ALIGNMENT : rounded);
-        check(data != nullptr, "tensor: out of host memory allocating ", bytes, " bytes");
+        data = host_allocate(bytes);
     } else {
         check(cuda_available(), "tensor: a CUDA tensor was requested but this build has no CUDA "
                                 "device (build with nvcc and run on a machine with a GPU)");
@@ -56,7 +54,7 @@ Storage::Storage(size_t size, Device where) : bytes(size), device(where) {
 
 Storage::~Storage() {
     if (device == Device::CPU)
-        std::free(data);
+        host_release(data, bytes);
     else
         cuda_allocator().release(data);
 }

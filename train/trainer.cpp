@@ -82,6 +82,20 @@ void save_snapshot(const std::string& run_dir, Transformer& model, AdamW& optimi
 
 }  // namespace
 
+StepResult train_step(Transformer& model, AdamW& optimizer, const std::vector<AdamWParameter>& trainable,
+                      const Tensor& batch, const TrainConfig& config, int64_t step) {
+    Var losses = next_token_losses(forward(model, batch), batch);  // [B, T-1]
+    Var loss = mean(reshape(losses, {losses.value().numel()}), 0);
+    StepResult result;
+    result.loss = loss.value().item();
+    if (!std::isfinite(result.loss)) return result;
+    backward(loss);
+    result.grad_norm = config.grad_clip > 0 ? clip_grad_norm(trainable, config.grad_clip) : 0.0;
+    optimizer.step(config.schedule.learning_rate_at(step), config.schedule.weight_decay_at(step));
+    for (const AdamWParameter& p : trainable) p.var->zero_grad();
+    return result;
+}
+
 std::string snapshot_path(const std::string& run_dir, int64_t step) {
     char name[64];
     std::snprintf(name, sizeof name, "/snapshots/step-%06lld.safetensors", (long long)step);
@@ -204,10 +218,8 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
         }
         if (is_snapshot(step) && !(options.resume && step == start && start > 0))
             save_snapshot(dir, model, optimizer, parameters, step, step * tokens_per_step, recent_loss());
-        Tensor batch = sampler.batch(step, config.batch_size);
-        Var losses_bt = next_token_losses(forward(model, batch), batch);  // [B, T-1]
-        Var loss = mean(reshape(losses_bt, {losses_bt.value().numel()}), 0);
-        double loss_value = loss.value().item();
+        StepResult r = train_step(model, optimizer, trainable, sampler.batch(step, config.batch_size), config, step);
+        const double loss_value = r.loss, grad_norm = r.grad_norm;
         if (!std::isfinite(loss_value)) {
             std::vector<int64_t> kept = list_snapshots(dir);
             log.line("training stopped: the loss became " + format("%g", loss_value) + " at step " +
@@ -216,11 +228,7 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
             close_loss_csv();
             fail("training diverged at step ", step, " (loss ", loss_value, "); see ", dir, "/train.log");
         }
-        backward(loss);
-        double grad_norm = config.grad_clip > 0 ? clip_grad_norm(trainable, config.grad_clip) : 0.0;
-        double lr = config.schedule.learning_rate_at(step), wd = config.schedule.weight_decay_at(step);
-        optimizer.step(lr, wd);
-        for (const AdamWParameter& p : trainable) p.var->zero_grad();
+        const double lr = config.schedule.learning_rate_at(step), wd = config.schedule.weight_decay_at(step);
         losses.push_back(loss_value);
         loss_csv << step << ',' << (step + 1) * tokens_per_step << ',' << format("%.6f", loss_value)
                  << ',' << format("%.6g", grad_norm) << ',' << format("%.6g", lr) << ','

@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "model/transformer.h"
 #include "train/corpus.h"
 #include "train/train_config.h"
 
@@ -38,6 +39,16 @@ struct TrainResult {
 };
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options);
+
+// One optimizer step on one batch: forward, mean next-token loss, backward, gradient clipping,
+// AdamW with the scheduled learning rate and weight decay. When the loss is not finite nothing is
+// updated and the loss is returned for the caller to report.
+struct StepResult {
+    double loss = 0;
+    double grad_norm = 0;
+};
+StepResult train_step(Transformer& model, AdamW& optimizer, const std::vector<AdamWParameter>& trainable,
+                      const Tensor& batch, const TrainConfig& config, int64_t step);
 
 // "DIR/snapshots/step-000100.safetensors"
 std::string snapshot_path(const std::string& run_dir, int64_t step);

@@ -1,7 +1,8 @@
 // elementwise.cpp (fast CPU) — elementwise ops as simple contiguous loops the compiler
-// vectorises, split over threads. Broadcasting takes a fast path when the smaller operand repeats
-// as whole inner rows (bias-like [D] against [..., D]) or as a per-row scalar ([..., 1]); other
-// patterns walk the broadcast index.
+// vectorises, split over threads. Broadcasting takes a fast path when one operand is full and
+// the other repeats as a whole (a suffix of the output's shape: a bias [D] or positions [T, D]
+// against [B, T, D]) or as a per-row scalar ([..., 1]); other patterns walk the broadcast index.
+// Tensors are contiguous.
 #include "tensor/broadcast.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
@@ -38,34 +39,55 @@ void binary_typed(const OpCall& call, F&& apply) {
     int64_t n = out.numel();
     int64_t inner = out.shape().ndim ? out.shape().back(1) : 1;
     int64_t rows = inner ? n / inner : 0;
-    bool a_full = a.numel() == n, b_full = b.numel() == n;
+    const bool a_full = a.numel() == n;
+    const bool b_full = b.numel() == n;
     if (a_full && b_full) {
         parallel_for(n, GRAIN, [&](int64_t begin, int64_t end) {
             binary_loop(pa + begin, 1, pb + begin, 1, po + begin, end - begin, apply);
         });
         return;
     }
-    // Row-wise patterns: each operand is either full, one repeated row of `inner`, or one value
-    // per row ([..., 1]).
-    auto row_kind = [&](const Tensor& t) {
-        if (t.numel() == n) return 0;                                     // full
-        if (t.numel() == inner && t.shape().ndim >= 1 && t.shape().back(1) == inner) return 1;  // row
-        if (t.numel() == rows && t.shape().ndim >= 1 && t.shape().back(1) == 1 && inner > 1 &&
-            out.shape().ndim == t.shape().ndim) return 2;                 // per-row scalar
-        return -1;
-    };
-    int ka = row_kind(a), kb = row_kind(b);
-    if (ka >= 0 && kb >= 0 && !(ka == 0 && kb == 0)) {
-        parallel_for(rows, std::max<int64_t>(1, GRAIN / std::max<int64_t>(inner, 1)),
-                     [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) {
-                const T* ra = ka == 0 ? pa + r * inner : ka == 1 ? pa : pa + r;
-                const T* rb = kb == 0 ? pb + r * inner : kb == 1 ? pb : pb + r;
-                binary_loop(ra, ka == 2 ? 0 : 1, rb, kb == 2 ? 0 : 1, po + r * inner, inner,
-                            apply);
-            }
-        });
-        return;
+    // Block patterns: one operand is full and the other repeats. It either repeats whole — its
+    // shape, after leading 1s, is a suffix of the output's, like a bias [D] or positions [T, D]
+    // against [B, T, D] — or holds one value per row ([..., 1]). Each block of the output is then
+    // one contiguous loop.
+    if (a_full || b_full) {
+        const Tensor& small = a_full ? b : a;
+        const T* ps = a_full ? pb : pa;
+        const T* pf = a_full ? pa : pb;
+        if (small.numel() == 1) {  // a scalar against everything
+            parallel_for(n, GRAIN, [&](int64_t begin, int64_t end) {
+                if (a_full)
+                    binary_loop(pf + begin, 1, ps, 0, po + begin, end - begin, apply);
+                else
+                    binary_loop(ps, 0, pf + begin, 1, po + begin, end - begin, apply);
+            });
+            return;
+        }
+        const Shape& s = small.shape();
+        int leading_ones = 0;
+        while (leading_ones < s.ndim && s[leading_ones] == 1) ++leading_ones;
+        bool tile = s.ndim - leading_ones <= out.shape().ndim;
+        for (int k = 1; k <= s.ndim - leading_ones && tile; ++k) tile = s.back(k) == out.shape().back(k);
+        bool per_row = !tile && s.ndim == out.shape().ndim && s.back(1) == 1 && small.numel() == rows;
+        for (int k = 2; k <= s.ndim && per_row; ++k) per_row = s.back(k) == out.shape().back(k);
+        if (tile || per_row) {
+            int64_t block = tile ? std::max<int64_t>(small.numel(), 1) : inner;
+            int64_t blocks = block ? n / block : 0;
+            int64_t small_step = tile ? 1 : 0;  // within a block: walk the tile, or hold the row value
+            parallel_for(blocks, std::max<int64_t>(1, GRAIN / std::max<int64_t>(block, 1)),
+                         [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                    const T* rs = tile ? ps : ps + r;
+                    const T* rf = pf + r * block;
+                    if (a_full)
+                        binary_loop(rf, 1, rs, small_step, po + r * block, block, apply);
+                    else
+                        binary_loop(rs, small_step, rf, 1, po + r * block, block, apply);
+                }
+            });
+            return;
+        }
     }
     BroadcastIndex index(out.shape(), a.shape(), b.shape());
     parallel_for(n, GRAIN, [&](int64_t begin, int64_t end) {

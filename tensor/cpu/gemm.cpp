@@ -62,14 +62,8 @@ struct Simd<double> {
 };
 constexpr int MR = 14;       // 14 x 2 accumulators = 28 of 32 zmm registers
 constexpr int VECTORS = 2;   // NR = 32 floats or 16 doubles
-#ifndef KCB
-#define KCB 1536
-#endif
-constexpr int64_t KC_BYTES = KCB;  // KC = 384 floats: A micro-panel 14 x 384 x 4 B = 21 KiB
-#ifndef NCV
-#define NCV 480
-#endif
-constexpr int64_t NC = NCV;  // B block 384 x 480 x 4 B = 720 KiB of the 1 MiB L2
+constexpr int64_t KC_BYTES = 1536;  // KC = 384 floats: A micro-panel 14 x 384 x 4 B = 21 KiB
+constexpr int64_t NC = 480;  // B block 384 x 480 x 4 B = 720 KiB of the 1 MiB L2
 #elif defined(__AVX2__) && defined(__FMA__)
 template <>
 struct Simd<float> {
@@ -108,6 +102,7 @@ template <class T>
 constexpr int64_t NR = VECTORS * Simd<T>::WIDTH;  // columns of a micro-tile
 template <class T>
 constexpr int64_t KC = KC_BYTES / int64_t(sizeof(T));  // depth of a packed block
+constexpr int64_t B_PREFETCH_STEPS = 8;  // ~1 KiB ahead in the B panel
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -152,18 +147,44 @@ void pack_a(bool transpose_a, const T* A, int64_t lda, int64_t i0, int64_t rows,
     }
 }
 
-// panel[k * NR + j] <- op(B)[p0 + k, j0 + j], zero for j >= cols: one NR-wide column panel.
+// Pulls part `part` of `parts` of the source of op(A)[i0 : i0+rows, p0 : p0+kc] toward L2, so
+// that the next pack_a finds it there: called between micro-kernels, it hides the memory latency
+// of A behind arithmetic.
+template <class T>
+void prefetch_a(bool transpose_a, const T* A, int64_t lda, int64_t i0, int64_t rows, int64_t p0,
+                int64_t kc, int64_t part, int64_t parts) {
+    // The source is `runs` contiguous runs of `length` elements, lda apart.
+    const int64_t runs = transpose_a ? kc : rows, length = transpose_a ? rows : kc;
+    const T* first = transpose_a ? A + p0 * lda + i0 : A + i0 * lda + p0;
+    constexpr int64_t line = 64 / sizeof(T);
+    for (int64_t r = runs * part / parts; r < runs * (part + 1) / parts; ++r) {
+        for (int64_t e = 0; e < length; e += line) __builtin_prefetch(first + r * lda + e, 0, 2);
+        __builtin_prefetch(first + r * lda + length - 1, 0, 2);
+    }
+}
+
+// The B block <- op(B)[p0 : p0+kc, j0 : j0+nc]: a row of NR-wide column panels, panel p at
+// b_block + p * NR * kc holding [kc][NR], zero past column nc. Each source row is read
+// contiguously: along j when B is stored [K, N], along k when it is stored [N, K].
 template <class T>
 void pack_b(bool transpose_b, const T* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
-            int64_t cols, T* panel) {
-    for (int64_t k = 0; k < kc; ++k, panel += NR<T>) {
-        if (!transpose_b) {
-            copy_run<NR<T>>(B + (p0 + k) * ldb + j0, cols, panel);
-        } else {
-            const T* column = B + j0 * ldb + p0 + k;  // B stored [N, K]
-            for (int64_t j = 0; j < cols; ++j) panel[j] = column[j * ldb];
+            int64_t nc, T* b_block) {
+    constexpr int64_t nr = NR<T>;
+    if (!transpose_b) {
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t j = 0; j < nc; j += nr)
+                copy_run<nr>(B + (p0 + k) * ldb + j0 + j, std::min(nr, nc - j),
+                             b_block + j * kc + k * nr);
+    } else {
+        for (int64_t j = 0; j < nc; ++j) {
+            const T* column = B + (j0 + j) * ldb + p0;  // B stored [N, K]
+            T* panel = b_block + (j / nr) * nr * kc + j % nr;
+            for (int64_t k = 0; k < kc; ++k) panel[k * nr] = column[k];
         }
-        std::fill(panel + cols, panel + NR<T>, T(0));
+    }
+    if (const int64_t cols = nc % nr; cols != 0) {  // zero the last panel's missing columns
+        T* panel = b_block + (nc - cols) * kc;
+        for (int64_t k = 0; k < kc; ++k) std::fill(panel + k * nr + cols, panel + (k + 1) * nr, T(0));
     }
 }
 
@@ -184,20 +205,17 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T al
 #pragma GCC unroll 4
         for (int v = 0; v < VECTORS; ++v) acc[r][v] = S::zero();
 
-#ifdef PF_C
+    // The C tile is needed only at the end: start fetching it now. The B panel streams from L2;
+    // fetch it B_PREFETCH_STEPS rows of k ahead, which the hardware prefetcher alone does not.
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < int(NR<T> * sizeof(T) / 64); ++v) __builtin_prefetch(c + r * ldc + v * 64 / sizeof(T), 1);
-#endif
-#ifdef UNROLL_K
-#pragma GCC unroll 4
-#endif
+        for (int64_t byte = 0; byte < NR<T> * int64_t(sizeof(T)); byte += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(c + r * ldc) + byte, 1);
     for (int64_t k = 0; k < kc; ++k, a += k_stride, b += NR<T>) {
-#ifdef PF_B
 #pragma GCC unroll 4
-        for (int v = 0; v < int(NR<T> * sizeof(T) / 64); ++v) __builtin_prefetch(b + PF_B * NR<T> + v * 64 / sizeof(T));
-#endif
+        for (int64_t byte = 0; byte < NR<T> * int64_t(sizeof(T)); byte += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(b + B_PREFETCH_STEPS * NR<T>) + byte);
         V b_row[VECTORS];
 #pragma GCC unroll 4
         for (int v = 0; v < VECTORS; ++v) b_row[v] = S::load(b + v * S::WIDTH);
@@ -234,7 +252,92 @@ template <class T, PanelLayout LAYOUT>
 constexpr std::array<MicroKernel<T>, MR> kernel_table =
     make_kernel_table<T, LAYOUT>(std::make_integer_sequence<int, MR>{});
 
+// ---- one thread's GEMM ------------------------------------------------------------------------
+// A 64-byte-aligned scratch array owned by the calling thread, grown on demand and kept for
+// later calls (allocating and faulting in 720 KiB per call would dominate small products).
+template <class T>
+T* thread_scratch(int64_t count) {
+    thread_local std::vector<T> storage;
+    constexpr int64_t align = 64 / sizeof(T);
+    if (int64_t(storage.size()) < count + align) storage.resize(count + align);
+    auto address = reinterpret_cast<uintptr_t>(storage.data());
+    return reinterpret_cast<T*>((address + 63) & ~uintptr_t(63));
+}
+
+// The blocked algorithm of gemm.h on the calling thread, for M, N, K > 0 and alpha != 0.
+template <class T>
+void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
+                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+    constexpr int64_t nr = NR<T>;
+    const int64_t nc_step = block_step(N, NC, nr);
+    const int64_t kc_step = block_step(K, KC<T>, 1);  // a function of K alone: see gemm.h
+    const auto& kernels = transpose_a ? kernel_table<T, PanelLayout::K_PANEL>
+                                      : kernel_table<T, PanelLayout::ROW_PANEL>;
+    T* b_block = thread_scratch<T>(kc_step * ceil_div(nc_step, nr) * nr);
+    alignas(64) T a_panel[MR * KC<T>];
+    alignas(64) T c_edge[MR * nr] = {};  // scratch tile for the columns past N
+
+    for (int64_t jc = 0; jc < N; jc += nc_step) {
+        const int64_t nc = std::min(nc_step, N - jc);
+        const int64_t b_panels = ceil_div(nc, nr);
+        for (int64_t pc = 0; pc < K; pc += kc_step) {
+            const int64_t kc = std::min(kc_step, K - pc);
+            const T beta_here = pc == 0 ? beta : T(1);  // later K slices accumulate
+            pack_b(transpose_b, B, ldb, pc, kc, jc, nc, b_block);
+
+            for (int64_t i = 0; i < M; i += MR) {
+                const int64_t rows = std::min<int64_t>(MR, M - i);
+                const MicroKernel<T> kernel = kernels[rows - 1];
+                pack_a(transpose_a, A, lda, i, rows, pc, kc, a_panel);
+                const int64_t next_rows = std::min<int64_t>(MR, M - (i + MR));
+                for (int64_t p = 0; p < b_panels; ++p) {
+                    if (next_rows > 0)  // the next A micro-panel, a slice per micro-kernel
+                        prefetch_a(transpose_a, A, lda, i + MR, next_rows, pc, kc, p, b_panels);
+                    const T* b_panel = b_block + p * nr * kc;
+                    T* c = C + i * ldc + jc + p * nr;
+                    const int64_t cols = std::min(nr, nc - p * nr);
+                    if (cols == nr) {
+                        kernel(kc, a_panel, b_panel, alpha, beta_here, c, ldc);
+                        continue;
+                    }
+                    if (beta_here != T(0))  // edge: go through c_edge
+                        for (int64_t r = 0; r < rows; ++r)
+                            std::copy_n(c + r * ldc, cols, c_edge + r * nr);
+                    kernel(kc, a_panel, b_panel, alpha, beta_here, c_edge, nr);
+                    for (int64_t r = 0; r < rows; ++r) std::copy_n(c_edge + r * nr, cols, c + r * ldc);
+                }
+            }
+        }
+    }
+}
+
 // ---- threads -------------------------------------------------------------------------------
+// Threads split C into a grid of rectangles, each an independent GEMM with its own packing: no
+// shared buffers, no barriers, so a thread that the OS preempts delays only its own rectangle.
+// The price is that B (for a split of the rows) or A (columns) is packed by more than one
+// thread; the grid is chosen to keep that small.
+struct ThreadGrid {
+    int row_groups, col_groups;
+};
+
+// The grid whose busiest thread has the least work: multiply-adds per k for its rectangle plus
+// PACK_WEIGHT per element it packs per k (A once per column block, B once).
+constexpr int64_t PACK_WEIGHT = 16;  // packing an element costs about as much as 16 FMAs
+
+ThreadGrid choose_grid(int64_t M, int64_t N, int64_t nr, int threads) {
+    ThreadGrid best = {threads, 1};
+    int64_t best_cost = INT64_MAX;
+    for (int row_groups = threads; row_groups >= 1; --row_groups) {
+        if (threads % row_groups != 0) continue;
+        const int col_groups = threads / row_groups;
+        const int64_t rows = ceil_div(M, row_groups);
+        const int64_t cols = std::min(N, ceil_div(ceil_div(N, col_groups), nr) * nr);
+        const int64_t cost = rows * cols + PACK_WEIGHT * (rows * ceil_div(cols, NC) + cols);
+        if (cost < best_cost) best_cost = cost, best = {row_groups, col_groups};
+    }
+    return best;
+}
+
 template <class Body>
 void run_team(int threads, Body&& body) {
 #ifdef _OPENMP
@@ -247,60 +350,8 @@ void run_team(int threads, Body&& body) {
     body(0);
 }
 
-void team_barrier(int threads) {
-#ifdef _OPENMP
-    if (threads > 1) {
-#pragma omp barrier
-    }
-#endif
-}
-
-// The part of an M x nc column block one thread computes: rows [row_begin, row_end) and columns
-// [col_begin, col_end), both on tile boundaries.
-struct ThreadTiles {
-    int64_t row_begin, row_end, col_begin, col_end;
-};
-
-// Arranges `threads` as a grid (row groups x column groups) over the tiles of an M x nc block,
-// choosing the grid whose busiest thread computes the fewest elements, then returns thread t's
-// share. Depends only on the sizes and the thread count.
-ThreadTiles thread_tiles(int64_t M, int64_t nc, int64_t nr, int threads, int t) {
-    int64_t row_tiles = ceil_div(M, MR), col_tiles = ceil_div(nc, nr);
-    int best_row_groups = 1;
-    int64_t best_cost = INT64_MAX;
-    for (int row_groups = threads; row_groups >= 1; --row_groups) {
-        if (threads % row_groups != 0) continue;
-        int col_groups = threads / row_groups;
-        int64_t rows = std::min(ceil_div(row_tiles, row_groups) * MR, M);
-        int64_t cols = std::min(ceil_div(col_tiles, col_groups) * nr, nc);
-        if (rows * cols < best_cost) best_cost = rows * cols, best_row_groups = row_groups;
-    }
-    int col_groups = threads / best_row_groups;
-    int64_t row_group = t / col_groups, col_group = t % col_groups;
-    auto split = [](int64_t tiles, int64_t parts, int64_t part) { return tiles * part / parts; };
-    return {std::min(split(row_tiles, best_row_groups, row_group) * MR, M),
-            std::min(split(row_tiles, best_row_groups, row_group + 1) * MR, M),
-            std::min(split(col_tiles, col_groups, col_group) * nr, nc),
-            std::min(split(col_tiles, col_groups, col_group + 1) * nr, nc)};
-}
-
 // Below this many multiply-adds, waking a second thread costs more than it saves.
 constexpr int64_t PARALLEL_MIN_MACS = int64_t(1) << 18;
-
-int threads_for(int64_t M, int64_t N, int64_t K) {
-    return M * N * K < PARALLEL_MIN_MACS ? 1 : max_threads();
-}
-
-// A 64-byte-aligned scratch array owned by the calling thread, grown on demand and kept for
-// later calls (allocating and faulting in 720 KiB per call would dominate small products).
-template <class T>
-T* thread_scratch(int64_t count) {
-    thread_local std::vector<T> storage;
-    constexpr int64_t align = 64 / sizeof(T);
-    if (int64_t(storage.size()) < count + align) storage.resize(count + align);
-    auto address = reinterpret_cast<uintptr_t>(storage.data());
-    return reinterpret_cast<T*>((address + 63) & ~uintptr_t(63));
-}
 
 // C[M,N] *= beta (beta == 0 writes zeros without reading): the whole product when K == 0 or
 // alpha == 0.
@@ -313,62 +364,26 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
         }
 }
 
-// ---- the blocked driver ----------------------------------------------------------------------
 template <class T>
-void gemm_blocked(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                  const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
+                   const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
-
-    constexpr int64_t nr = NR<T>;
-    const int64_t nc_step = block_step(N, NC, nr);
-    const int64_t kc_step = block_step(K, KC<T>, 1);
-    const auto& kernels = transpose_a ? kernel_table<T, PanelLayout::K_PANEL>
-                                      : kernel_table<T, PanelLayout::ROW_PANEL>;
-    const int threads = threads_for(M, N, K);
-    T* b_block = thread_scratch<T>(kc_step * ceil_div(nc_step, nr) * nr);  // shared by the team
-
+    const int threads = M * N * K < PARALLEL_MIN_MACS ? 1 : max_threads();
+    const ThreadGrid grid = choose_grid(M, N, NR<T>, threads);
     run_team(threads, [&](int t) {
-        alignas(64) T a_panel[MR * KC<T>];  // this thread's A micro-panel
-        alignas(64) T c_edge[MR * nr] = {};  // scratch tile for the columns past N
-
-        for (int64_t jc = 0; jc < N; jc += nc_step) {
-            const int64_t nc = std::min(nc_step, N - jc);
-            const int64_t b_panels = ceil_div(nc, nr);
-            const ThreadTiles mine = thread_tiles(M, nc, nr, threads, t);
-
-            for (int64_t pc = 0; pc < K; pc += kc_step) {
-                const int64_t kc = std::min(kc_step, K - pc);
-                const T beta_here = pc == 0 ? beta : T(1);  // later K slices accumulate
-
-                for (int64_t p = t; p < b_panels; p += threads)
-                    pack_b(transpose_b, B, ldb, pc, kc, jc + p * nr, std::min(nr, nc - p * nr),
-                           b_block + p * nr * kc);
-                team_barrier(threads);
-
-                for (int64_t i = mine.row_begin; i < mine.row_end; i += MR) {
-                    const int64_t rows = std::min<int64_t>(MR, M - i);
-                    const MicroKernel<T> kernel = kernels[rows - 1];
-                    pack_a(transpose_a, A, lda, i, rows, pc, kc, a_panel);
-                    for (int64_t j = mine.col_begin; j < mine.col_end; j += nr) {
-                        const T* b_panel = b_block + (j / nr) * nr * kc;
-                        T* c = C + i * ldc + jc + j;
-                        const int64_t cols = std::min(nr, nc - j);
-                        if (cols == nr) {
-                            kernel(kc, a_panel, b_panel, alpha, beta_here, c, ldc);
-                            continue;
-                        }
-                        if (beta_here != T(0))  // edge: go through c_edge
-                            for (int64_t r = 0; r < rows; ++r)
-                                std::copy_n(c + r * ldc, cols, c_edge + r * nr);
-                        kernel(kc, a_panel, b_panel, alpha, beta_here, c_edge, nr);
-                        for (int64_t r = 0; r < rows; ++r)
-                            std::copy_n(c_edge + r * nr, cols, c + r * ldc);
-                    }
-                }
-                team_barrier(threads);  // the B block is repacked next
-            }
-        }
+        // This thread's rectangle: rows split evenly, columns on NR-wide panel boundaries.
+        const int64_t row_group = t / grid.col_groups, col_group = t % grid.col_groups;
+        const int64_t i0 = M * row_group / grid.row_groups;
+        const int64_t i1 = M * (row_group + 1) / grid.row_groups;
+        const int64_t col_panels = ceil_div(N, NR<T>);
+        const int64_t j0 = std::min(N, col_panels * col_group / grid.col_groups * NR<T>);
+        const int64_t j1 = std::min(N, col_panels * (col_group + 1) / grid.col_groups * NR<T>);
+        if (i0 == i1 || j0 == j1) return;
+        const T* A_rows = transpose_a ? A + i0 : A + i0 * lda;  // op(A)[i0:i1, :]
+        const T* B_cols = transpose_b ? B + j0 * ldb : B + j0;  // op(B)[:, j0:j1]
+        gemm_one_thread(transpose_a, transpose_b, i1 - i0, j1 - j0, K, alpha, A_rows, lda, B_cols,
+                        ldb, beta, C + i0 * ldc + j0, ldc);
     });
 }
 
@@ -378,14 +393,14 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, 
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
            int64_t ldc) {
     check_gemm_arguments("sgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_blocked(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, double alpha,
            const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
            int64_t ldc) {
     check_gemm_arguments("dgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_blocked(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 int gemm_threads() { return max_threads(); }

@@ -10,28 +10,34 @@
 //   for jc in N, step NC (480):           a block of columns of B and C
 //     for pc in K, step KC (384):         a slice of the shared dimension
 //       pack B[pc:pc+KC, jc:jc+NC]        -> "B block": NR-wide column panels, each stored
-//                                            k-major [KC][NR]; ~720 KiB, stays in L2
-//       for ir in M, step MR (14):        one micro-panel of A rows (each thread its own rows)
-//         pack A[ir:ir+MR, pc:pc+KC]      -> "A micro-panel" [MR x KC], ~21 KiB, stays in L1
+//                                            k-major [KC][NR]; 720 KiB, stays in L2
+//       for ir in M, step MR (14):        one micro-panel of A rows
+//         pack A[ir:ir+MR, pc:pc+KC]      -> "A micro-panel" [MR x KC], 21 KiB, stays in L1
 //         for jr in NC, step NR (32):     every B panel of the block, streamed from L2
 //           micro-kernel: C[ir:ir+MR, jc+jr:jc+jr+NR] (+)= alpha * A-panel x B-panel
 //
 // Packing copies each operand once per block into exactly the order the micro-kernel reads it,
 // so the kernel sees unit-stride, cache-resident data whatever the transposes and leading
-// dimensions were: transposition is handled by the two packing routines only.
+// dimensions were: transposition is handled by the packing routines only. While one A
+// micro-panel is in use, the source of the next is prefetched, a slice per micro-kernel call.
 //
 // The micro-kernel keeps an MR x NR tile of C in registers (14 rows x 2 zmm = 28 of the 32
 // AVX-512 registers). For each k it loads one row of the B panel (2 vectors of 16) and, for each
 // of the 14 rows, broadcasts A[r][k] and issues 2 fused multiply-adds: 28 FMAs per 16 loads,
-// enough independent accumulators to hide the FMA latency on both FMA ports. At the end it
-// writes C = alpha * tile + beta * C once. Rows past M use a kernel instantiated for fewer rows;
-// columns past N are computed into a scratch tile and copied out.
-// ISA variants: AVX-512 (14 x 32 floats), AVX2+FMA (6 x 16), portable scalar (4 x 4, PORTABLE=1).
+// enough independent accumulators to cover the FMA latency on both FMA ports. It prefetches the
+// B panel 8 rows ahead and the C tile at its start, and writes C = alpha * tile + beta * C once
+// at the end. Rows past M use the kernel instantiated for fewer rows; columns past N are
+// computed into a scratch tile and copied out.
+// ISA variants: AVX-512 (14 x 32 floats, 14 x 16 doubles), AVX2+FMA (6 x 16 floats), portable
+// scalar (4 x 4, for PORTABLE=1 builds).
 //
-// Threads: OpenMP, gemm_threads() of them (omp_get_max_threads(); one for small products).
-// Each thread owns a rectangle of C per column block; they share the packed B block. No
-// reduction over K ever crosses threads and the K and N blocking depend only on the sizes, so
-// the result is bitwise identical for any thread count (and equal run to run).
+// Threads: OpenMP, gemm_threads() of them for products of at least 2^18 multiply-adds. C is cut
+// into one rectangle per thread (rows or columns, whichever split leaves the busiest thread the
+// least compute plus packing) and each thread runs the loops above on its rectangle with its
+// own buffers: no barriers, no shared state.
+// Determinism: every element of C is summed over k in the same order, in the same K slices
+// (their size depends on K alone), whichever rectangle and tile it falls in. Results are
+// therefore bitwise identical for any thread count, and run to run.
 #pragma once
 
 #include <cstdint>

@@ -10,8 +10,12 @@ namespace induction {
 int run_bench_command(int argc, char** argv) {
     std::string which = argc >= 2 ? argv[1] : "all";
     if (which == "gemm") return run_gemm_bench(argc - 1, argv + 1);
-    if (which == "all") return run_gemm_bench(1, argv);
-    std::fprintf(stderr, "induction bench: unknown benchmark '%s' (expected: gemm)\n", which.c_str());
+    if (which == "train") return run_train_bench(argc - 1, argv + 1);
+    if (which == "all") {
+        int status = run_gemm_bench(1, argv);
+        return status != 0 ? status : run_train_bench(1, argv);
+    }
+    std::fprintf(stderr, "induction bench: unknown benchmark '%s' (expected: gemm, train)\n", which.c_str());
     return 2;
 }
 

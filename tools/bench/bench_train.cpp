@@ -1,0 +1,122 @@
+// bench_train.cpp — `induction bench train`: training throughput, ours against PyTorch.
+//
+// For the default preset and a larger configuration (d_model 256, 8 heads, context 512), at 1 and
+// 2 threads, it times our training steps (the trainer's own train_step on random tokens) and runs
+// tools/bench/torch_train_peer.py — the same model in PyTorch — with the same config and thread
+// count, in the same run. It prints tokens/s for both, their ratio, and our model FLOP
+// utilisation (MFU) against the FMA peak measured in the same run. The peer needs Debian's
+// python3-torch; without it the PyTorch column says why it is empty.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "model/file_io.h"
+#include "tensor/rng.h"
+#include "tools/bench/peak.h"
+#include "tools/commands.h"
+#include "train/presets.h"
+#include "train/trainer.h"
+
+namespace induction {
+
+namespace {
+
+const char* PYTHON = "/usr/bin/python3";
+const char* PEER = "tools/bench/torch_train_peer.py";
+
+// Matmul FLOPs of one token's forward pass; a training step costs about three times that.
+double forward_flops_per_token(const TrainConfig& c) {
+    const double D = c.model.d_model, H = c.model.n_heads, dh = c.model.d_head, T = double(c.context);
+    double per_layer = 2 * D * H * dh * 4       // Q, K, V and O projections
+                       + 2 * 2 * T * H * dh;     // scores and pattern × values (full T × T)
+    if (!c.model.attn_only) per_layer += 2 * 2 * D * c.model.d_mlp;
+    return c.model.n_layers * per_layer + 2 * D * c.model.d_vocab;  // + unembedding
+}
+
+double our_tokens_per_second(const TrainConfig& config, int threads, int steps) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+    Transformer model = make_transformer(config.model, 0);
+    std::vector<AdamWParameter> trainable;
+    for (const NamedParameter& p : model.parameters())
+        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
+    AdamW optimizer(trainable, config.adam);
+    Rng rng(1);
+    auto run = [&](int64_t step) {
+        train_step(model, optimizer, trainable, rng.randint({config.batch_size, config.context}, 0, config.model.d_vocab),
+                   config, step);
+    };
+    for (int step = 0; step < 2; ++step) run(step);  // warm-up: allocator cache, thread pool
+    auto start = std::chrono::steady_clock::now();
+    for (int step = 0; step < steps; ++step) run(2 + step);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return double(steps * config.tokens_per_step()) / seconds;
+}
+
+// The peer's tokens/s, or a negative value with `why` set.
+double torch_tokens_per_second(const TrainConfig& config, int threads, int steps, std::string& why) {
+    if (std::system((std::string(PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0) {
+        why = "python3-torch not installed (apt-get install python3-torch libopenblas0-openmp)";
+        return -1;
+    }
+    if (!file_exists(PEER)) {
+        why = std::string(PEER) + " not found (run from the repository root)";
+        return -1;
+    }
+    std::string config_path = "/tmp/induction-bench-train-config.json";
+    json::write_file(config_path, config.to_json());
+    std::string command = std::string(PYTHON) + " " + PEER + " --config " + config_path +
+                          " --threads " + std::to_string(threads) + " --steps " + std::to_string(steps);
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string output;
+    char buffer[256];
+    while (pipe && fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    if (!pipe || pclose(pipe) != 0) {
+        why = "the PyTorch peer failed: " + command;
+        return -1;
+    }
+    return json::parse(output).at("tokens_per_second").as_number();
+}
+
+}  // namespace
+
+int run_train_bench(int argc, char** argv) {
+    bool quick = argc >= 2 && std::string(argv[1]) == "--quick";
+    TrainConfig small = find_preset(default_preset_name()).config;
+    TrainConfig large = small;
+    large.name = "d256-h8-ctx512";
+    large.model.d_model = 256;
+    large.model.n_heads = 8;
+    large.model.d_mlp = 1024;
+    large.model.n_ctx = 512;
+    large.context = 512;
+    large.batch_size = 8;
+    const int steps = quick ? 3 : 8;
+    std::printf("%-18s %7s %12s %12s %7s %9s %7s\n", "config", "threads", "ours tok/s", "torch tok/s",
+                "ratio", "GFLOP/s", "MFU");
+    for (const TrainConfig& config : {small, large}) {
+        for (int threads : {1, 2}) {
+            double peak = measure_fma_peak_gflops(threads);
+            double ours = our_tokens_per_second(config, threads, steps);
+            std::string why;
+            double theirs = torch_tokens_per_second(config, threads, steps, why);
+            double gflops = 3 * forward_flops_per_token(config) * ours / 1e9;
+            std::printf("%-18s %7d %12.0f %12s %7s %9.1f %6.1f%%\n", config.name.c_str(), threads, ours,
+                        theirs > 0 ? std::to_string(int64_t(theirs)).c_str() : "-",
+                        theirs > 0 ? (std::to_string(ours / theirs).substr(0, 4) + "x").c_str() : "-",
+                        gflops, 100 * gflops / peak);
+            if (theirs <= 0) std::printf("  (PyTorch: %s)\n", why.c_str());
+        }
+    }
+    std::printf("MFU: model matmul FLOPs (3x forward) per second over the FMA peak measured at that "
+                "thread count.\n");
+    return 0;
+}
+
+}  // namespace induction
