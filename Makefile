@@ -3,7 +3,7 @@
 #   make              build/induction (the CLI) and build/libinduction.a
 #   make test         build and run every GoogleTest suite (FILTER=Pattern* to select)
 #   make bench        build and run the benchmarks (induction bench)
-#   make run          build, make the corpus, and run the main job (induction run)
+#   make run          build, install the corpus packages if missing, run the main job (induction run)
 #
 # Switches: NO_OMP=1, NO_CUDA=1, DEBUG=1, SANITIZE=1 (ASan+UBSan), PORTABLE=1 (no -march=native).
 # Each combination of switches builds into its own directory, so variants never mix objects.
@@ -84,7 +84,7 @@ LIB   := $(BUILD)/libinduction.a
 CLI   := $(BUILD)/induction
 TESTS := $(BUILD)/tests/induction_tests
 
-.PHONY: all test bench run corpus status clean
+.PHONY: all test bench run status clean
 all: status $(CLI)
 
 status:
@@ -118,6 +118,12 @@ test: status $(TESTS) $(CLI)
 
 bench: status $(CLI)
 	$(CLI) bench
+
+# The main job on the built-in corpus: installs the corpus packages when missing, then trains the
+# family, analyzes every snapshot and writes runs/default/report.html. QUICK=1 for the short version.
+run: status $(CLI)
+	tools/install_corpus_packages.sh
+	$(CLI) run $(if $(filter 1,$(QUICK)),--quick,)
 
 clean:
 	rm -rf build

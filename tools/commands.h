@@ -12,6 +12,8 @@ int run_corpus_command(int argc, char** argv);   // tools/cmd_train.cpp
 int run_eval_command(int argc, char** argv);     // tools/cmd_eval.cpp
 int run_heads_command(int argc, char** argv);    // tools/cmd_heads.cpp
 int run_report_command(int argc, char** argv);   // tools/cmd_report.cpp
+int run_run_command(int argc, char** argv);      // tools/cmd_run.cpp
+int run_analyze_command(int argc, char** argv);  // tools/cmd_run.cpp
 int run_bench_command(int argc, char** argv);  // tools/bench/bench_command.cpp
 int run_gemm_bench(int argc, char** argv);     // tools/bench/bench_gemm.cpp
 int run_train_bench(int argc, char** argv);    // tools/bench/bench_train.cpp

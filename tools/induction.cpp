@@ -16,6 +16,12 @@ struct Command {
 };
 
 const Command COMMANDS[] = {
+    {"run", induction::run_run_command,
+     "run [--quick] [--out DIR] [--threads N]   the main job: train the family, analyze, report"},
+    {"analyze", induction::run_analyze_command,
+     "analyze DIR [--examples N]   measure every snapshot of a run, write DIR/metrics and the report"},
+    {"report", induction::run_report_command, "report DIR...   write DIR/report.html from DIR/metrics"},
+    {"heads", induction::run_heads_command, "heads CHECKPOINT [--json]   the head evaluator table"},
     {"train", induction::run_train_command,
      "train --preset NAME|--config FILE --out DIR [--steps N] [--resume] [--threads N]"},
     {"eval", induction::run_eval_command,

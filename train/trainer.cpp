@@ -8,14 +8,11 @@
 #include <fstream>
 #include <sstream>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "autograd/functions.h"
 #include "model/checkpoint.h"
 #include "model/file_io.h"
 #include "model/safetensors.h"
+#include "tensor/cpu/parallel.h"
 #include "train/batches.h"
 #include "train/corpus.h"
 #include "train/progress.h"
@@ -120,9 +117,7 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     config.validate(config.name);
     const std::string& dir = options.out_dir;
     check(!dir.empty(), "train: no output directory given");
-#ifdef _OPENMP
-    if (options.threads > 0) omp_set_num_threads(options.threads);
-#endif
+    cpu::set_max_threads(options.threads);
     make_directories(dir + "/snapshots");
     bool has_snapshots = !list_snapshots(dir).empty();
     check(options.resume || !has_snapshots, dir, ": already holds snapshots of a run (use --resume to "

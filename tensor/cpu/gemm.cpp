@@ -147,6 +147,13 @@ void pack_a(bool transpose_a, const T* A, int64_t lda, int64_t i0, int64_t rows,
     }
 }
 
+// A hint to bring `address` into L2. The empty asm statement marks the function as having an
+// effect: without it GCC proves a function that only prefetches "const" and deletes its calls.
+inline void prefetch_to_l2(const void* address) {
+    __builtin_prefetch(address, 0, 2);
+    asm volatile("" : : "r"(address));
+}
+
 // Pulls part `part` of `parts` of the source of op(A)[i0 : i0+rows, p0 : p0+kc] toward L2, so
 // that the next pack_a finds it there: called between micro-kernels, it hides the memory latency
 // of A behind arithmetic.
@@ -158,33 +165,35 @@ void prefetch_a(bool transpose_a, const T* A, int64_t lda, int64_t i0, int64_t r
     const T* first = transpose_a ? A + p0 * lda + i0 : A + i0 * lda + p0;
     constexpr int64_t line = 64 / sizeof(T);
     for (int64_t r = runs * part / parts; r < runs * (part + 1) / parts; ++r) {
-        for (int64_t e = 0; e < length; e += line) __builtin_prefetch(first + r * lda + e, 0, 2);
-        __builtin_prefetch(first + r * lda + length - 1, 0, 2);
+        for (int64_t e = 0; e < length; e += line) prefetch_to_l2(first + r * lda + e);
+        prefetch_to_l2(first + r * lda + length - 1);
     }
 }
 
 // The B block <- op(B)[p0 : p0+kc, j0 : j0+nc]: a row of NR-wide column panels, panel p at
-// b_block + p * NR * kc holding [kc][NR], zero past column nc. Each source row is read
-// contiguously: along j when B is stored [K, N], along k when it is stored [N, K].
+// b_block + p * NR * kc holding [kc][NR], zero past column nc.
 template <class T>
 void pack_b(bool transpose_b, const T* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
             int64_t nc, T* b_block) {
     constexpr int64_t nr = NR<T>;
-    if (!transpose_b) {
-        for (int64_t k = 0; k < kc; ++k)
-            for (int64_t j = 0; j < nc; j += nr)
-                copy_run<nr>(B + (p0 + k) * ldb + j0 + j, std::min(nr, nc - j),
-                             b_block + j * kc + k * nr);
-    } else {
-        for (int64_t j = 0; j < nc; ++j) {
-            const T* column = B + (j0 + j) * ldb + p0;  // B stored [N, K]
-            T* panel = b_block + (j / nr) * nr * kc + j % nr;
-            for (int64_t k = 0; k < kc; ++k) panel[k * nr] = column[k];
+    constexpr int64_t K_STRIP = 16;  // k values per strip when transposing
+    for (int64_t j = 0; j < nc; j += nr) {
+        const int64_t cols = std::min(nr, nc - j);
+        T* panel = b_block + j * kc;
+        if (!transpose_b) {  // B stored [K, N]: each k row of the panel is contiguous
+            const T* rows = B + p0 * ldb + j0 + j;
+            for (int64_t k = 0; k < kc; ++k) copy_run<nr>(rows + k * ldb, cols, panel + k * nr);
+        } else {  // B stored [N, K]: each column is; transpose strips so writes stay in L1
+            for (int64_t k0 = 0; k0 < kc; k0 += K_STRIP) {
+                const int64_t k1 = std::min(kc, k0 + K_STRIP);
+                for (int64_t c = 0; c < cols; ++c) {
+                    const T* column = B + (j0 + j + c) * ldb + p0;
+                    for (int64_t k = k0; k < k1; ++k) panel[k * nr + c] = column[k];
+                }
+            }
         }
-    }
-    if (const int64_t cols = nc % nr; cols != 0) {  // zero the last panel's missing columns
-        T* panel = b_block + (nc - cols) * kc;
-        for (int64_t k = 0; k < kc; ++k) std::fill(panel + k * nr + cols, panel + (k + 1) * nr, T(0));
+        for (int64_t k = 0; cols < nr && k < kc; ++k)  // zero the missing columns
+            std::fill(panel + k * nr + cols, panel + (k + 1) * nr, T(0));
     }
 }
 

@@ -23,6 +23,15 @@ inline int max_threads() {
 #endif
 }
 
+// Sets the thread count of every later parallel loop (0 or less: leave OpenMP's default).
+inline void set_max_threads(int threads) {
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
+
 template <class Body>
 void parallel_for(int64_t n, int64_t grain, Body&& body) {
     int64_t threads = std::min<int64_t>(max_threads(), n / std::max<int64_t>(grain, 1));

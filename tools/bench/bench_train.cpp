@@ -11,11 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "model/file_io.h"
+#include "tensor/cpu/parallel.h"
 #include "tensor/rng.h"
 #include "tools/bench/peak.h"
 #include "tools/commands.h"
@@ -39,9 +36,7 @@ double forward_flops_per_token(const TrainConfig& c) {
 }
 
 double our_tokens_per_second(const TrainConfig& config, int threads, int steps) {
-#ifdef _OPENMP
-    omp_set_num_threads(threads);
-#endif
+    cpu::set_max_threads(threads);
     Transformer model = make_transformer(config.model, 0);
     std::vector<AdamWParameter> trainable;
     for (const NamedParameter& p : model.parameters())

@@ -1,0 +1,446 @@
+// evaluators.cpp — head activation evaluators (METHODS §3), copy_eig (§4.3) and head
+// classification (§5.6).
+#include "analysis/evaluators.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "analysis/linalg.h"
+#include "autograd/functions.h"
+#include "tensor/rng.h"
+
+namespace induction {
+
+namespace {
+
+constexpr double NOT_A_SCORE = std::numeric_limits<double>::quiet_NaN();
+
+// The copying and prefix examples draw from separate counter streams of one seed, so changing
+// how many of one kind are drawn never changes the other (stream k starts at block k * 2^32).
+constexpr uint64_t STREAM_STRIDE = uint64_t{1} << 32;
+enum Stream : uint64_t { COPYING_STREAM = 0, PREFIX_STREAM = 1 };
+
+// n distinct tokens drawn uniformly from `allowed` (a partial Fisher-Yates shuffle).
+std::vector<int32_t> distinct_tokens(std::vector<int32_t> allowed, int64_t n, Rng& rng) {
+    for (int64_t i = 0; i < n; ++i)
+        std::swap(allowed[size_t(i)], allowed[size_t(rng.next_int(i, int64_t(allowed.size())))]);
+    return {allowed.begin(), allowed.begin() + n};
+}
+
+void check_tokens(const char* evaluator, const Transformer& model, const Tensor& tokens,
+                  int64_t min_length) {
+    check(tokens.dtype() == DType::I32 && tokens.ndim() == 2 && tokens.size(0) >= 1,
+          evaluator, ": tokens must be i32 [examples, T], got ", describe(tokens));
+    check(tokens.size(1) >= min_length, evaluator, ": sequences of ", tokens.size(1),
+          " tokens, expected at least ", min_length);
+    check(tokens.size(1) <= model.config.n_ctx, evaluator, ": sequences of ", tokens.size(1),
+          " tokens exceed the model's n_ctx = ", model.config.n_ctx);
+}
+
+// Runs the model forward-only on tokens, with `interventions` in force, capturing `sites` at
+// every layer; returns the interventions holding the captures.
+Interventions run_capturing(const Transformer& model, const Tensor& tokens,
+                            Interventions interventions, std::initializer_list<Site> sites) {
+    for (int l = 0; l < model.config.n_layers; ++l)
+        for (Site site : sites) interventions.capture(site, l);
+    NoGrad no_grad;
+    forward(model, tokens.to(model.W_E.value().device()), &interventions);
+    return interventions;
+}
+
+Tensor host_f64(const Tensor& t) { return Tensor::from_vector(t.shape(), t.to_vector(), DType::F64); }
+
+double norm(const std::vector<double>& x) {  // Euclidean (Frobenius for a matrix's entries)
+    return std::sqrt(std::inner_product(x.begin(), x.end(), x.begin(), 0.0));
+}
+
+// Applies score(pattern, n, h) → value of example n, head h to every layer's captured pattern
+// [N, H, T, T] and averages over the N examples.
+template <class ScoreOfExample>
+HeadTable mean_over_examples(const Transformer& model, const Interventions& captures, int64_t N,
+                             const ScoreOfExample& score) {
+    HeadTable table(model.config.n_layers, model.config.n_heads);
+    for (int l = 0; l < model.config.n_layers; ++l) {
+        std::vector<double> pattern = captures.captured(Site::PATTERN, l).to_vector();
+        for (int h = 0; h < model.config.n_heads; ++h) {
+            double total = 0;
+            for (int64_t n = 0; n < N; ++n) total += score(pattern, n, h);
+            table.at(l, h) = total / double(N);
+        }
+    }
+    return table;
+}
+
+// The LN-folded unembedding of §1.3 as stored ([d_model, V], logits = x · U):
+// U = C diag(γ_f) W_U, i.e. each column of γ_f ⊙ W_U centred over d_model. b_U is left out.
+std::vector<double> effective_unembedding(const Transformer& model) {
+    const int64_t D = model.config.d_model, V = model.config.d_vocab;
+    std::vector<double> U = model.W_U.value().to_vector();
+    if (!model.config.has_layer_norm()) return U;
+    std::vector<double> gamma = model.ln_final_w.value().to_vector();
+    std::vector<double> column_mean(size_t(V), 0.0);
+    for (int64_t i = 0; i < D; ++i)
+        for (int64_t v = 0; v < V; ++v) {
+            U[size_t(i * V + v)] *= gamma[size_t(i)];
+            column_mean[size_t(v)] += U[size_t(i * V + v)] / double(D);
+        }
+    for (int64_t i = 0; i < D; ++i)
+        for (int64_t v = 0; v < V; ++v) U[size_t(i * V + v)] -= column_mean[size_t(v)];
+    return U;
+}
+
+// ρ_p of §3.1 at one destination. delta: [|S|] direct logit effect on the sample tokens;
+// attended: (attention weight, index into S) of every source j <= p.
+double copying_ratio(const std::vector<double>& delta,
+                     const std::vector<std::pair<double, int64_t>>& attended, CopyingRatio ratio) {
+    double mean = std::accumulate(delta.begin(), delta.end(), 0.0) / double(delta.size());
+    double absolute = 0, raised = 0;
+    for (double d : delta) {
+        absolute += std::abs(d - mean);
+        raised += std::max(d - mean, 0.0);
+    }
+    double num = 0;
+    for (auto [weight, s] : attended) num += weight * std::max(delta[size_t(s)] - mean, 0.0);
+    double den = ratio == CopyingRatio::DEVIATION ? absolute : num + raised;
+    return den > 0 ? num / den : NOT_A_SCORE;
+}
+
+HeadClass classify_head(double prefix, double copy, double previous, int layer,
+                        const ClassificationRule& rule) {
+    bool prefix_matching = prefix >= rule.prefix_threshold;
+    if (prefix_matching && copy > rule.copy_threshold && (layer >= 1 || !rule.require_later_layer))
+        return HeadClass::INDUCTION;
+    if (prefix_matching && copy <= rule.copy_threshold) return HeadClass::ANTI_COPYING_PREFIX;
+    if (previous >= rule.previous_threshold) return HeadClass::PREVIOUS_TOKEN;
+    return HeadClass::OTHER;
+}
+
+}  // namespace
+
+// ---- evaluation inputs ----------------------------------------------------------------------------
+
+std::vector<int32_t> allowed_tokens(const std::vector<int64_t>& counts, const TokenFilter& filter) {
+    const int64_t V = int64_t(counts.size());
+    check(V > 0, "allowed_tokens: no token counts");
+    check(0 <= filter.common_fraction && filter.common_fraction < filter.rare_fraction &&
+              filter.rare_fraction <= 1,
+          "allowed_tokens: need 0 <= common_fraction < rare_fraction <= 1, got ",
+          filter.common_fraction, " and ", filter.rare_fraction);
+    for (int32_t special : filter.special_tokens)
+        check(special >= 0 && special < V, "allowed_tokens: special token ", special,
+              " outside the vocabulary [0, ", V, ")");
+    // Rank 1 is the most frequent token; equal counts rank by id so the order is deterministic.
+    std::vector<int32_t> by_frequency(static_cast<size_t>(V));
+    std::iota(by_frequency.begin(), by_frequency.end(), 0);
+    std::stable_sort(by_frequency.begin(), by_frequency.end(), [&](int32_t a, int32_t b) {
+        return counts[size_t(a)] > counts[size_t(b)];
+    });
+    const int64_t lowest_rank = int64_t(std::ceil(filter.common_fraction * double(V))) + 1;
+    const int64_t highest_rank = int64_t(std::floor(filter.rare_fraction * double(V)));
+    std::vector<int32_t> allowed;
+    for (int64_t rank = lowest_rank; rank <= highest_rank; ++rank) {
+        int32_t token = by_frequency[size_t(rank - 1)];
+        bool special = std::find(filter.special_tokens.begin(), filter.special_tokens.end(), token) !=
+                       filter.special_tokens.end();
+        bool unseen = filter.exclude_unseen && counts[size_t(token)] == 0;
+        if (!special && !unseen) allowed.push_back(token);
+    }
+    std::sort(allowed.begin(), allowed.end());
+    return allowed;
+}
+
+json::Value EvaluatorInputs::settings_json() const {
+    json::Value v = json::Value::object();
+    v["seed"] = options.seed;
+    v["n_examples"] = options.n_examples;
+    v["n_tokens"] = options.n_tokens;
+    v["n_repeats"] = options.n_repeats;
+    v["bos_token"] = options.bos_token;
+    v["common_fraction"] = options.filter.common_fraction;
+    v["rare_fraction"] = options.filter.rare_fraction;
+    json::Value special = json::Value::array();
+    for (int32_t t : options.filter.special_tokens) special.push_back(t);
+    v["special_tokens"] = special;
+    v["exclude_unseen"] = options.filter.exclude_unseen;
+    v["allowed_count"] = allowed_count;
+    v["previous_token_context"] = previous_token.size(1);
+    return v;
+}
+
+EvaluatorInputs make_evaluator_inputs(const std::vector<int64_t>& token_counts,
+                                      const Tensor& eval_windows,
+                                      const EvaluatorInputOptions& options) {
+    const int64_t N = options.n_examples, n = options.n_tokens, V = int64_t(token_counts.size());
+    check(N >= 1 && n >= 1 && options.n_repeats >= 2, "make_evaluator_inputs: need n_examples >= 1, ",
+          "n_tokens >= 1 and n_repeats >= 2, got ", N, ", ", n, ", ", options.n_repeats);
+    check(options.bos_token >= 0 && options.bos_token < V, "make_evaluator_inputs: bos_token ",
+          options.bos_token, " outside the vocabulary [0, ", V, ")");
+    check(eval_windows.dtype() == DType::I32 && eval_windows.ndim() == 2 &&
+              eval_windows.size(0) >= N && eval_windows.size(1) >= 2,
+          "make_evaluator_inputs: eval_windows must be i32 [>= ", N, " windows, T >= 2], got ",
+          describe(eval_windows));
+    std::vector<int32_t> allowed = allowed_tokens(token_counts, options.filter);
+    check(int64_t(allowed.size()) >= n, "make_evaluator_inputs: only ", allowed.size(),
+          " allowed tokens (R_ok of METHODS §3.0), need ", n, " distinct ones per example");
+
+    Rng copying_rng(options.seed, COPYING_STREAM * STREAM_STRIDE);
+    Rng prefix_rng(options.seed, PREFIX_STREAM * STREAM_STRIDE);
+    const int64_t T_prefix = 1 + n * options.n_repeats;
+    std::vector<int32_t> copying, prefix;
+    for (int64_t e = 0; e < N; ++e) {
+        std::vector<int32_t> sample = distinct_tokens(allowed, n, copying_rng);
+        copying.insert(copying.end(), sample.begin(), sample.end());
+        std::vector<int32_t> repeated = distinct_tokens(allowed, n, prefix_rng);
+        prefix.push_back(options.bos_token);
+        for (int64_t r = 0; r < options.n_repeats; ++r)
+            prefix.insert(prefix.end(), repeated.begin(), repeated.end());
+    }
+    EvaluatorInputs inputs;
+    inputs.copying = Tensor::from_ints({N, n}, copying);
+    inputs.prefix = Tensor::from_ints({N, T_prefix}, prefix);
+    inputs.previous_token = eval_windows.slice(0, N).to(Device::CPU);
+    inputs.options = options;
+    inputs.allowed_count = int64_t(allowed.size());
+    return inputs;
+}
+
+// ---- per-head scores --------------------------------------------------------------------------
+
+HeadTable::HeadTable(int layers, int heads, double fill)
+    : n_layers(layers), n_heads(heads), values(size_t(layers * heads), fill) {}
+
+HeadTable prefix_matching_score(const Transformer& model, const Tensor& tokens,
+                                Interventions interventions) {
+    check_tokens("prefix_matching_score", model, tokens, 3);
+    const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
+    // targets[n][p] = Tgt(p) = {q : 2 <= q < p, t[q-1] == t[p]} (§3.2)
+    std::vector<int32_t> t = tokens.to_ints();
+    std::vector<std::vector<std::vector<int64_t>>> targets(static_cast<size_t>(N));
+    for (int64_t n = 0; n < N; ++n) {
+        const int32_t* row = t.data() + n * T;
+        targets[size_t(n)].resize(size_t(T));
+        int64_t destinations = 0;
+        for (int64_t p = 0; p < T; ++p) {
+            for (int64_t q = 2; q < p; ++q)
+                if (row[q - 1] == row[p]) targets[size_t(n)][size_t(p)].push_back(q);
+            destinations += !targets[size_t(n)][size_t(p)].empty();
+        }
+        check(destinations > 0, "prefix_matching_score: example ", n,
+              " repeats no token, so no position has an induction target");
+    }
+    Interventions captures = run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
+    return mean_over_examples(model, captures, N, [&](const std::vector<double>& A, int64_t n, int h) {
+        const double* rows = A.data() + (n * H + h) * T * T;  // A[n, h]: [T, T]
+        double total = 0;
+        int64_t destinations = 0;
+        for (int64_t p = 0; p < T; ++p) {
+            const std::vector<int64_t>& targets_of_p = targets[size_t(n)][size_t(p)];
+            if (targets_of_p.empty()) continue;
+            for (int64_t q : targets_of_p) total += rows[p * T + q];  // s_p: summed over targets
+            ++destinations;
+        }
+        return total / double(destinations);
+    });
+}
+
+HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
+                               Interventions interventions) {
+    check_tokens("previous_token_score", model, tokens, 2);
+    const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
+    Interventions captures = run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
+    return mean_over_examples(model, captures, N, [&](const std::vector<double>& A, int64_t n, int h) {
+        const double* rows = A.data() + (n * H + h) * T * T;
+        double total = 0;
+        for (int64_t p = 1; p < T; ++p) total += rows[p * T + p - 1];  // A[p, p-1]
+        return total / double(T - 1);
+    });
+}
+
+HeadTable copying_score(const Transformer& model, const Tensor& tokens, CopyingRatio ratio,
+                        Interventions interventions) {
+    check_tokens("copying_score", model, tokens, 2);
+    const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
+    const int64_t D = model.config.d_model, V = model.config.d_vocab;
+    const int L = model.config.n_layers;
+    Interventions captures =
+        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN, Site::RESULT});
+    std::vector<double> U = effective_unembedding(model);  // [D, V]
+    std::vector<int32_t> t = tokens.to_ints();
+
+    // Per head: the sum of ρ(example) over the examples that have one, and how many do.
+    std::vector<double> rho_sum(size_t(L * H), 0.0);
+    std::vector<int64_t> rho_count(size_t(L * H), 0);
+    for (int64_t n = 0; n < N; ++n) {
+        // S: the sample's distinct tokens; slot[p] is the index of t_p in S. U_S: [|S|, D].
+        std::map<int32_t, int64_t> slot_of_token;
+        std::vector<int64_t> slot(static_cast<size_t>(T));
+        for (int64_t p = 0; p < T; ++p) {
+            auto [it, fresh] = slot_of_token.emplace(t[size_t(n * T + p)], int64_t(slot_of_token.size()));
+            slot[size_t(p)] = it->second;
+        }
+        const int64_t S = int64_t(slot_of_token.size());
+        std::vector<double> U_S(static_cast<size_t>(S * D));
+        for (auto [token, s] : slot_of_token)
+            for (int64_t i = 0; i < D; ++i) U_S[size_t(s * D + i)] = U[size_t(i * V + token)];
+
+        for (int l = 0; l < L; ++l) {
+            std::vector<double> A = captures.captured(Site::PATTERN, l)[n].to_vector();  // [H, T, T]
+            std::vector<double> r = captures.captured(Site::RESULT, l)[n].to_vector();   // [T, H, D]
+            for (int64_t h = 0; h < H; ++h) {
+                double example_sum = 0;
+                int64_t positions = 0;
+                std::vector<double> delta(static_cast<size_t>(S));
+                std::vector<std::pair<double, int64_t>> attended;
+                for (int64_t p = 0; p < T; ++p) {
+                    const double* r_p = r.data() + (p * H + h) * D;  // r^h_p: [D]
+                    for (int64_t s = 0; s < S; ++s)  // Δ_p[v] = (W_U^eff r^h_p)[v], v ∈ S
+                        delta[size_t(s)] = std::inner_product(r_p, r_p + D, U_S.data() + s * D, 0.0);
+                    attended.clear();
+                    for (int64_t j = 0; j <= p; ++j)
+                        attended.push_back({A[size_t((h * T + p) * T + j)], slot[size_t(j)]});
+                    double rho_p = copying_ratio(delta, attended, ratio);
+                    if (std::isnan(rho_p)) continue;  // den_p = 0: the position is skipped
+                    example_sum += rho_p;
+                    ++positions;
+                }
+                if (positions == 0) continue;
+                rho_sum[size_t(l * H + h)] += example_sum / double(positions);
+                ++rho_count[size_t(l * H + h)];
+            }
+        }
+    }
+    HeadTable table(L, int(H));
+    for (size_t i = 0; i < table.values.size(); ++i)
+        table.values[i] = rho_count[i] > 0 ? 4.0 * rho_sum[i] / double(rho_count[i]) - 1.0 : NOT_A_SCORE;
+    return table;
+}
+
+HeadTable copy_eig(const Transformer& model) {
+    const ModelConfig& c = model.config;
+    const int64_t D = c.d_model, V = c.d_vocab, H = c.n_heads, dh = c.d_head;
+    NoGrad no_grad;
+    // G = W_E W_U^eff (column convention) = W_E_stored^T U^T: [D, D], a sum over the vocabulary.
+    Tensor U = Tensor::from_vector({D, V}, effective_unembedding(model), DType::F64);
+    Tensor W_E = host_f64(model.W_E.value());
+    std::vector<double> G = matmul(W_E, U, /*transpose_a=*/true, /*transpose_b=*/true).to_vector();
+    HeadTable table(c.n_layers, c.n_heads);
+    for (int l = 0; l < c.n_layers; ++l) {
+        const AttentionParams& attn = model.blocks[size_t(l)].attn;
+        // A = diag(γ_l) C G folds the layer's LN into W_V (§1.3): centre G's columns, scale rows.
+        std::vector<double> A = G;
+        if (c.has_layer_norm()) {
+            std::vector<double> gamma = model.blocks[size_t(l)].ln1_w.value().to_vector();
+            for (int64_t k = 0; k < D; ++k) {
+                double column_mean = 0;
+                for (int64_t i = 0; i < D; ++i) column_mean += G[size_t(i * D + k)] / double(D);
+                for (int64_t i = 0; i < D; ++i)
+                    A[size_t(i * D + k)] = gamma[size_t(i)] * (G[size_t(i * D + k)] - column_mean);
+            }
+        }
+        // M^h = W_V^h,eff G W_O^h = W_V_stored[h]^T A W_O_stored[h]^T: [H, dh, dh]
+        Tensor W_V = host_f64(attn.W_V.value());  // [H, D, dh]
+        Tensor W_O = host_f64(attn.W_O.value());  // [H, dh, D]
+        Tensor A_t = Tensor::from_vector({D, D}, A, DType::F64);
+        Tensor M = matmul(matmul(W_V, A_t, /*transpose_a=*/true), W_O, false, /*transpose_b=*/true);
+        for (int64_t h = 0; h < H; ++h) {
+            Matrix M_h(dh, dh);
+            M_h.data = M[h].to_vector();
+            double eigen_mass = 0;
+            for (std::complex<double> lambda : eigenvalues(M_h)) eigen_mass += std::abs(lambda);
+            // ‖W_V‖ ‖A‖ ‖W_O‖ bounds every eigenvalue; below rounding of it there is no spectrum.
+            double bound = norm(W_V[h].to_vector()) * norm(A) * norm(W_O[h].to_vector());
+            table.at(l, int(h)) = eigen_mass > 1e-12 * bound ? trace(M_h) / eigen_mass : NOT_A_SCORE;
+        }
+    }
+    return table;
+}
+
+HeadScores evaluate_heads(const Transformer& model, const EvaluatorInputs& inputs,
+                          CopyingRatio ratio) {
+    HeadScores scores;
+    scores.prefix_matching = prefix_matching_score(model, inputs.prefix);
+    scores.copying = copying_score(model, inputs.copying, ratio);
+    scores.previous_token = previous_token_score(model, inputs.previous_token);
+    scores.copy_eig = copy_eig(model);
+    return scores;
+}
+
+// ---- classification ---------------------------------------------------------------------------
+
+const char* head_class_name(HeadClass head_class) {
+    switch (head_class) {
+        case HeadClass::INDUCTION: return "induction";
+        case HeadClass::ANTI_COPYING_PREFIX: return "anti-copying prefix";
+        case HeadClass::PREVIOUS_TOKEN: return "previous-token";
+        case HeadClass::OTHER: return "other";
+    }
+    return "?";
+}
+
+ClassificationRule classification_rule(const ModelConfig& config) {
+    ClassificationRule rule;
+    rule.require_later_layer = !config.smear_keys;
+    return rule;
+}
+
+std::vector<HeadClass> classify_heads(const HeadScores& scores, const ClassificationRule& rule) {
+    const HeadTable& copy = rule.use_copy_eig ? scores.copy_eig : scores.copying;
+    const int L = scores.prefix_matching.n_layers, H = scores.prefix_matching.n_heads;
+    for (const HeadTable* table : {&copy, &scores.previous_token})
+        check(table->n_layers == L && table->n_heads == H, "classify_heads: score tables of ",
+              L, "x", H, " and ", table->n_layers, "x", table->n_heads, " heads differ");
+    std::vector<HeadClass> classes;
+    for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h)
+            classes.push_back(classify_head(scores.prefix_matching.at(l, h), copy.at(l, h),
+                                            scores.previous_token.at(l, h), l, rule));
+    return classes;
+}
+
+std::vector<char> unstable_heads(const HeadScores& scores, const ClassificationRule& rule) {
+    std::vector<HeadClass> base = classify_heads(scores, rule);
+    std::vector<ClassificationRule> variants;
+    for (double shift : {-0.1, 0.1}) {
+        ClassificationRule prefix = rule, previous = rule;
+        prefix.prefix_threshold += shift;
+        previous.previous_threshold += shift;
+        variants.push_back(prefix);
+        variants.push_back(previous);
+    }
+    ClassificationRule other_copy = rule;
+    other_copy.use_copy_eig = !rule.use_copy_eig;
+    variants.push_back(other_copy);
+    std::vector<char> unstable(base.size(), 0);
+    for (const ClassificationRule& variant : variants) {
+        std::vector<HeadClass> shifted = classify_heads(scores, variant);
+        for (size_t i = 0; i < base.size(); ++i) unstable[i] |= shifted[i] != base[i];
+    }
+    return unstable;
+}
+
+json::Value heads_json(const HeadScores& scores, const std::vector<HeadClass>& classes) {
+    const int L = scores.prefix_matching.n_layers, H = scores.prefix_matching.n_heads;
+    check(classes.size() == size_t(L * H), "heads_json: ", classes.size(), " classes for ", L * H,
+          " heads");
+    auto number = [](double x) { return std::isnan(x) ? json::Value() : json::Value(x); };
+    json::Value heads = json::Value::array();
+    for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+            json::Value head = json::Value::object();
+            head["layer"] = l;
+            head["head"] = h;
+            head["prefix_matching"] = number(scores.prefix_matching.at(l, h));
+            head["copying"] = number(scores.copying.at(l, h));
+            head["previous_token"] = number(scores.previous_token.at(l, h));
+            head["class"] = head_class_name(classes[size_t(l * H + h)]);
+            heads.push_back(head);
+        }
+    json::Value out = json::Value::object();
+    out["heads"] = heads;
+    return out;
+}
+
+}  // namespace induction

@@ -1,0 +1,770 @@
+// report.cpp — the HTML report of report.h: reads the metrics files (notes/metrics_schema.md) and
+// lays out a summary against the paper's values (METHODS §9), [O]'s Model Analysis Table (one
+// column per model: PCA §7, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6, head
+// scores §3, all with the §6 phase-change window) and per-model details (head table, the top
+// induction head's pattern, the tokens that changed across the window).
+#include "analysis/report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "analysis/svg.h"
+#include "model/file_io.h"
+#include "model/json.h"
+#include "tensor/error.h"
+
+namespace induction {
+
+namespace {
+
+using svg::escape;
+
+// ---- reading the metrics files ----------------------------------------------------------------
+
+// A JSON number, or NaN for null (the schema's missing value).
+double number_or_nan(const json::Value& value) { return value.is_null() ? NAN : value.as_number(); }
+
+// object[key] as a number; NaN when the key is missing or null.
+double field(const json::Value& object, const std::string& key) {
+    if (!object.is_object() || !object.contains(key)) return NAN;
+    return number_or_nan(object.at(key));
+}
+
+std::vector<double> numbers(const json::Value& array) {
+    std::vector<double> out;
+    for (const json::Value& v : array.as_array()) out.push_back(number_or_nan(v));
+    return out;
+}
+
+std::optional<json::Value> read_json_if_present(const std::string& path) {
+    if (!file_exists(path)) return std::nullopt;
+    return json::read_file(path);
+}
+
+// A CSV file of numbers under a header row. Empty, "nan" and "null" cells are missing values (NaN).
+struct CsvTable {
+    std::vector<std::string> header;
+    std::vector<std::vector<double>> rows;
+};
+
+std::vector<std::string> split_csv_line(std::string_view line) {
+    std::vector<std::string> cells;
+    size_t start = 0;
+    while (true) {
+        size_t comma = line.find(',', start);
+        cells.emplace_back(line.substr(start, comma - start));
+        if (comma == std::string_view::npos) return cells;
+        start = comma + 1;
+    }
+}
+
+double parse_cell(const std::string& cell, const std::string& path, size_t line) {
+    if (cell.empty() || cell == "nan" || cell == "NaN" || cell == "null") return NAN;
+    double value = 0;
+    auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+    check(error == std::errc() && end == cell.data() + cell.size(), path, ": line ", line,
+          ": expected a number, got '", cell, "'");
+    return value;
+}
+
+std::optional<CsvTable> read_csv_if_present(const std::string& path) {
+    if (!file_exists(path)) return std::nullopt;
+    std::string text = read_file_bytes(path);
+    CsvTable table;
+    size_t line_number = 0, start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + start, end - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        start = end + 1;
+        ++line_number;
+        if (line.empty()) continue;
+        std::vector<std::string> cells = split_csv_line(line);
+        if (table.header.empty()) {
+            table.header = cells;
+            continue;
+        }
+        check(cells.size() == table.header.size(), path, ": line ", line_number, " has ", cells.size(),
+              " cells, the header has ", table.header.size());
+        std::vector<double> row;
+        for (const std::string& cell : cells) row.push_back(parse_cell(cell, path, line_number));
+        table.rows.push_back(std::move(row));
+    }
+    check(!table.header.empty(), path, ": empty file (expected a header row)");
+    return table;
+}
+
+// phase.json "window".
+struct Window {
+    double start_tokens = 0, end_tokens = 0, start_step = 0, end_step = 0;
+};
+
+// Everything the report reads about one model; absent files stay empty.
+struct ModelMetrics {
+    std::string name;
+    std::string dir;  // DIR/metrics/<name>
+    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes;
+    std::optional<CsvTable> loss_by_position, loss_derivative;
+
+    const std::vector<json::Value>& snapshot_list() const {
+        static const std::vector<json::Value> none;
+        return snapshots ? snapshots->at("snapshots").as_array() : none;
+    }
+    // One value per snapshot of snapshots.json (NaN where missing).
+    std::vector<double> series(const std::string& key) const {
+        std::vector<double> out;
+        for (const json::Value& s : snapshot_list()) out.push_back(field(s, key));
+        return out;
+    }
+    std::optional<Window> window() const {
+        if (!phase || !phase->contains("window") || phase->at("window").is_null()) return std::nullopt;
+        const json::Value& w = phase->at("window");
+        return Window{w.at("start_tokens").as_number(), w.at("end_tokens").as_number(),
+                      field(w, "start_step"), field(w, "end_step")};
+    }
+    // Tokens on a log axis when the phase detector used x = ln n (exponentially spaced snapshots).
+    bool log_tokens() const {
+        return phase && phase->contains("icl") && phase->at("icl").is_object() &&
+               phase->at("icl").get<bool>("log_n", false);
+    }
+    std::string description() const { return snapshots ? snapshots->get("description", "") : ""; }
+    std::string verdict() const { return phase ? phase->get("verdict", "") : ""; }
+};
+
+struct RunMetrics {
+    std::string name;
+    json::Value eval = json::Value::object();  // run.json "eval"
+    std::string reference;                     // run.json "phase_reference" ("" when none)
+    std::vector<ModelMetrics> models;          // report column order
+    std::optional<json::Value> pca;
+
+    const ModelMetrics* find(const std::string& model) const {
+        for (const ModelMetrics& m : models)
+            if (m.name == model) return &m;
+        return nullptr;
+    }
+    int icl_lo() const { return eval.get<int>("icl_lo", 50); }
+    int icl_hi() const { return eval.get<int>("icl_hi", 500); }
+};
+
+RunMetrics read_run(const std::string& run_dir) {
+    std::string metrics = run_dir + "/metrics";
+    std::string run_path = metrics + "/run.json";
+    check(file_exists(run_path), "report: ", run_path,
+          " not found (write the metrics first: induction analyze ", run_dir, ")");
+    json::Value run_json = json::read_file(run_path);
+    RunMetrics run;
+    try {
+        run.name = run_json.get("name", "");
+        if (run_json.contains("eval") && run_json.at("eval").is_object()) run.eval = run_json.at("eval");
+        if (run_json.contains("phase_reference") && run_json.at("phase_reference").is_string())
+            run.reference = run_json.at("phase_reference").as_string();
+        for (const json::Value& name : run_json.at("models").as_array()) {
+            ModelMetrics m;
+            m.name = name.as_string();
+            m.dir = metrics + "/" + m.name;
+            run.models.push_back(std::move(m));
+        }
+    } catch (const Error& e) {
+        fail(run_path, ": ", e.what());
+    }
+    for (ModelMetrics& m : run.models) {
+        m.snapshots = read_json_if_present(m.dir + "/snapshots.json");
+        m.heads = read_json_if_present(m.dir + "/heads.json");
+        m.phase = read_json_if_present(m.dir + "/phase.json");
+        m.pattern = read_json_if_present(m.dir + "/induction_pattern.json");
+        m.token_changes = read_json_if_present(m.dir + "/token_changes.json");
+        m.loss_by_position = read_csv_if_present(m.dir + "/loss_by_position.csv");
+        m.loss_derivative = read_csv_if_present(m.dir + "/loss_derivative.csv");
+    }
+    run.pca = read_json_if_present(metrics + "/pca.json");
+    return run;
+}
+
+// ---- small formatting helpers -----------------------------------------------------------------
+
+// x with `digits` decimals; "—" when missing.
+std::string fixed(double x, int digits = 3) {
+    if (!std::isfinite(x)) return "—";
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, x);
+    std::string s = buffer;
+    if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // "-0.000"
+    return s;
+}
+
+std::string tokens_text(double n) { return std::isfinite(n) ? svg::format_number(n) : "—"; }
+
+// A note shown where a figure or table cannot be drawn.
+std::string note(const std::string& text) { return "<div class=\"missing\">" + escape(text) + "</div>"; }
+
+// An HTML id made of [a-z0-9-].
+std::string anchor(const std::string& model) {
+    std::string id = "model-";
+    for (char c : model) id += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+    return id;
+}
+
+// A token made visible in a label: spaces as "·", newlines as "↵", tabs as "→"; longer than
+// max_chars characters, it is cut and ends in "…".
+std::string visible_token(const std::string& token, size_t max_chars) {
+    std::string out;
+    size_t chars = 0;
+    for (char c : token) {
+        bool starts_character = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        if (starts_character && chars == max_chars) return out + "…";
+        chars += starts_character;
+        if (c == ' ') out += "·";
+        else if (c == '\n') out += "↵";
+        else if (c == '\t') out += "→";
+        else out += c;
+    }
+    return out;
+}
+
+// ---- figures of the Model Analysis Table ------------------------------------------------------
+
+constexpr int FIGURE_WIDTH = 300;
+constexpr int FIGURE_HEIGHT = 210;
+const char* MODEL_COLOR = "#1f77b4";
+const char* OTHER_COLOR = "#bbbbbb";
+// Layer colours for per-head lines; orange is left out (it marks the window).
+const char* LAYER_COLORS[] = {"#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#8c564b",
+                              "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+
+std::string window_text(const Window& w) {
+    std::string text = tokens_text(w.start_tokens) + " – " + tokens_text(w.end_tokens) + " tokens";
+    if (std::isfinite(w.start_step) && std::isfinite(w.end_step))
+        text += " (steps " + fixed(w.start_step, 0) + " – " + fixed(w.end_step, 0) + ")";
+    return text;
+}
+
+svg::Axis tokens_axis(const ModelMetrics& m) {
+    svg::Axis axis;
+    axis.label = "training tokens";
+    axis.scale = m.log_tokens() ? svg::Scale::LOG : svg::Scale::LINEAR;
+    return axis;
+}
+
+// The model's window as [O]'s orange band and, in the other columns, the reference model's window
+// as a faint grey one. Over a heatmap the bands are outlines only, so the colours stay readable.
+void add_windows(svg::Figure& figure, const RunMetrics& run, const ModelMetrics& m, bool over_heatmap) {
+    const ModelMetrics* reference = run.find(run.reference);
+    if (reference && reference != &m) {
+        if (std::optional<Window> w = reference->window()) {
+            svg::Band band;
+            band.start = w->start_tokens;
+            band.end = w->end_tokens;
+            band.color = "#888888";
+            band.opacity = over_heatmap ? 0.0 : 0.12;
+            band.edges = over_heatmap;
+            band.strip = false;
+            band.tooltip = "reference model " + reference->name + ": " + window_text(*w);
+            figure.add(band);
+        }
+    }
+    if (std::optional<Window> w = m.window()) {
+        svg::Band band;
+        band.start = w->start_tokens;
+        band.end = w->end_tokens;
+        band.opacity = over_heatmap ? 0.0 : 0.22;
+        band.tooltip = "phase-change window: " + window_text(*w);
+        figure.add(band);
+    }
+}
+
+std::string pca_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (!run.pca) return note("no pca.json for this run");
+    const json::Value& trajectories = run.pca->at("models");
+    if (!trajectories.contains(m.name)) return note("pca.json has no trajectory for " + m.name);
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    std::vector<double> ratios = numbers(run.pca->at("explained_variance_ratio"));
+    auto pc_label = [&](size_t k) {
+        return "PC" + std::to_string(k + 1) + (k < ratios.size() ? " (" + fixed(100 * ratios[k], 1) + "% var.)" : "");
+    };
+    figure.x.label = pc_label(0);
+    figure.y.label = pc_label(1);
+    figure.x.margin = figure.y.margin = 0.05;  // room for the end markers
+    for (const ModelMetrics& other : run.models) {
+        if (&other == &m || !trajectories.contains(other.name)) continue;
+        const json::Value& t = trajectories.at(other.name);
+        figure.add(svg::Line{numbers(t.at("pc1")), numbers(t.at("pc2")), OTHER_COLOR, "other models", 1.0});
+    }
+    const json::Value& own = trajectories.at(m.name);
+    std::vector<double> pc1 = numbers(own.at("pc1")), pc2 = numbers(own.at("pc2"));
+    svg::Line line{pc1, pc2, MODEL_COLOR, m.name, 1.5};
+    line.markers = line.mark_ends = true;
+    figure.add(line);
+    if (std::optional<Window> w = m.window()) {
+        // The snapshots inside the window, over the trajectory in the window's orange.
+        std::vector<double> tokens = numbers(own.at("tokens"));
+        svg::Line inside{pc1, pc2, svg::WINDOW_ORANGE, "in window", 3.0};
+        inside.markers = true;
+        for (size_t k = 0; k < pc1.size(); ++k)
+            if (!(k < tokens.size() && tokens[k] >= w->start_tokens && tokens[k] <= w->end_tokens)) inside.x[k] = NAN;
+        figure.add(inside);
+    }
+    return figure.render();
+}
+
+std::string loss_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    figure.x = tokens_axis(m);
+    figure.y.label = "eval loss (nats)";
+    add_windows(figure, run, m, false);
+    for (const ModelMetrics& other : run.models)
+        if (&other != &m && other.snapshots)
+            figure.add(svg::Line{other.series("tokens"), other.series("loss"), OTHER_COLOR, "other models", 1.0});
+    std::vector<double> tokens = m.series("tokens");
+    figure.add(svg::Line{tokens, m.series("loss_random_token"), "#9ecae1", "random token/example", 1.2});
+    figure.add(svg::Line{tokens, m.series("loss"), MODEL_COLOR, "all tokens", 1.8});
+    return figure.render();
+}
+
+// loss_by_position.csv / loss_derivative.csv as a heatmap: x = tokens (one column per snapshot),
+// y = context index (log axis), colour = the value.
+std::string csv_heatmap_cell(const RunMetrics& run, const ModelMetrics& m, const std::optional<CsvTable>& table,
+                             const std::string& file, svg::ColorMap map, const std::string& color_label) {
+    if (!table) return note("no " + file + " for " + m.name);
+    std::string path = m.dir + "/" + file;
+    check(table->header.size() >= 3 && table->header[0] == "step" && table->header[1] == "tokens", path,
+          ": expected a header 'step,tokens,<context indices>...'");
+    if (table->rows.empty()) return note(file + " has no snapshots");
+    svg::Heatmap heatmap;
+    heatmap.map = map;
+    heatmap.clip_fraction = 0.01;
+    heatmap.label = color_label;
+    for (const std::vector<double>& row : table->rows) heatmap.x.push_back(row[1]);  // tokens
+    for (size_t c = 2; c < table->header.size(); ++c)
+        heatmap.y.push_back(parse_cell(table->header[c], path, 1));
+    size_t nx = heatmap.x.size(), ny = heatmap.y.size();
+    heatmap.values.resize(nx * ny);
+    for (size_t i = 0; i < nx; ++i)
+        for (size_t j = 0; j < ny; ++j) heatmap.values[j * nx + i] = table->rows[i][2 + j];
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    figure.x = tokens_axis(m);
+    figure.y.label = "context index i";
+    figure.y.scale = svg::Scale::LOG;
+    figure.set(std::move(heatmap));
+    add_windows(figure, run, m, true);
+    return figure.render();
+}
+
+std::string icl_score_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    figure.x = tokens_axis(m);
+    figure.y.label = "nats";
+    add_windows(figure, run, m, false);
+    figure.add(svg::HLine{0.0});
+    std::vector<double> tokens = m.series("tokens");
+    figure.add(svg::Line{tokens, m.series("icl_score"), "#d62728", "score L(" + hi + ")−L(" + lo + ")", 1.8});
+    figure.add(svg::Line{tokens, m.series("icl_amount"), "#2ca02c", "amount = −score", 1.4});
+    if (run.icl_hi() != 10 * run.icl_lo()) {
+        svg::Line per_decade{tokens, m.series("icl_per_decade"), "#2ca02c", "amount per decade", 1.2};
+        per_decade.dashed = true;
+        figure.add(per_decade);
+    }
+    return figure.render();
+}
+
+// One line per head of a per-layer, per-head score in snapshots.json, coloured by layer.
+std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const std::string& key,
+                            const std::string& label) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    const std::vector<json::Value>& snapshots = m.snapshot_list();
+    // scores[l][h][s], NaN where a snapshot lacks the value.
+    std::vector<std::vector<std::vector<double>>> scores;
+    for (size_t s = 0; s < snapshots.size(); ++s) {
+        if (!snapshots[s].contains(key) || snapshots[s].at(key).is_null()) continue;
+        const std::vector<json::Value>& layers = snapshots[s].at(key).as_array();
+        if (scores.size() < layers.size()) scores.resize(layers.size());
+        for (size_t l = 0; l < layers.size(); ++l) {
+            std::vector<double> heads = numbers(layers[l]);
+            if (scores[l].size() < heads.size())
+                scores[l].resize(heads.size(), std::vector<double>(snapshots.size(), NAN));
+            for (size_t h = 0; h < heads.size(); ++h) scores[l][h][s] = heads[h];
+        }
+    }
+    if (scores.empty()) return note("snapshots.json has no \"" + key + "\" scores");
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    figure.x = tokens_axis(m);
+    figure.y.label = label;
+    figure.y.min = 0;
+    figure.y.max = 1;
+    add_windows(figure, run, m, false);
+    std::vector<double> tokens = m.series("tokens");
+    for (size_t l = 0; l < scores.size(); ++l)
+        for (const std::vector<double>& head : scores[l])
+            figure.add(svg::Line{tokens, head, LAYER_COLORS[l % std::size(LAYER_COLORS)],
+                                 "layer " + std::to_string(l), 1.1, 0.85});
+    return figure.render();
+}
+
+// ---- the page ---------------------------------------------------------------------------------
+
+std::string verdict_chip(const ModelMetrics& m) {
+    if (!m.phase) return "<span class=\"verdict none\">no phase.json</span>";
+    std::string verdict = m.verdict();
+    std::string kind = verdict == "phase change" ? "yes" : "no";
+    std::string reason = m.phase->get("reason", "");
+    return "<span class=\"verdict " + kind + "\"" + (reason.empty() ? "" : " title=\"" + escape(reason) + "\"") +
+           ">" + escape(verdict.empty() ? "no verdict" : verdict) + "</span>";
+}
+
+// "before → after" of a phase.json rise window ("icl" or "prefix").
+std::string before_after(const ModelMetrics& m, const std::string& key) {
+    if (!m.phase || !m.phase->contains(key) || !m.phase->at(key).is_object()) return "—";
+    const json::Value& rise = m.phase->at(key);
+    double before = field(rise, "y_pre"), after = field(rise, "y_post");
+    if (!std::isfinite(before) && !std::isfinite(after)) return "—";
+    return fixed(before) + " → " + fixed(after);
+}
+
+std::string phase_number(const ModelMetrics& m, const std::string& object, const std::string& key, int digits) {
+    if (!m.phase || !m.phase->contains(object) || !m.phase->at(object).is_object()) return "—";
+    return fixed(field(m.phase->at(object), key), digits);
+}
+
+std::string loss_bump_text(const ModelMetrics& m) {
+    if (!m.phase || !m.phase->contains("loss_bump") || m.phase->at("loss_bump").is_null()) return "—";
+    const json::Value& bump = m.phase->at("loss_bump");
+    if (!bump.get<bool>("found", false)) return "none";
+    std::string text = "height " + fixed(field(bump, "height"), 3) + " at " +
+                       tokens_text(field(bump, "location_tokens")) + " tokens";
+    if (bump.contains("overlaps_window") && bump.at("overlaps_window").is_bool())
+        text += bump.at("overlaps_window").as_bool() ? ", in the window" : ", outside the window";
+    if (bump.contains("other_regions") && bump.at("other_regions").is_array() && bump.at("other_regions").size() > 0)
+        text += "; " + std::to_string(bump.at("other_regions").size()) + " other region(s)";
+    return text;
+}
+
+std::string schedule_text(const ModelMetrics& m) {
+    if (!m.phase || !m.phase->contains("schedule_changes_in_window")) return "—";
+    const json::Value& changes = m.phase->at("schedule_changes_in_window");
+    if (!changes.is_array() || changes.size() == 0) return "none";
+    std::string text;
+    for (const json::Value& change : changes.as_array()) text += (text.empty() ? "" : "; ") + change.as_string();
+    return text;
+}
+
+std::string summary_section(const RunMetrics& run) {
+    std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
+    std::string html =
+        "<section id=\"summary\">\n<h2>Summary: the phase change per model, next to the paper</h2>\n"
+        "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>model</th><th>verdict (§6)</th>"
+        "<th>phase-change window</th>"
+        "<th>ICL amount before → after<br><small>L(" + lo + ")−L(" + hi + ") per decade, nats; "
+        "positive = more ICL</small></th>"
+        "<th>max prefix matching before → after<br><small>heads above the first layer</small></th>"
+        "<th>frac_in_window<br><small>ICL / prefix</small></th>"
+        "<th>IoU · midpoint lag</th><th>loss bump (§6.3)</th><th>schedule changes in window</th></tr></thead>\n<tbody>\n";
+    for (const ModelMetrics& m : run.models) {
+        std::optional<Window> w = m.window();
+        std::string lag = m.phase ? tokens_text(field(*m.phase, "midpoint_lag_tokens")) : "—";
+        html += "<tr><th><a href=\"#" + anchor(m.name) + "\">" + escape(m.name) + "</a>" +
+                (m.description().empty() ? "" : "<br><small>" + escape(m.description()) + "</small>") + "</th>";
+        html += "<td>" + verdict_chip(m) + "</td>";
+        html += "<td>" + (w ? escape(window_text(*w)) : std::string("none")) + "</td>";
+        html += "<td class=\"num\">" + before_after(m, "icl") + "</td>";
+        html += "<td class=\"num\">" + before_after(m, "prefix") + "</td>";
+        html += "<td class=\"num\">" + phase_number(m, "icl", "frac_in_window", 2) + " / " +
+                phase_number(m, "prefix", "frac_in_window", 2) + "</td>";
+        html += "<td class=\"num\">" + (m.phase ? fixed(field(*m.phase, "iou"), 2) : std::string("—")) + " · " +
+                escape(lag) + "</td>";
+        html += "<td>" + escape(loss_bump_text(m)) + "</td><td>" + escape(schedule_text(m)) + "</td></tr>\n";
+    }
+    html +=
+        "<tr class=\"reference\"><th>paper [O]<br><small>small models, METHODS §9</small></th>"
+        "<td>phase change for ≥ 2 layers; <b>none for 1 layer</b></td>"
+        "<td>narrow and early: ≈ 1e9 – 3e9 tokens at [O]'s scale</td>"
+        "<td class=\"num\">&lt; 0.15 → ≈ 0.4</td>"
+        "<td>rises abruptly inside the same window</td>"
+        "<td class=\"num\">&gt; 0.75</td>"
+        "<td>high · ≪ window width</td>"
+        "<td>one region, in the window</td><td>none</td></tr>\n"
+        "</tbody></table></div>\n"
+        "<p class=\"muted\">Before/after are the smoothed levels at the window start and over the last 20% of "
+        "training (METHODS §6.1: y_pre, y_post); they are given for every model, with or without a window. "
+        "Hover a verdict for the detector's reason.</p>\n</section>\n";
+    return html;
+}
+
+struct Row {
+    std::string title;
+    std::string explanation;  // HTML
+    std::function<std::string(const ModelMetrics&)> cell;
+};
+
+std::vector<Row> table_rows(const RunMetrics& run) {
+    std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
+    return {
+        {"PCA trajectory",
+         "Per-token loss vectors of all snapshots, one joint PCA (§7). This model's snapshots in order "
+         "(○ first, ● last), window snapshots in orange, other models in grey.",
+         [&run](const ModelMetrics& m) { return pca_cell(run, m); }},
+        {"Loss curve",
+         "Evaluation loss against training tokens (§2.4): mean over all tokens, and the random token per "
+         "example of [O]. Other models in grey.",
+         [&run](const ModelMetrics& m) { return loss_cell(run, m); }},
+        {"In-context learning heatmap",
+         "Loss L(i) of the token at context index i (log axis) at each snapshot (§2.4). Colour range: 1st to 99th "
+         "percentile.",
+         [&run](const ModelMetrics& m) {
+             return csv_heatmap_cell(run, m, m.loss_by_position, "loss_by_position.csv", svg::ColorMap::VIRIDIS,
+                                     "loss (nats)");
+         }},
+        {"Loss derivative",
+         "∂L/∂ln i (§2.5): blue where more context lowers the loss, red where it raises it, white at 0.",
+         [&run](const ModelMetrics& m) {
+             return csv_heatmap_cell(run, m, m.loss_derivative, "loss_derivative.csv", svg::ColorMap::DIVERGING,
+                                     "∂L/∂ln i (nats)");
+         }},
+        {"ICL score",
+         "<b>ICL score = L(" + hi + ") − L(" + lo + ")</b>, [O]'s L(500) − L(50) scaled to this context: "
+         "<b>negative = more in-context learning</b>. Also its negative, the <b>ICL amount = L(" + lo + ") − L(" +
+         hi + ")</b>: positive = more (§2.6; [O]: &lt; 0.15 before, ≈ 0.4 after).",
+         [&run](const ModelMetrics& m) { return icl_score_cell(run, m); }},
+        {"Prefix matching",
+         "Prefix-matching score of every head (§3.2): attention to the token after an earlier copy of the current "
+         "token. One line per head, coloured by layer (layers numbered from 0).",
+         [&run](const ModelMetrics& m) { return head_score_cell(run, m, "prefix_matching", "prefix matching"); }},
+        {"Previous token",
+         "Previous-token score of every head (§3.3): attention to the immediately preceding token.",
+         [&run](const ModelMetrics& m) { return head_score_cell(run, m, "previous_token", "previous-token score"); }},
+    };
+}
+
+std::string analysis_table_section(const RunMetrics& run) {
+    std::string html =
+        "<section id=\"table\">\n<h2>Model analysis table</h2>\n"
+        "<p class=\"key\"><span class=\"swatch\" style=\"background:#f28e2b\"></span> this model's phase-change "
+        "window (phase.json, §6; a bar above each plot, shaded or outlined inside it)";
+    if (const ModelMetrics* reference = run.find(run.reference); reference && reference->window())
+        html += " &nbsp; <span class=\"swatch\" style=\"background:#cccccc\"></span> the reference model's window (" +
+                escape(reference->name) + ")";
+    html += "</p>\n<div class=\"scroll\"><table class=\"analysis\">\n<thead><tr><th class=\"row\"></th>";
+    for (const ModelMetrics& m : run.models) {
+        std::optional<Window> w = m.window();
+        html += "<th class=\"model\"><a href=\"#" + anchor(m.name) + "\">" + escape(m.name) + "</a> " +
+                verdict_chip(m) + (m.description().empty() ? "" : "<br><small>" + escape(m.description()) + "</small>") +
+                "<br><small>" + (w ? "window " + escape(window_text(*w)) : std::string("no window")) + "</small></th>";
+    }
+    html += "</tr></thead>\n<tbody>\n";
+    for (const Row& row : table_rows(run)) {
+        html += "<tr><th class=\"row\"><b class=\"title\">" + escape(row.title) + "</b><span>" + row.explanation +
+                "</span></th>";
+        for (const ModelMetrics& m : run.models) {
+            try {
+                html += "<td>" + row.cell(m) + "</td>";
+            } catch (const Error& e) {
+                fail("report: ", row.title, " of model '", m.name, "' (", m.dir, "): ", e.what());
+            }
+        }
+        html += "</tr>\n";
+    }
+    html += "</tbody></table></div>\n</section>\n";
+    return html;
+}
+
+std::string head_table(const ModelMetrics& m) {
+    if (!m.heads) return note("no heads.json for " + m.name);
+    std::string html =
+        "<table class=\"heads\"><thead><tr><th>head</th><th>prefix matching</th><th>copying</th>"
+        "<th>previous token</th><th>class (§5.6)</th></tr></thead><tbody>\n";
+    for (const json::Value& head : m.heads->at("heads").as_array()) {
+        std::string cls = head.get("class", "");
+        std::string row_class = cls == "induction"             ? "cls-induction"
+                                : cls == "previous-token"      ? "cls-previous"
+                                : cls == "anti-copying prefix" ? "cls-anti"
+                                                               : "cls-other";
+        html += "<tr class=\"" + row_class + "\"><td>L" + std::to_string(head.get<int>("layer", 0)) + "H" +
+                std::to_string(head.get<int>("head", 0)) + "</td><td class=\"num\">" +
+                fixed(field(head, "prefix_matching")) + "</td><td class=\"num\">" + fixed(field(head, "copying")) +
+                "</td><td class=\"num\">" + fixed(field(head, "previous_token")) + "</td><td>" + escape(cls) +
+                "</td></tr>\n";
+    }
+    html += "</tbody></table>\n";
+    return html;
+}
+
+std::string pattern_figure(const ModelMetrics& m) {
+    if (!m.pattern) return note("no induction_pattern.json for " + m.name + " (no induction head to show)");
+    const json::Value& p = m.pattern->at("pattern");
+    std::vector<std::string> tokens;
+    for (const json::Value& t : m.pattern->at("tokens").as_array()) tokens.push_back(t.as_string());
+    size_t T = p.size();
+    check(T > 0 && tokens.size() == T, m.dir, "/induction_pattern.json: ", tokens.size(), " tokens for a ", T,
+          "-row pattern");
+    svg::Heatmap heatmap;
+    heatmap.label = "attention weight";
+    heatmap.min = 0;
+    heatmap.max = 1;
+    heatmap.values.resize(T * T);
+    for (size_t k = 0; k < T; ++k) {
+        heatmap.x.push_back(static_cast<double>(k));
+        heatmap.y.push_back(static_cast<double>(k));
+        std::vector<double> row = numbers(p[k]);
+        check(row.size() == T, m.dir, "/induction_pattern.json: pattern row ", k, " has ", row.size(),
+              " values, expected ", T);
+        std::copy(row.begin(), row.end(), heatmap.values.begin() + static_cast<std::ptrdiff_t>(k * T));
+    }
+    svg::Figure figure(600, 560);
+    figure.title = "L" + std::to_string(m.pattern->get<int>("layer", 0)) + "H" +
+                   std::to_string(m.pattern->get<int>("head", 0)) + " attention, prefix matching " +
+                   fixed(field(*m.pattern, "prefix_matching"));
+    figure.x.label = "key position (attended to)";
+    figure.y.label = "query position";
+    figure.y.reversed = true;
+    figure.x.rotate_labels = true;
+    size_t stride = std::max<size_t>(1, (T + 24) / 25);
+    for (size_t k = 0; k < T; k += stride) {
+        svg::Tick tick{static_cast<double>(k), std::to_string(k) + " " + visible_token(tokens[k], 8)};
+        figure.x.ticks.push_back(tick);
+        figure.y.ticks.push_back(tick);
+    }
+    figure.set(std::move(heatmap));
+    return figure.render();
+}
+
+// The evaluation tokens coloured by the change of their loss across the window.
+std::string token_changes_view(const ModelMetrics& m) {
+    if (!m.token_changes) return note("no token_changes.json for " + m.name + " (it needs a phase-change window)");
+    const json::Value& changes = *m.token_changes;
+    constexpr double FULL_COLOR_NATS = 2.0;
+    std::string html = "<p class=\"muted\">Loss of each token at step " + fixed(field(changes, "start_step"), 0) +
+                       " (window start) and step " + fixed(field(changes, "end_step"), 0) +
+                       " (window end): <span class=\"tok\" style=\"background:rgba(44,160,44,0.6)\">green</span> "
+                       "= predicted better, <span class=\"tok\" style=\"background:rgba(214,39,40,0.6)\">red</span> "
+                       "= worse; full colour at a change of " + fixed(FULL_COLOR_NATS, 0) +
+                       " nats. Hover a token for its numbers.</p>\n";
+    for (const json::Value& example : changes.at("examples").as_array()) {
+        const std::vector<json::Value>& tokens = example.at("tokens").as_array();
+        std::vector<double> before = numbers(example.at("loss_before")), after = numbers(example.at("loss_after"));
+        check(before.size() == tokens.size() && after.size() == tokens.size(), m.dir,
+              "/token_changes.json: an example has ", tokens.size(), " tokens but ", before.size(), " and ",
+              after.size(), " losses");
+        html += "<p class=\"tokens\">";
+        for (size_t k = 0; k < tokens.size(); ++k) {
+            const std::string& text = tokens[k].as_string();
+            double delta = after[k] - before[k];
+            std::string style, tip;
+            if (std::isfinite(delta)) {
+                double strength = std::min(1.0, std::abs(delta) / FULL_COLOR_NATS) * 0.85;
+                style = std::string(delta < 0 ? "rgba(44,160,44," : "rgba(214,39,40,") + fixed(strength, 2) + ")";
+                tip = "loss " + fixed(before[k], 2) + " → " + fixed(after[k], 2) + " nats (change " +
+                      (delta > 0 ? "+" : "") + fixed(delta, 2) + ")";
+            } else {
+                tip = k == 0 ? "first token: nothing predicts it" : "no loss recorded";
+            }
+            html += "<span class=\"tok\"" + (style.empty() ? "" : " style=\"background:" + style + "\"") +
+                    " title=\"" + escape(visible_token(text, 40) + ": " + tip) + "\">" + escape(text) + "</span>";
+        }
+        html += "</p>\n";
+    }
+    return html;
+}
+
+std::string model_section(const ModelMetrics& m) {
+    std::string html = "<section class=\"model\" id=\"" + anchor(m.name) + "\">\n<h2>" + escape(m.name) + " " +
+                       verdict_chip(m) + "</h2>\n";
+    if (!m.description().empty()) html += "<p class=\"muted\">" + escape(m.description()) + "</p>\n";
+    try {
+        html += "<div class=\"details\">\n<div><h3>Heads at the final snapshot</h3>\n" + head_table(m) +
+                "</div>\n<div><h3>Top induction head on repeated random tokens</h3>\n" + pattern_figure(m) +
+                "</div>\n</div>\n<h3>Which tokens changed across the window</h3>\n" + token_changes_view(m);
+    } catch (const Error& e) {
+        fail("report: details of model '", m.name, "' (", m.dir, "): ", e.what());
+    }
+    html += "</section>\n";
+    return html;
+}
+
+const char* STYLE = R"css(
+:root { --ink: #222; --muted: #666; --rule: #dcdcdc; --orange: #f28e2b; }
+body { margin: 0; padding: 24px 32px 48px; background: #fafafa; color: var(--ink);
+       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
+h1 { font-size: 23px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--rule); }
+h3 { font-size: 15px; margin: 14px 0 6px; }
+a { color: #1f5fa8; text-decoration: none; }
+a:hover { text-decoration: underline; }
+small, .muted { color: var(--muted); }
+nav { margin: 8px 0 0; }
+nav a { margin-right: 12px; }
+table { border-collapse: collapse; background: #fff; }
+th, td { border: 1px solid var(--rule); padding: 5px 9px; vertical-align: top; text-align: left; }
+thead th { background: #f2f2f2; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.scroll { overflow-x: auto; }
+table.summary tbody th { background: #fff; white-space: nowrap; }
+tr.reference td, tr.reference th { background: #fff6ec; }
+table.analysis td { padding: 4px; }
+table.analysis th.row { position: sticky; left: 0; z-index: 1; width: 200px; min-width: 200px; background: #f7f7f7;
+                        font-weight: normal; }
+table.analysis th.row b.title { display: block; margin-bottom: 3px; }
+table.analysis th.row span { font-size: 12px; color: var(--muted); }
+table.analysis th.model { min-width: 292px; }
+.verdict { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 600;
+           vertical-align: middle; }
+.verdict.yes { background: #fde3c8; color: #8a4500; }
+.verdict.no { background: #e6e6e6; color: #444; }
+.verdict.none { background: #fcf3d9; color: #8a6d3b; }
+.missing { box-sizing: border-box; width: 300px; min-height: 60px; padding: 10px; font-size: 12px; color: #8a6d3b;
+           background: #fcf8e3; border: 1px dashed #e0c98f; border-radius: 4px; }
+.key .swatch { display: inline-block; width: 16px; height: 10px; margin-right: 3px; vertical-align: middle; }
+svg.figure { display: block; }
+.details { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
+table.heads td { padding: 3px 9px; }
+tr.cls-induction td { background: #fde3c8; }
+tr.cls-previous td { background: #dbe9f6; }
+tr.cls-anti td { background: #eadcf2; }
+.tokens { max-width: 1100px; padding: 10px 12px; background: #fff; border: 1px solid var(--rule); border-radius: 4px;
+          white-space: pre-wrap; line-height: 1.8; font: 12.5px/1.8 ui-monospace, SFMono-Regular, Menlo, Consolas,
+          monospace; }
+.tok { border-radius: 2px; }
+footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
+)css";
+
+}  // namespace
+
+std::string render_report(const std::string& run_dir) {
+    RunMetrics run = read_run(run_dir);
+    std::string title = "induction report — " + (run.name.empty() ? std::string("run") : run.name);
+    std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+                       escape(title) + "</title>\n<style>" + STYLE + "</style>\n</head>\n<body>\n<header>\n<h1>" +
+                       escape(title) + "</h1>\n<p class=\"muted\">Induction heads and the in-context-learning phase "
+                       "change (Olsson et al. 2022, [O]). Evaluation: " +
+                       fixed(field(run.eval, "n_examples"), 0) + " examples × " + fixed(field(run.eval, "context"), 0) +
+                       " tokens; ICL score indices i_lo = " + std::to_string(run.icl_lo()) + ", i_hi = " +
+                       std::to_string(run.icl_hi()) + (run.reference.empty() ? "" : "; reference model for the window: " +
+                       escape(run.reference)) + ".</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#table\">Model "
+                       "analysis table</a>";
+    for (const ModelMetrics& m : run.models) html += "<a href=\"#" + anchor(m.name) + "\">" + escape(m.name) + "</a>";
+    html += "</nav>\n</header>\n";
+    if (run.models.empty()) {
+        html += note("run.json lists no models");
+    } else {
+        html += summary_section(run) + analysis_table_section(run);
+        for (const ModelMetrics& m : run.models) html += model_section(m);
+    }
+    html += "<footer>Drawn by <code>induction report</code> from the run's metrics/ files only; self-contained "
+            "(inline CSS and SVG, no scripts).</footer>\n</body>\n</html>\n";
+    return html;
+}
+
+void write_report(const std::string& run_dir) {
+    write_file_atomic(run_dir + "/report.html", render_report(run_dir));
+}
+
+}  // namespace induction

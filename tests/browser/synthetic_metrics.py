@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""synthetic_metrics.py DIR — writes a made-up but realistic DIR/metrics/ (notes/metrics_schema.md).
+
+Four models, 60 snapshots, context 256: a 1-layer model without a phase change and three deeper
+models whose ICL amount, induction-head scores and PCA trajectory turn inside a window. Used to
+try the report and its browser check without a training run (`induction report DIR`, then
+tests/browser/check_report.sh DIR/report.html). Deterministic: a fixed seed, Python stdlib only.
+"""
+import json
+import math
+import os
+import random
+import sys
+
+CONTEXT = 256
+STEPS = [50 * k for k in range(1, 61)]
+TOKENS_PER_STEP = 32 * CONTEXT
+MODELS = [  # name, layers, window centre (steps) or None
+    ("attn-1l", 1, None),
+    ("attn-2l", 2, 750),
+    ("attn-3l", 3, 600),
+    ("mlp-2l", 2, 900),
+]
+WORDS = [" the", " of", " and", " to", " in", " a", " was", " he", " for", " on", " it", " with", " as",
+         " his", " at", " by", " &", " <b>", " A", " quiet", " river", " stone", " lamp", " north", "\n"]
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def write(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        if isinstance(value, str):
+            f.write(value)
+        else:
+            json.dump(value, f, indent=1)
+
+
+def loss_by_position(rng, base, amount):
+    """L(i) for i = 2..T: a short-context fall plus amount * log10(i/8) of ICL beyond i = 8."""
+    return [base + 1.2 / math.sqrt(i) - amount * max(0.0, math.log10(i / 8)) + rng.gauss(0, 0.01)
+            for i in range(2, CONTEXT + 1)]
+
+
+def derivative(losses):
+    """METHODS §2.5: log-binned central differences of L against ln i; returns (centres, values)."""
+    bins = {}
+    for i, loss in zip(range(2, CONTEXT + 1), losses):
+        bins.setdefault(math.floor(4 * math.log2(i)), []).append((math.log(i), loss))
+    keys = sorted(bins)
+    xs = [sum(x for x, _ in bins[k]) / len(bins[k]) for k in keys]
+    ls = [sum(v for _, v in bins[k]) / len(bins[k]) for k in keys]
+    out = []
+    for k in range(len(keys)):
+        a, b = max(k - 1, 0), min(k + 1, len(keys) - 1)
+        out.append((ls[b] - ls[a]) / (xs[b] - xs[a]))
+    return [math.exp(x) for x in xs], out
+
+
+def model_metrics(root, name, layers, centre, rng):
+    heads = 8
+    # Which heads become induction / previous-token heads (last layer / first layer).
+    induction = {(layers - 1, h): 0.55 + 0.1 * h for h in (1, 4, 6)} if centre else {}
+    previous = {(0, h): 0.5 + 0.1 * h for h in (2, 3)} if centre else {}
+    snapshots, loss_rows, derivative_rows, centres = [], [], [], None
+    for step in STEPS:
+        tokens = step * TOKENS_PER_STEP
+        rise = sigmoid((step - centre) / 60) if centre else 0.0
+        amount = (0.08 + 0.35 * rise) if centre else 0.05 + 0.04 * step / STEPS[-1]
+        base = 3.4 + 0.1 * (3 - layers) + 3.2 * math.exp(-step / 250) - (0.12 * rise if centre else 0)
+        losses = loss_by_position(rng, base, amount)
+        centres, d = derivative(losses)
+        loss_rows.append([step, tokens] + losses)
+        derivative_rows.append([step, tokens] + d)
+
+        def score(table, l, h, low):
+            top = table.get((l, h))
+            lead = 100 if table is previous else 0
+            level = top * sigmoid((step - centre + lead) / 60) if top else 0
+            return round(max(0.0, low + level + rng.gauss(0, 0.01)), 4)
+
+        snapshots.append({
+            "step": step, "tokens": tokens,
+            "loss": round(sum(losses) / len(losses), 5),
+            "loss_random_token": round(sum(losses) / len(losses) + rng.gauss(0, 0.03), 5),
+            "icl_score": round(losses[248] - losses[23], 5),  # L(250) - L(25); losses[k] is i = k + 2
+            "icl_amount": round(losses[23] - losses[248], 5),
+            "icl_per_decade": round(losses[23] - losses[248], 5),
+            "prefix_matching": [[score(induction, l, h, 0.04 + 0.01 * h) for h in range(heads)] for l in range(layers)],
+            "copying": [[round(rng.uniform(-0.2, 0.4), 3) for _ in range(heads)] for _ in range(layers)],
+            "previous_token": [[score(previous, l, h, 0.05 + 0.01 * h) for h in range(heads)] for l in range(layers)],
+        })
+    description = f"{layers}-layer {'attention-only' if name.startswith('attn') else 'with MLPs'}, 8 heads, d_model 256"
+    base = os.path.join(root, name)
+    write(os.path.join(base, "snapshots.json"), {
+        "model": name, "description": description, "config": {}, "n_layers": layers, "n_heads": heads,
+        "context": CONTEXT, "snapshots": snapshots})
+    header = "step,tokens," + ",".join(str(i) for i in range(2, CONTEXT + 1))
+    write(os.path.join(base, "loss_by_position.csv"),
+          header + "\n" + "".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in loss_rows))
+    write(os.path.join(base, "loss_derivative.csv"),
+          "step,tokens," + ",".join(f"{c:.6g}" for c in centres) + "\n" +
+          "".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in derivative_rows))
+
+    final = snapshots[-1]
+    head_rows = []
+    for l in range(layers):
+        for h in range(heads):
+            p, c, q = final["prefix_matching"][l][h], abs(final["copying"][l][h]) + 0.3, final["previous_token"][l][h]
+            cls = "induction" if p > 0.4 else "previous-token" if q > 0.4 else "other"
+            head_rows.append({"layer": l, "head": h, "prefix_matching": p, "copying": round(c, 3),
+                              "previous_token": q, "class": cls})
+    write(os.path.join(base, "heads.json"), {"heads": head_rows})
+
+    window = None
+    if centre:
+        s0, s1 = centre - 150, centre + 150
+        window = {"start_tokens": s0 * TOKENS_PER_STEP, "end_tokens": s1 * TOKENS_PER_STEP,
+                  "start_step": s0, "end_step": s1}
+    rise_fields = {"found": bool(centre), "reason": "" if centre else "rise y_post - y_pre = 0.03 < 0.1",
+                   "log_n": False, "y_pre": 0.09 if centre else 0.06, "y_post": 0.43 if centre else 0.09,
+                   "frac_in_window": 0.86 if centre else 0.0, "multi_step": False}
+    write(os.path.join(base, "phase.json"), {
+        "verdict": "phase change" if centre else "no phase change",
+        "reason": "" if centre else "ICL: rise y_post - y_pre = 0.03 < 0.1; prefix: no heads above layer 1",
+        "window": window, "icl": rise_fields,
+        "prefix": dict(rise_fields, y_pre=0.12 if centre else None, y_post=0.81 if centre else None),
+        "midpoint_lag_tokens": 12 * TOKENS_PER_STEP if centre else None, "iou": 0.82 if centre else None,
+        "loss_bump": {"found": bool(centre), "height": 0.031, "location_tokens": (centre or 0) * TOKENS_PER_STEP,
+                      "overlaps_window": True, "other_regions": [], "steeper_inside": True} if centre else None,
+        "schedule_changes_in_window": []})
+    if not centre:
+        return
+    random_tokens = [rng.choice(WORDS) for _ in range(25)]
+    tokens = ["<|endoftext|>"] + random_tokens * 4
+    T = len(tokens)
+    pattern = []
+    for q in range(T):
+        row = [0.0] * T
+        if q > 25:
+            row[q - 24] = 0.78
+            for k in range(q + 1):
+                row[k] += 0.22 / (q + 1)
+        else:
+            row[0] = 0.6
+            for k in range(q + 1):
+                row[k] += 0.4 / (q + 1)
+        pattern.append([round(v, 5) for v in row])
+    top = max(induction, key=induction.get)
+    write(os.path.join(base, "induction_pattern.json"), {
+        "layer": top[0], "head": top[1], "prefix_matching": final["prefix_matching"][top[0]][top[1]],
+        "tokens": tokens, "pattern": pattern})
+    text = (" The lamp keeper, Orla Venn, walked north along the quiet river. At the stone bridge"
+            " Orla Venn stopped & read the <note>: \"the lamp is lit\". Later, Orla Venn said the lamp"
+            " keeper's work was done.\n").split(" ")
+    pieces = ["<|endoftext|>"] + [" " + w for w in text if w]
+    examples = []
+    for e in range(2):
+        before, after = [None], [None]
+        for k in range(1, len(pieces)):
+            repeated = pieces[k] in pieces[:k] and pieces[k - 1] in pieces[:k - 1]
+            b = round(rng.uniform(2.0, 7.0), 3)
+            a = round(max(0.05, b - (rng.uniform(2, 5) if repeated else rng.uniform(-0.4, 0.6))), 3)
+            before.append(b)
+            after.append(a)
+        examples.append({"tokens": pieces, "loss_before": before, "loss_after": after})
+    write(os.path.join(base, "token_changes.json"),
+          {"start_step": window["start_step"], "end_step": window["end_step"], "examples": examples})
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: synthetic_metrics.py DIR")
+    root = os.path.join(sys.argv[1], "metrics")
+    rng = random.Random(2022)
+    write(os.path.join(root, "run.json"), {
+        "name": "synthetic", "models": [m[0] for m in MODELS],
+        "eval": {"n_examples": 400, "context": CONTEXT, "icl_lo": 25, "icl_hi": 250, "icl_kind": "per_decade"},
+        "phase_reference": "attn-2l"})
+    trajectories = {}
+    for name, layers, centre in MODELS:
+        model_metrics(root, name, layers, centre, rng)
+        pc1, pc2 = [], []
+        for step in STEPS:
+            turn = sigmoid((step - centre) / 60) if centre else 0.0
+            pc1.append(round(-4 + 6 * (1 - math.exp(-step / 300)) + 0.3 * layers * turn, 4))
+            pc2.append(round(-1 + 0.5 * step / STEPS[-1] + (1.8 * turn if centre else 0.2 * layers), 4))
+        trajectories[name] = {"steps": STEPS, "tokens": [s * TOKENS_PER_STEP for s in STEPS], "pc1": pc1, "pc2": pc2}
+    write(os.path.join(root, "pca.json"), {"explained_variance_ratio": [0.71, 0.12], "models": trajectories})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+// cmd_report.cpp — `induction report DIR...`: writes DIR/report.html for each run directory, drawn
+// from the metrics files in DIR/metrics/ (written by `induction analyze`).
+#include <cstdio>
+
+#include "analysis/report.h"
+#include "tensor/error.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace induction {
+
+int run_report_command(int argc, char** argv) {
+    Args args(argc, argv, {}, {}, "induction report");
+    check(!args.positional().empty(), "induction report: expected one or more run directories (DIR...)");
+    for (const std::string& run_dir : args.positional()) {
+        write_report(run_dir);
+        std::printf("wrote %s/report.html\n", run_dir.c_str());
+    }
+    return 0;
+}
+
+}  // namespace induction

@@ -1,0 +1,161 @@
+// cmd_run.cpp — the main job: `induction run`, and its second half `induction analyze DIR`.
+//
+// run:     trains every model of the family into DIR/<preset>/ (finished models are skipped,
+//          interrupted ones resumed), then analyzes and writes DIR/report.html.
+// analyze: measures every snapshot of every model in DIR (METHODS §2, §3, §6, §7), writes
+//          DIR/metrics/, then the report.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "analysis/analyze.h"
+#include "analysis/report.h"
+#include "model/file_io.h"
+#include "tensor/cpu/parallel.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "train/corpus.h"
+#include "train/presets.h"
+#include "train/progress.h"
+#include "train/tokenizer.h"
+#include "train/trainer.h"
+
+namespace induction {
+
+namespace {
+
+struct AnalyzeOptions {
+    int64_t examples = 256;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
+    uint64_t seed = 1;       // the evaluation set and evaluator inputs
+    bool quiet = false;
+};
+
+// The model directories of a run, in the family's order, then alphabetically.
+std::vector<std::string> model_names(const std::string& dir) {
+    std::vector<std::string> names;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error))
+        if (entry.is_directory() && file_exists(entry.path().string() + "/config.json"))
+            names.push_back(entry.path().filename().string());
+    std::vector<std::string> order = default_family();
+    auto rank = [&](const std::string& name) {
+        return size_t(std::find(order.begin(), order.end(), name) - order.begin());
+    };
+    std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+    });
+    return names;
+}
+
+void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
+    std::vector<std::string> names = model_names(dir);
+    check(!names.empty(), dir, ": no trained models (subdirectories with config.json)");
+    std::vector<TrainConfig> configs;
+    for (const std::string& name : names)
+        configs.push_back(TrainConfig::from_json(json::read_file(dir + "/" + name + "/config.json"),
+                                                 dir + "/" + name + "/config.json"));
+    const TrainConfig& first = configs.front();
+    for (const TrainConfig& c : configs)
+        check(c.corpus_dir == first.corpus_dir && c.context == first.context &&
+                  c.model.d_vocab == first.model.d_vocab,
+              dir, ": models '", names.front(), "' and '", c.name,
+              "' differ in corpus, context or vocabulary; they cannot share one evaluation set");
+
+    // Fixed inputs, shared by every snapshot of every model.
+    CorpusInfo corpus = read_corpus_info(first.corpus_dir);
+    TokenFile heldout = TokenFile::open(corpus.heldout_path(), corpus.token_type, corpus.vocab_size);
+    std::vector<int32_t> heldout_tokens(size_t(heldout.size()));
+    heldout.copy(0, heldout.size(), heldout_tokens.data());
+    TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
+    AnalysisSetup setup;
+    setup.eval = make_eval_set(heldout_tokens, options.examples, first.context, options.seed);
+    EvaluatorInputOptions evaluator_options;
+    evaluator_options.seed = options.seed;
+    setup.evaluators = make_evaluator_inputs(token_counts(train_tokens, corpus.vocab_size),
+                                             setup.eval.tokens, evaluator_options);
+    Tokenizer tokenizer = Tokenizer::load(corpus.tokenizer_path());
+    for (int32_t id = 0; id < corpus.vocab_size; ++id) setup.token_text.push_back(tokenizer.decode({id}));
+
+    const std::string metrics = dir + "/metrics";
+    make_directories(metrics);
+    std::vector<ModelAnalysis> analyses;
+    for (size_t m = 0; m < names.size(); ++m) {
+        const TrainConfig& c = configs[m];
+        ModelToAnalyze model;
+        model.name = names[m];
+        for (const Preset& p : presets())
+            if (p.name == c.name) model.description = p.description;
+        model.config = c.to_json();
+        model.smeared = c.model.smear_keys;
+        for (int64_t step : list_snapshots(dir + "/" + names[m]))
+            model.snapshots.push_back({step, step * c.tokens_per_step(), snapshot_path(dir + "/" + names[m], step)});
+        for (const Schedule::ChangePoint& change : c.schedule.change_points())
+            model.schedule_changes.push_back(
+                {change.what + " at step " + std::to_string(change.step), double(change.step * c.tokens_per_step())});
+        Progress progress("analyze " + model.name, int64_t(model.snapshots.size()), options.quiet);
+        analyses.push_back(analyze_model(model, setup, metrics, [&](int64_t done, int64_t) {
+            progress.update(done, "snapshots");
+        }));
+        progress.finish(analyses.back().phase_change ? "phase change found" : "no phase change");
+    }
+    write_pca(names, analyses, metrics);
+    json::Value run = json::Value::object();
+    run["name"] = std::filesystem::path(dir).filename().string();
+    json::Value list = json::Value::array();
+    for (const std::string& name : names) list.push_back(name);
+    run["models"] = list;
+    json::Value eval = json::Value::object();
+    IclScore positions = icl_score(std::vector<double>(size_t(first.context - 1), 0.0));
+    eval["n_examples"] = options.examples;
+    eval["context"] = first.context;
+    eval["icl_lo"] = positions.i_lo;
+    eval["icl_hi"] = positions.i_hi;
+    eval["icl_kind"] = "per_decade";
+    eval["evaluators"] = setup.evaluators.settings_json();
+    run["eval"] = eval;
+    run["phase_reference"] = std::find(names.begin(), names.end(), default_preset_name()) != names.end()
+                                 ? json::Value(default_preset_name()) : json::Value(names.front());
+    json::write_file(metrics + "/run.json", run);
+    write_report(dir);
+    if (!options.quiet) std::fprintf(stderr, "report: %s/report.html\n", dir.c_str());
+}
+
+AnalyzeOptions analyze_options(const Args& args) {
+    AnalyzeOptions options;
+    options.examples = args.get_int("examples", options.examples);
+    options.quiet = args.flag("quiet");
+    return options;
+}
+
+}  // namespace
+
+int run_analyze_command(int argc, char** argv) {
+    Args args(argc, argv, {"examples", "threads"}, {"quiet"}, "induction analyze");
+    check(args.positional().size() == 1, "induction analyze: expected one run directory");
+    if (args.has("threads")) cpu::set_max_threads(int(args.get_int("threads", 0)));
+    analyze_run(args.positional()[0], analyze_options(args));
+    return 0;
+}
+
+int run_run_command(int argc, char** argv) {
+    Args args(argc, argv, {"out", "threads", "examples", "steps"}, {"quick", "quiet"}, "induction run");
+    const bool quick = args.flag("quick");
+    const std::string dir = args.get("out", quick ? "runs/quick" : "runs/default");
+    make_directories(dir);
+    for (const std::string& name : quick ? quick_family() : default_family()) {
+        TrainConfig config = find_preset(name).config;
+        if (quick) config = quick_variant(config);
+        if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
+        TrainOptions options;
+        options.out_dir = dir + "/" + name;
+        options.threads = int(args.get_int("threads", 0));
+        options.quiet = args.flag("quiet");
+        if (file_exists(snapshot_path(options.out_dir, config.steps))) continue;  // already trained
+        options.resume = !list_snapshots(options.out_dir).empty();
+        train(config, options);
+    }
+    analyze_run(dir, analyze_options(args));
+    return 0;
+}
+
+}  // namespace induction
