@@ -32,8 +32,8 @@ std::vector<int32_t> distinct_tokens(std::vector<int32_t> allowed, int64_t n, Rn
 
 void check_tokens(const char* evaluator, const Transformer& model, const Tensor& tokens,
                   int64_t min_length) {
-    check(tokens.dtype() == DType::I32 && tokens.ndim() == 2 && tokens.size(0) >= 1,
-          evaluator, ": tokens must be i32 [examples, T], got ", describe(tokens));
+    check(tokens.dtype() == DType::I32 && tokens.ndim() == 2 && tokens.size(0) >= 1, evaluator,
+          ": tokens must be i32 [examples, T], got ", describe(tokens));
     check(tokens.size(1) >= min_length, evaluator, ": sequences of ", tokens.size(1),
           " tokens, expected at least ", min_length);
     check(tokens.size(1) <= model.config.n_ctx, evaluator, ": sequences of ", tokens.size(1),
@@ -51,7 +51,9 @@ Interventions run_capturing(const Transformer& model, const Tensor& tokens,
     return interventions;
 }
 
-Tensor host_f64(const Tensor& t) { return Tensor::from_vector(t.shape(), t.to_vector(), DType::F64); }
+Tensor host_f64(const Tensor& t) {
+    return Tensor::from_vector(t.shape(), t.to_vector(), DType::F64);
+}
 
 double norm(const std::vector<double>& x) {  // Euclidean (Frobenius for a matrix's entries)
     return std::sqrt(std::inner_product(x.begin(), x.end(), x.begin(), 0.0));
@@ -92,20 +94,88 @@ std::vector<double> effective_unembedding(const Transformer& model) {
     return U;
 }
 
-// ρ_p of §3.1 at one destination. delta: [|S|] direct logit effect on the sample tokens;
-// attended: (attention weight, index into S) of every source j <= p.
-double copying_ratio(const std::vector<double>& delta,
-                     const std::vector<std::pair<double, int64_t>>& attended, CopyingRatio ratio) {
-    double mean = std::accumulate(delta.begin(), delta.end(), 0.0) / double(delta.size());
+// One destination p of one head on one copying example (§3.1): the head's direct logit effect
+// on the sample's distinct tokens S, and where it attends.
+struct Destination {
+    std::vector<double> delta;  // [|S|] Δ_p[v] = (W_U^eff r^h_p)[v], v ∈ S
+    std::vector<std::pair<double, int64_t>> attended;  // (A_pj, index of t_j in S) for j <= p
+};
+
+// ρ_p of §3.1; NaN when den_p = 0 (the position is skipped).
+double copying_ratio(const Destination& d, CopyingRatio ratio) {
+    double mean = std::accumulate(d.delta.begin(), d.delta.end(), 0.0) / double(d.delta.size());
     double absolute = 0, raised = 0;
-    for (double d : delta) {
-        absolute += std::abs(d - mean);
-        raised += std::max(d - mean, 0.0);
+    for (double x : d.delta) {
+        absolute += std::abs(x - mean);
+        raised += std::max(x - mean, 0.0);
     }
-    double num = 0;
-    for (auto [weight, s] : attended) num += weight * std::max(delta[size_t(s)] - mean, 0.0);
+    double num = 0;  // the attention-weighted raise of the attended tokens
+    for (auto [weight, s] : d.attended) num += weight * std::max(d.delta[size_t(s)] - mean, 0.0);
     double den = ratio == CopyingRatio::DEVIATION ? absolute : num + raised;
     return den > 0 ? num / den : NOT_A_SCORE;
+}
+
+// One forward pass on the copying examples (tokens [N, T]); score(destination) for every head,
+// example and destination, averaged over each example's destinations and then over the
+// examples. A NaN score skips the destination; a head with every destination skipped gets NaN.
+template <class DestinationScore>
+HeadTable mean_over_destinations(const Transformer& model, const Tensor& tokens,
+                                 Interventions interventions, const DestinationScore& score) {
+    const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
+    const int64_t D = model.config.d_model, V = model.config.d_vocab;
+    const int L = model.config.n_layers;
+    Interventions captures =
+        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN, Site::RESULT});
+    std::vector<double> U = effective_unembedding(model);  // [D, V]
+    std::vector<int32_t> t = tokens.to_ints();
+
+    // Per head: the sum of the example means over the examples that have one, and how many do.
+    std::vector<double> sum(static_cast<size_t>(L * H), 0.0);
+    std::vector<int64_t> count(static_cast<size_t>(L * H), 0);
+    for (int64_t n = 0; n < N; ++n) {
+        // S: the sample's distinct tokens; slot[p] is the index of t_p in S. U_S: [|S|, D].
+        std::map<int32_t, int64_t> slot_of_token;
+        std::vector<int64_t> slot(static_cast<size_t>(T));
+        for (int64_t p = 0; p < T; ++p)
+            slot[size_t(p)] =
+                slot_of_token.emplace(t[size_t(n * T + p)], int64_t(slot_of_token.size()))
+                    .first->second;
+        const int64_t S = int64_t(slot_of_token.size());
+        std::vector<double> U_S(static_cast<size_t>(S * D));
+        for (auto [token, s] : slot_of_token)
+            for (int64_t i = 0; i < D; ++i) U_S[size_t(s * D + i)] = U[size_t(i * V + token)];
+
+        for (int l = 0; l < L; ++l) {
+            std::vector<double> A =
+                captures.captured(Site::PATTERN, l)[n].to_vector();                     // [H, T, T]
+            std::vector<double> r = captures.captured(Site::RESULT, l)[n].to_vector();  // [T, H, D]
+            for (int64_t h = 0; h < H; ++h) {
+                double example_sum = 0;
+                int64_t destinations = 0;
+                Destination d{std::vector<double>(static_cast<size_t>(S)), {}};
+                for (int64_t p = 0; p < T; ++p) {
+                    const double* r_p = r.data() + (p * H + h) * D;  // r^h_p: [D]
+                    for (int64_t s = 0; s < S; ++s)
+                        d.delta[size_t(s)] =
+                            std::inner_product(r_p, r_p + D, U_S.data() + s * D, 0.0);
+                    d.attended.clear();
+                    for (int64_t j = 0; j <= p; ++j)
+                        d.attended.push_back({A[size_t((h * T + p) * T + j)], slot[size_t(j)]});
+                    double x = score(d);
+                    if (std::isnan(x)) continue;
+                    example_sum += x;
+                    ++destinations;
+                }
+                if (destinations == 0) continue;
+                sum[size_t(l * H + h)] += example_sum / double(destinations);
+                ++count[size_t(l * H + h)];
+            }
+        }
+    }
+    HeadTable table(L, int(H));
+    for (size_t i = 0; i < table.values.size(); ++i)
+        table.values[i] = count[i] > 0 ? sum[i] / double(count[i]) : NOT_A_SCORE;
+    return table;
 }
 
 HeadClass classify_head(double prefix, double copy, double previous, int layer,
@@ -120,7 +190,7 @@ HeadClass classify_head(double prefix, double copy, double previous, int layer,
 
 }  // namespace
 
-// ---- evaluation inputs ----------------------------------------------------------------------------
+// ---- evaluation inputs --------------------------------------------------------------------------
 
 std::vector<int32_t> allowed_tokens(const std::vector<int64_t>& counts, const TokenFilter& filter) {
     const int64_t V = int64_t(counts.size());
@@ -135,16 +205,15 @@ std::vector<int32_t> allowed_tokens(const std::vector<int64_t>& counts, const To
     // Rank 1 is the most frequent token; equal counts rank by id so the order is deterministic.
     std::vector<int32_t> by_frequency(static_cast<size_t>(V));
     std::iota(by_frequency.begin(), by_frequency.end(), 0);
-    std::stable_sort(by_frequency.begin(), by_frequency.end(), [&](int32_t a, int32_t b) {
-        return counts[size_t(a)] > counts[size_t(b)];
-    });
+    std::stable_sort(by_frequency.begin(), by_frequency.end(),
+                     [&](int32_t a, int32_t b) { return counts[size_t(a)] > counts[size_t(b)]; });
     const int64_t lowest_rank = int64_t(std::ceil(filter.common_fraction * double(V))) + 1;
     const int64_t highest_rank = int64_t(std::floor(filter.rare_fraction * double(V)));
     std::vector<int32_t> allowed;
     for (int64_t rank = lowest_rank; rank <= highest_rank; ++rank) {
         int32_t token = by_frequency[size_t(rank - 1)];
-        bool special = std::find(filter.special_tokens.begin(), filter.special_tokens.end(), token) !=
-                       filter.special_tokens.end();
+        bool special = std::find(filter.special_tokens.begin(), filter.special_tokens.end(),
+                                 token) != filter.special_tokens.end();
         bool unseen = filter.exclude_unseen && counts[size_t(token)] == 0;
         if (!special && !unseen) allowed.push_back(token);
     }
@@ -174,8 +243,9 @@ EvaluatorInputs make_evaluator_inputs(const std::vector<int64_t>& token_counts,
                                       const Tensor& eval_windows,
                                       const EvaluatorInputOptions& options) {
     const int64_t N = options.n_examples, n = options.n_tokens, V = int64_t(token_counts.size());
-    check(N >= 1 && n >= 1 && options.n_repeats >= 2, "make_evaluator_inputs: need n_examples >= 1, ",
-          "n_tokens >= 1 and n_repeats >= 2, got ", N, ", ", n, ", ", options.n_repeats);
+    check(N >= 1 && n >= 1 && options.n_repeats >= 2,
+          "make_evaluator_inputs: need n_examples >= 1, n_tokens >= 1 and n_repeats >= 2, got ", N,
+          ", ", n, ", ", options.n_repeats);
     check(options.bos_token >= 0 && options.bos_token < V, "make_evaluator_inputs: bos_token ",
           options.bos_token, " outside the vocabulary [0, ", V, ")");
     check(eval_windows.dtype() == DType::I32 && eval_windows.ndim() == 2 &&
@@ -207,7 +277,7 @@ EvaluatorInputs make_evaluator_inputs(const std::vector<int64_t>& token_counts,
     return inputs;
 }
 
-// ---- per-head scores --------------------------------------------------------------------------
+// ---- per-head scores ----------------------------------------------------------------------------
 
 HeadTable::HeadTable(int layers, int heads, double fill)
     : n_layers(layers), n_heads(heads), values(size_t(layers * heads), fill) {}
@@ -231,91 +301,61 @@ HeadTable prefix_matching_score(const Transformer& model, const Tensor& tokens,
         check(destinations > 0, "prefix_matching_score: example ", n,
               " repeats no token, so no position has an induction target");
     }
-    Interventions captures = run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
-    return mean_over_examples(model, captures, N, [&](const std::vector<double>& A, int64_t n, int h) {
-        const double* rows = A.data() + (n * H + h) * T * T;  // A[n, h]: [T, T]
-        double total = 0;
-        int64_t destinations = 0;
-        for (int64_t p = 0; p < T; ++p) {
-            const std::vector<int64_t>& targets_of_p = targets[size_t(n)][size_t(p)];
-            if (targets_of_p.empty()) continue;
-            for (int64_t q : targets_of_p) total += rows[p * T + q];  // s_p: summed over targets
-            ++destinations;
-        }
-        return total / double(destinations);
-    });
+    Interventions captures =
+        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
+    return mean_over_examples(
+        model, captures, N, [&](const std::vector<double>& A, int64_t n, int h) {
+            const double* rows = A.data() + (n * H + h) * T * T;  // A[n, h]: [T, T]
+            double total = 0;
+            int64_t destinations = 0;
+            for (int64_t p = 0; p < T; ++p) {
+                const std::vector<int64_t>& targets_of_p = targets[size_t(n)][size_t(p)];
+                if (targets_of_p.empty()) continue;
+                for (int64_t q : targets_of_p)
+                    total += rows[p * T + q];  // s_p: summed over targets
+                ++destinations;
+            }
+            return total / double(destinations);
+        });
 }
 
 HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
                                Interventions interventions) {
     check_tokens("previous_token_score", model, tokens, 2);
     const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
-    Interventions captures = run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
-    return mean_over_examples(model, captures, N, [&](const std::vector<double>& A, int64_t n, int h) {
-        const double* rows = A.data() + (n * H + h) * T * T;
-        double total = 0;
-        for (int64_t p = 1; p < T; ++p) total += rows[p * T + p - 1];  // A[p, p-1]
-        return total / double(T - 1);
-    });
+    Interventions captures =
+        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN});
+    return mean_over_examples(model, captures, N,
+                              [&](const std::vector<double>& A, int64_t n, int h) {
+                                  const double* rows = A.data() + (n * H + h) * T * T;
+                                  double total = 0;
+                                  for (int64_t p = 1; p < T; ++p)
+                                      total += rows[p * T + p - 1];  // A[p, p-1]
+                                  return total / double(T - 1);
+                              });
 }
 
 HeadTable copying_score(const Transformer& model, const Tensor& tokens, CopyingRatio ratio,
                         Interventions interventions) {
     check_tokens("copying_score", model, tokens, 2);
-    const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
-    const int64_t D = model.config.d_model, V = model.config.d_vocab;
-    const int L = model.config.n_layers;
-    Interventions captures =
-        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN, Site::RESULT});
-    std::vector<double> U = effective_unembedding(model);  // [D, V]
-    std::vector<int32_t> t = tokens.to_ints();
+    HeadTable rho =
+        mean_over_destinations(model, tokens, std::move(interventions),
+                               [&](const Destination& d) { return copying_ratio(d, ratio); });
+    for (double& x : rho.values) x = 4.0 * x - 1.0;  // [0, 0.5] → [−1, 1]
+    return rho;
+}
 
-    // Per head: the sum of ρ(example) over the examples that have one, and how many do.
-    std::vector<double> rho_sum(size_t(L * H), 0.0);
-    std::vector<int64_t> rho_count(size_t(L * H), 0);
-    for (int64_t n = 0; n < N; ++n) {
-        // S: the sample's distinct tokens; slot[p] is the index of t_p in S. U_S: [|S|, D].
-        std::map<int32_t, int64_t> slot_of_token;
-        std::vector<int64_t> slot(static_cast<size_t>(T));
-        for (int64_t p = 0; p < T; ++p) {
-            auto [it, fresh] = slot_of_token.emplace(t[size_t(n * T + p)], int64_t(slot_of_token.size()));
-            slot[size_t(p)] = it->second;
-        }
-        const int64_t S = int64_t(slot_of_token.size());
-        std::vector<double> U_S(static_cast<size_t>(S * D));
-        for (auto [token, s] : slot_of_token)
-            for (int64_t i = 0; i < D; ++i) U_S[size_t(s * D + i)] = U[size_t(i * V + token)];
-
-        for (int l = 0; l < L; ++l) {
-            std::vector<double> A = captures.captured(Site::PATTERN, l)[n].to_vector();  // [H, T, T]
-            std::vector<double> r = captures.captured(Site::RESULT, l)[n].to_vector();   // [T, H, D]
-            for (int64_t h = 0; h < H; ++h) {
-                double example_sum = 0;
-                int64_t positions = 0;
-                std::vector<double> delta(static_cast<size_t>(S));
-                std::vector<std::pair<double, int64_t>> attended;
-                for (int64_t p = 0; p < T; ++p) {
-                    const double* r_p = r.data() + (p * H + h) * D;  // r^h_p: [D]
-                    for (int64_t s = 0; s < S; ++s)  // Δ_p[v] = (W_U^eff r^h_p)[v], v ∈ S
-                        delta[size_t(s)] = std::inner_product(r_p, r_p + D, U_S.data() + s * D, 0.0);
-                    attended.clear();
-                    for (int64_t j = 0; j <= p; ++j)
-                        attended.push_back({A[size_t((h * T + p) * T + j)], slot[size_t(j)]});
-                    double rho_p = copying_ratio(delta, attended, ratio);
-                    if (std::isnan(rho_p)) continue;  // den_p = 0: the position is skipped
-                    example_sum += rho_p;
-                    ++positions;
-                }
-                if (positions == 0) continue;
-                rho_sum[size_t(l * H + h)] += example_sum / double(positions);
-                ++rho_count[size_t(l * H + h)];
-            }
-        }
-    }
-    HeadTable table(L, int(H));
-    for (size_t i = 0; i < table.values.size(); ++i)
-        table.values[i] = rho_count[i] > 0 ? 4.0 * rho_sum[i] / double(rho_count[i]) - 1.0 : NOT_A_SCORE;
-    return table;
+HeadTable copying_top_score(const Transformer& model, const Tensor& tokens,
+                            Interventions interventions) {
+    check_tokens("copying_top_score", model, tokens, 2);
+    return mean_over_destinations(
+        model, tokens, std::move(interventions), [](const Destination& d) {
+            auto [lowest, highest] = std::minmax_element(d.delta.begin(), d.delta.end());
+            if (*lowest == *highest) return NOT_A_SCORE;  // raises no sample token above another
+            auto most_attended = std::max_element(d.attended.begin(), d.attended.end(),
+                                                  [](auto a, auto b) { return a.first < b.first; });
+            return most_attended->second == highest - d.delta.begin() ? 1.0 : 0.0;
+        });
 }
 
 HeadTable copy_eig(const Transformer& model) {
@@ -352,7 +392,8 @@ HeadTable copy_eig(const Transformer& model) {
             for (std::complex<double> lambda : eigenvalues(M_h)) eigen_mass += std::abs(lambda);
             // ‖W_V‖ ‖A‖ ‖W_O‖ bounds every eigenvalue; below rounding of it there is no spectrum.
             double bound = norm(W_V[h].to_vector()) * norm(A) * norm(W_O[h].to_vector());
-            table.at(l, int(h)) = eigen_mass > 1e-12 * bound ? trace(M_h) / eigen_mass : NOT_A_SCORE;
+            table.at(l, int(h)) =
+                eigen_mass > 1e-12 * bound ? trace(M_h) / eigen_mass : NOT_A_SCORE;
         }
     }
     return table;
@@ -363,12 +404,13 @@ HeadScores evaluate_heads(const Transformer& model, const EvaluatorInputs& input
     HeadScores scores;
     scores.prefix_matching = prefix_matching_score(model, inputs.prefix);
     scores.copying = copying_score(model, inputs.copying, ratio);
+    scores.copying_top = copying_top_score(model, inputs.copying);
     scores.previous_token = previous_token_score(model, inputs.previous_token);
     scores.copy_eig = copy_eig(model);
     return scores;
 }
 
-// ---- classification ---------------------------------------------------------------------------
+// ---- classification -----------------------------------------------------------------------------
 
 const char* head_class_name(HeadClass head_class) {
     switch (head_class) {
@@ -390,8 +432,8 @@ std::vector<HeadClass> classify_heads(const HeadScores& scores, const Classifica
     const HeadTable& copy = rule.use_copy_eig ? scores.copy_eig : scores.copying;
     const int L = scores.prefix_matching.n_layers, H = scores.prefix_matching.n_heads;
     for (const HeadTable* table : {&copy, &scores.previous_token})
-        check(table->n_layers == L && table->n_heads == H, "classify_heads: score tables of ",
-              L, "x", H, " and ", table->n_layers, "x", table->n_heads, " heads differ");
+        check(table->n_layers == L && table->n_heads == H, "classify_heads: score tables of ", L,
+              "x", H, " and ", table->n_layers, "x", table->n_heads, " heads differ");
     std::vector<HeadClass> classes;
     for (int l = 0; l < L; ++l)
         for (int h = 0; h < H; ++h)

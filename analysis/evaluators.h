@@ -27,14 +27,14 @@
 
 namespace induction {
 
-// ---- evaluation inputs (§3.0) -----------------------------------------------------------------
+// ---- evaluation inputs (§3.0) -------------------------------------------------------------------
 
 // Which tokens the random sequences may use (§3.0).
 struct TokenFilter {
     double common_fraction = 0.01;  // ranks <= ceil(common_fraction * V) are too common
     double rare_fraction = 0.5;     // ranks > floor(rare_fraction * V) are too rare
     std::vector<int32_t> special_tokens = {256};  // never sampled (256 = <|endoftext|>)
-    bool exclude_unseen = true;     // tokens with a zero training count are never sampled
+    bool exclude_unseen = true;  // tokens with a zero training count are never sampled
 };
 
 // Occurrences of each id in a token sequence: any type with size() and operator[](int64_t)
@@ -66,8 +66,8 @@ struct EvaluatorInputOptions {
 };
 
 struct EvaluatorInputs {
-    Tensor copying;         // i32 [n_examples, n_tokens]: distinct tokens from R_ok, no BOS (§3.1)
-    Tensor prefix;          // i32 [n_examples, 1 + n_tokens * n_repeats]: BOS + R x n_repeats (§3.2)
+    Tensor copying;  // i32 [n_examples, n_tokens]: distinct tokens from R_ok, no BOS (§3.1)
+    Tensor prefix;   // i32 [n_examples, 1 + n_tokens * n_repeats]: BOS + R x n_repeats (§3.2)
     Tensor previous_token;  // i32 [n_examples, T]: the first evaluation-set windows (§3.3)
     EvaluatorInputOptions options;
     int64_t allowed_count = 0;  // |R_ok|
@@ -111,6 +111,13 @@ HeadTable prefix_matching_score(const Transformer& model, const Tensor& tokens,
 HeadTable copying_score(const Transformer& model, const Tensor& tokens,
                         CopyingRatio ratio = CopyingRatio::DEVIATION,
                         Interventions interventions = {});
+// [OURS] rank-based companion of the copying score, on the same examples: the fraction of
+// destinations whose most-attended source token is the sample token the head raises most (its
+// direct effect, as in §3.1). Unlike rho, which is at most 1/(2k) for a perfect copier that
+// spreads its attention over k tokens, it does not penalise diffuse attention: 1 for any
+// copier, 0 for an anti-copier, about 1/|S| = 0.04 for an unrelated head. In [0, 1].
+HeadTable copying_top_score(const Transformer& model, const Tensor& tokens,
+                            Interventions interventions = {});
 // §3.3. tokens: i32 [N, T] (normally EvaluatorInputs::previous_token). In [0, 1].
 HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
                                Interventions interventions = {});
@@ -118,10 +125,11 @@ HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
 HeadTable copy_eig(const Transformer& model);
 
 struct HeadScores {
-    HeadTable prefix_matching, copying, previous_token, copy_eig;
+    HeadTable prefix_matching, copying, copying_top, previous_token, copy_eig;
 };
 
-// All of the above on fixed inputs: three forward passes and one eigenvalue problem per head.
+// All of the above on fixed inputs: four forward passes (two on the short copying examples)
+// and one eigenvalue problem per head.
 HeadScores evaluate_heads(const Transformer& model, const EvaluatorInputs& inputs,
                           CopyingRatio ratio = CopyingRatio::DEVIATION);
 

@@ -57,21 +57,24 @@ int run_heads_command(int argc, char** argv) {
     check(args.positional().size() == 1, "induction heads: expected one CHECKPOINT argument");
     const std::string checkpoint = args.positional()[0];
     const std::string ratio_name = args.get("copying-ratio", "deviation");
-    check(ratio_name == "deviation" || ratio_name == "raised-share", "induction heads: ",
-          "--copying-ratio must be deviation or raised-share, got '", ratio_name, "'");
+    check(ratio_name == "deviation" || ratio_name == "raised-share",
+          "induction heads: --copying-ratio must be deviation or raised-share, got '", ratio_name,
+          "'");
     LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const Transformer& model = loaded.model;
     const ModelConfig& config = model.config;
 
     const std::string run_config = run_directory_of(checkpoint) + "/config.json";
     TrainConfig train_config;
-    if (file_exists(run_config)) train_config = TrainConfig::from_json(json::read_file(run_config), run_config);
+    if (file_exists(run_config))
+        train_config = TrainConfig::from_json(json::read_file(run_config), run_config);
     check(args.has("corpus") || file_exists(run_config), "induction heads: no ", run_config,
           " to name the corpus; give --corpus DIR");
     CorpusInfo corpus = read_corpus_info(args.get("corpus", train_config.corpus_dir));
-    check(corpus.vocab_size == config.d_vocab, "induction heads: corpus ", corpus.dir, " has a vocabulary of ",
-          corpus.vocab_size, ", the model ", config.d_vocab);
-    const int64_t T = args.get_int("ctx", file_exists(run_config) ? train_config.context : config.n_ctx);
+    check(corpus.vocab_size == config.d_vocab, "induction heads: corpus ", corpus.dir,
+          " has a vocabulary of ", corpus.vocab_size, ", the model ", config.d_vocab);
+    const int64_t T =
+        args.get_int("ctx", file_exists(run_config) ? train_config.context : config.n_ctx);
 
     EvaluatorInputOptions options;
     options.seed = uint64_t(args.get_int("seed", 0));
@@ -79,7 +82,8 @@ int run_heads_command(int argc, char** argv) {
     options.filter.special_tokens = {Tokenizer::END_OF_TEXT};
     auto started = std::chrono::steady_clock::now();
     std::vector<int64_t> counts =
-        token_counts(TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size), corpus.vocab_size);
+        token_counts(TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size),
+                     corpus.vocab_size);
     Tensor windows = args.has("eval-tokens")
                          ? read_token_rows(args.get("eval-tokens"), T, config.d_vocab)
                          : leading_windows(TokenFile::open(corpus.heldout_path(), corpus.token_type,
@@ -87,7 +91,8 @@ int run_heads_command(int argc, char** argv) {
                                            options.n_examples, T);
     EvaluatorInputs inputs = make_evaluator_inputs(counts, windows, options);
     auto evaluating = std::chrono::steady_clock::now();
-    CopyingRatio ratio = ratio_name == "deviation" ? CopyingRatio::DEVIATION : CopyingRatio::RAISED_SHARE;
+    CopyingRatio ratio =
+        ratio_name == "deviation" ? CopyingRatio::DEVIATION : CopyingRatio::RAISED_SHARE;
     HeadScores scores = evaluate_heads(model, inputs, ratio);
     auto done = std::chrono::steady_clock::now();
     ClassificationRule rule = classification_rule(config);
@@ -99,21 +104,27 @@ int run_heads_command(int argc, char** argv) {
     }
     std::vector<char> unstable = unstable_heads(scores, rule);
     auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    std::printf("%s: %d layers x %d heads; evaluator inputs %s\n", checkpoint.c_str(), config.n_layers,
-                config.n_heads, json::dump(inputs.settings_json()).c_str());
-    std::printf("layer head  prefix   copy  copy_eig   prev  class\n");
+    std::printf("%s: %d layers x %d heads; evaluator inputs %s\n", checkpoint.c_str(),
+                config.n_layers, config.n_heads, json::dump(inputs.settings_json()).c_str());
+    std::printf("layer head  prefix   copy  copy_top  copy_eig   prev  class\n");
     for (int l = 0; l < config.n_layers; ++l)
         for (int h = 0; h < config.n_heads; ++h) {
             size_t i = size_t(l * config.n_heads + h);
-            std::printf("%5d %4d %7s %6s %9s %6s  %s%s\n", l, h, score_text(scores.prefix_matching.at(l, h)).c_str(),
-                        score_text(scores.copying.at(l, h)).c_str(), score_text(scores.copy_eig.at(l, h)).c_str(),
-                        score_text(scores.previous_token.at(l, h)).c_str(), head_class_name(classes[i]),
-                        unstable[i] ? " (unstable)" : "");
+            std::printf("%5d %4d %7s %6s %9s %9s %6s  %s%s\n", l, h,
+                        score_text(scores.prefix_matching.at(l, h)).c_str(),
+                        score_text(scores.copying.at(l, h)).c_str(),
+                        score_text(scores.copying_top.at(l, h)).c_str(),
+                        score_text(scores.copy_eig.at(l, h)).c_str(),
+                        score_text(scores.previous_token.at(l, h)).c_str(),
+                        head_class_name(classes[i]), unstable[i] ? " (unstable)" : "");
         }
-    std::printf("copying ratio %s; (unstable): the class changes with thresholds +-0.1 or copy_eig "
-                "for copying (METHODS §5.6); '-': no score (the head writes nothing W_U reads)\n"
-                "inputs %.3f s, evaluators %.3f s\n",
-                ratio_name.c_str(), seconds(started, evaluating), seconds(evaluating, done));
+    std::printf(
+        "copy: 4 rho - 1 with the %s ratio (METHODS §3.1); copy_top: fraction of positions whose "
+        "most-attended token is the one the head raises most (chance 0.04); (unstable): the class "
+        "changes with thresholds +-0.1 or copy_eig for copy (§5.6); '-': no score (the head "
+        "writes nothing W_U reads)\n"
+        "inputs %.3f s, evaluators %.3f s\n",
+        ratio_name.c_str(), seconds(started, evaluating), seconds(evaluating, done));
     return 0;
 }
 

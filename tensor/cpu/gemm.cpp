@@ -347,16 +347,18 @@ ThreadGrid choose_grid(int64_t M, int64_t N, int64_t nr, int threads) {
     return best;
 }
 
+// Runs body(t, team_size) on a team of up to `threads` threads. The team may be smaller than
+// asked (OMP_DYNAMIC, a thread limit), so the body splits its work by the actual size.
 template <class Body>
 void run_team(int threads, Body&& body) {
 #ifdef _OPENMP
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)
-        body(omp_get_thread_num());
+        body(omp_get_thread_num(), omp_get_num_threads());
         return;
     }
 #endif
-    body(0);
+    body(0, 1);
 }
 
 // Below this many multiply-adds, waking a second thread costs more than it saves.
@@ -378,10 +380,10 @@ void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int
                    const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
-    const int threads = M * N * K < PARALLEL_MIN_MACS ? 1 : max_threads();
-    const ThreadGrid grid = choose_grid(M, N, NR<T>, threads);
-    run_team(threads, [&](int t) {
+    const int threads = M * N * K < PARALLEL_MIN_MACS ? 1 : gemm_threads();
+    run_team(threads, [&](int t, int team_size) {
         // This thread's rectangle: rows split evenly, columns on NR-wide panel boundaries.
+        const ThreadGrid grid = choose_grid(M, N, NR<T>, team_size);
         const int64_t row_group = t / grid.col_groups, col_group = t % grid.col_groups;
         const int64_t i0 = M * row_group / grid.row_groups;
         const int64_t i1 = M * (row_group + 1) / grid.row_groups;
@@ -412,6 +414,11 @@ void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, 
     gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-int gemm_threads() { return max_threads(); }
+int gemm_threads() {
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;  // called from a parallel region: run on the caller
+#endif
+    return max_threads();
+}
 
 }  // namespace induction::cpu

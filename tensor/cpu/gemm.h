@@ -52,7 +52,8 @@ void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, 
            const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
            int64_t ldc);
 
-// Threads a large GEMM uses: omp_get_max_threads() (1 without OpenMP).
+// Threads a large GEMM uses: omp_get_max_threads(), or 1 when called from inside an OpenMP
+// parallel region (or without OpenMP).
 int gemm_threads();
 
 }  // namespace induction::cpu

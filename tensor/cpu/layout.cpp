@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tensor/axis_view.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/dtype_dispatch.h"
@@ -18,17 +19,6 @@ namespace induction::cpu {
 namespace {
 
 constexpr int64_t GRAIN = 1 << 15;  // elements per thread before threading pays off
-
-// A tensor viewed as [outer, n, inner] around `axis`.
-struct AxisView {
-    int64_t outer = 1, n = 1, inner = 1;
-
-    AxisView(const Shape& shape, int axis) {
-        for (int k = 0; k < axis; ++k) outer *= shape[k];
-        n = shape[axis];
-        for (int k = axis + 1; k < shape.ndim; ++k) inner *= shape[k];
-    }
-};
 
 char* bytes(const Tensor& t) { return static_cast<char*>(t.raw_data()); }
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "tensor/broadcast.h"
+#include "tensor/axis_view.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/dtype_dispatch.h"
@@ -26,16 +27,6 @@ constexpr int64_t UNIT = 16;        // columns a thread takes at least: a 64-byt
 constexpr int64_t BLOCK = 256;      // columns accumulated together (a few KB of accumulators)
 
 // x viewed as [outer, n, inner] around `axis`.
-struct AxisView {
-    int64_t outer = 1, n = 1, inner = 1;
-
-    AxisView(const Shape& shape, int axis) {
-        for (int k = 0; k < axis; ++k) outer *= shape[k];
-        n = shape[axis];
-        for (int k = axis + 1; k < shape.ndim; ++k) inner *= shape[k];
-    }
-};
-
 // Calls body(o, c, width) on column blocks [c, c + width) of each outer slice o. Threads split
 // the columns in units of UNIT neighbours, so no two threads share a cache line of a row; a
 // block joins up to BLOCK columns of one thread's share.

@@ -5,23 +5,12 @@
 #include <cstring>
 
 #include "tensor/dtype_dispatch.h"
+#include "tensor/axis_view.h"
 #include "tensor/reference/kernels.h"
 
 namespace induction::reference {
 
 namespace {
-
-// A tensor viewed as [outer, n, inner] around `axis`.
-struct AxisView {
-    int64_t outer = 1, n = 1, inner = 1;
-
-    AxisView(const Shape& shape, int axis) {
-        for (int k = 0; k < axis; ++k) outer *= shape[k];
-        n = shape[axis];
-        for (int k = axis + 1; k < shape.ndim; ++k) inner *= shape[k];
-    }
-    int64_t at(int64_t o, int64_t t, int64_t i) const { return (o * n + t) * inner + i; }
-};
 
 // to[to_index] = from[from_index], element by element whatever the dtype.
 void copy_element(const Tensor& to, int64_t to_index, const Tensor& from, int64_t from_index) {

@@ -5,6 +5,7 @@
 
 #include "tensor/broadcast.h"
 #include "tensor/dtype_dispatch.h"
+#include "tensor/axis_view.h"
 #include "tensor/reference/kernels.h"
 
 namespace induction::reference {
@@ -12,16 +13,6 @@ namespace induction::reference {
 namespace {
 
 // x viewed as [outer, n, inner] around `axis`.
-struct AxisView {
-    int64_t outer = 1, n = 1, inner = 1;
-
-    AxisView(const Shape& shape, int axis) {
-        for (int k = 0; k < axis; ++k) outer *= shape[k];
-        n = shape[axis];
-        for (int k = axis + 1; k < shape.ndim; ++k) inner *= shape[k];
-    }
-};
-
 }  // namespace
 
 void reduce(const OpCall& call) {

@@ -83,7 +83,8 @@ TEST(Evaluator, IdealInductionPatternScoresOne) {
     EXPECT_NEAR(scores.at(0, 0), 1.0, 1e-6);
     EXPECT_NEAR(scores.at(0, 1), 1.0, 1e-6);
     // Mass on the earliest target instead (q = (p−1) mod 25 + 2) is just as much induction.
-    Tensor earliest = one_hot_pattern(N, 2, T, [](int64_t p) { return p >= 26 ? (p - 1) % 25 + 2 : 0; });
+    Tensor earliest =
+        one_hot_pattern(N, 2, T, [](int64_t p) { return p >= 26 ? (p - 1) % 25 + 2 : 0; });
     EXPECT_NEAR(prefix_with_pattern(inputs.prefix, earliest).at(0, 0), 1.0, 1e-6);
 }
 
@@ -104,7 +105,8 @@ TEST(Evaluator, PreviousTokenScoreOfImposedPatterns) {
     const int64_t N = inputs.previous_token.size(0), T = inputs.previous_token.size(1);
     Transformer model = random_model();
     Interventions impose;
-    impose.replace(Site::PATTERN, 1, Var(one_hot_pattern(N, 2, T, [](int64_t p) { return p > 0 ? p - 1 : 0; })));
+    impose.replace(Site::PATTERN, 1,
+                   Var(one_hot_pattern(N, 2, T, [](int64_t p) { return p > 0 ? p - 1 : 0; })));
     HeadTable scores = previous_token_score(model, inputs.previous_token, impose);
     EXPECT_NEAR(scores.at(1, 0), 1.0, 1e-6);
     EXPECT_NEAR(scores.at(1, 1), 1.0, 1e-6);
@@ -114,13 +116,22 @@ TEST(Evaluator, PreviousTokenScoreOfImposedPatterns) {
 }
 
 // The copying toy of §3.1 with every destination p attending to one source only.
-HeadTable toy_copying_score(const Tensor& ov, CopyingRatio ratio = CopyingRatio::DEVIATION) {
-    Transformer model = make_copying_model(ov, V);
-    EvaluatorInputs inputs = small_vocab_inputs();
-    const int64_t N = inputs.copying.size(0), T = inputs.copying.size(1);
+Interventions one_source_each(const Tensor& tokens) {
+    const int64_t N = tokens.size(0), T = tokens.size(1);
     Interventions impose;
-    impose.replace(Site::PATTERN, 0, Var(one_hot_pattern(N, 1, T, [](int64_t p) { return (7 * p) % (p + 1); })));
-    return copying_score(model, inputs.copying, ratio, impose);
+    impose.replace(Site::PATTERN, 0,
+                   Var(one_hot_pattern(N, 1, T, [](int64_t p) { return (7 * p) % (p + 1); })));
+    return impose;
+}
+
+HeadTable toy_copying_score(const Tensor& ov, CopyingRatio ratio = CopyingRatio::DEVIATION) {
+    Tensor tokens = small_vocab_inputs().copying;
+    return copying_score(make_copying_model(ov, V), tokens, ratio, one_source_each(tokens));
+}
+
+HeadTable toy_copying_top_score(const Tensor& ov) {
+    Tensor tokens = small_vocab_inputs().copying;
+    return copying_top_score(make_copying_model(ov, V), tokens, one_source_each(tokens));
 }
 
 Tensor identity(int64_t n, double sign) {
@@ -133,12 +144,40 @@ TEST(Evaluator, CopyingToyModelUnitValues) {
     constexpr int64_t D = 80;
     EXPECT_NEAR(toy_copying_score(identity(D, +1)).at(0, 0), +1.0, 1e-5);
     EXPECT_NEAR(toy_copying_score(identity(D, -1)).at(0, 0), -1.0, 1e-5);
-    EXPECT_NEAR(toy_copying_score(identity(D, +1), CopyingRatio::RAISED_SHARE).at(0, 0), +1.0, 1e-5);
-    EXPECT_NEAR(toy_copying_score(identity(D, -1), CopyingRatio::RAISED_SHARE).at(0, 0), -1.0, 1e-5);
+    EXPECT_NEAR(toy_copying_score(identity(D, +1), CopyingRatio::RAISED_SHARE).at(0, 0), +1.0,
+                1e-5);
+    EXPECT_NEAR(toy_copying_score(identity(D, -1), CopyingRatio::RAISED_SHARE).at(0, 0), -1.0,
+                1e-5);
     // A random OV raises unrelated tokens: rho ≈ 1 / (2 |S|), copy ≈ −1 + 2/25 = −0.92.
     double random = toy_copying_score(Rng(9).normal({D, D})).at(0, 0);
     EXPECT_GT(random, -0.97);
     EXPECT_LT(random, -0.85);
+}
+
+TEST(Evaluator, CopyingTopToyModelValues) {
+    constexpr int64_t D = 80;
+    EXPECT_NEAR(toy_copying_top_score(identity(D, +1)).at(0, 0), 1.0, 1e-12);
+    EXPECT_NEAR(toy_copying_top_score(identity(D, -1)).at(0, 0), 0.0, 1e-12);
+    EXPECT_LT(toy_copying_top_score(Rng(9).normal({D, D})).at(0, 0), 0.2);  // chance ≈ 1/25
+}
+
+// A perfect copier (W_OV = I) that spreads its attention over all earlier tokens, more on recent
+// ones (A_pj ∝ j + 1): rho counts that as weak copying, copying_top does not.
+TEST(Evaluator, DiffuseAttentionLowersCopyingButNotCopyingTop) {
+    Tensor tokens = small_vocab_inputs().copying;
+    const int64_t N = tokens.size(0), T = tokens.size(1);
+    std::vector<double> pattern(static_cast<size_t>(N * T * T), 0.0);
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t p = 0; p < T; ++p)
+            for (int64_t j = 0; j <= p; ++j)
+                pattern[size_t((n * T + p) * T + j)] =
+                    double(j + 1) / double((p + 1) * (p + 2) / 2);
+    Interventions diffuse;
+    diffuse.replace(Site::PATTERN, 0, Var(Tensor::from_vector({N, 1, T, T}, pattern)));
+    Transformer model = make_copying_model(identity(80, +1), V);
+    EXPECT_LT(copying_score(model, tokens, CopyingRatio::DEVIATION, diffuse).at(0, 0), 0.0);
+    EXPECT_NEAR(copying_top_score(model, tokens, diffuse).at(0, 0), 1.0, 1e-12);
+    EXPECT_NEAR(copy_eig(model).at(0, 0), 1.0, 1e-9);  // the weights alone say: copying
 }
 
 TEST(Evaluator, CopyEigOfPlusMinusIdentity) {
@@ -193,14 +232,15 @@ TEST(Evaluator, CopyEigMatchesFullVocabularyCircuitWithLayerNorm) {
             Matrix full = multiply(multiply(multiply(W_U_eff, W_O), W_V_eff), W_E);  // [V, V]
             double mass = 0;
             for (std::complex<double> lambda : eigenvalues(full)) mass += std::abs(lambda);
-            EXPECT_NEAR(eig.at(l, int(h)), trace(full) / mass, 1e-8) << "layer " << l << " head " << h;
+            EXPECT_NEAR(eig.at(l, int(h)), trace(full) / mass, 1e-8)
+                << "layer " << l << " head " << h;
         }
     // The score ignores the overall scale of the weights.
     model.blocks[0].attn.W_O.set_value(scale(model.blocks[0].attn.W_O.value(), 3.0));
     EXPECT_NEAR(copy_eig(model).at(0, 1), eig.at(0, 1), 1e-9);
 }
 
-// ---- the hand-built induction circuit ------------------------------------------------------------
+// ---- the hand-built induction circuit -----------------------------------------------------------
 
 constexpr int PT = HAND_BUILT_PREVIOUS_TOKEN_LAYER, IND = HAND_BUILT_INDUCTION_LAYER;
 constexpr int W = HAND_BUILT_WORKING_HEAD;
@@ -210,6 +250,7 @@ TEST(HandBuilt, InductionCircuitScoresAndClasses) {
     HeadScores scores = evaluate_heads(model, small_vocab_inputs());
     EXPECT_GT(scores.prefix_matching.at(IND, W), 0.99);
     EXPECT_GT(scores.copying.at(IND, W), 0.99);
+    EXPECT_NEAR(scores.copying_top.at(IND, W), 1.0, 1e-12);
     EXPECT_NEAR(scores.copy_eig.at(IND, W), 1.0, 1e-9);
     EXPECT_GT(scores.previous_token.at(PT, W), 0.99);
     EXPECT_LT(scores.prefix_matching.at(PT, W), 0.01);
@@ -239,7 +280,8 @@ double mean_loss(const Transformer& model, const Tensor& tokens, int64_t first, 
     Tensor losses = next_token_losses(forward(model, tokens, interventions), tokens).value();
     double total = 0;
     for (int64_t n = 0; n < tokens.size(0); ++n)
-        for (int64_t position = first; position < last; ++position) total += losses.at({n, position - 1});
+        for (int64_t position = first; position < last; ++position)
+            total += losses.at({n, position - 1});
     return total / double(tokens.size(0) * (last - first));
 }
 
@@ -261,13 +303,14 @@ TEST(HandBuilt, PredictsRepeatsUntilItsInductionHeadIsAblated) {
     EXPECT_LT(mean_loss(model, tokens, 27, 101, &ablate_idle), 1e-3);
 }
 
-// ---- classification ---------------------------------------------------------------------------
+// ---- classification -----------------------------------------------------------------------------
 
 // One layer-0 and one layer-1 copy of each (prefix, copy, prev, copy_eig) row.
 HeadScores scores_of(const std::vector<std::array<double, 4>>& heads) {
     HeadScores s;
     const int H = int(heads.size());
-    for (HeadTable* t : {&s.prefix_matching, &s.copying, &s.previous_token, &s.copy_eig}) *t = HeadTable(2, H);
+    for (HeadTable* t : {&s.prefix_matching, &s.copying, &s.previous_token, &s.copy_eig})
+        *t = HeadTable(2, H);
     for (int l = 0; l < 2; ++l)
         for (int h = 0; h < H; ++h) {
             s.prefix_matching.at(l, h) = heads[size_t(h)][0];
@@ -292,7 +335,8 @@ TEST(Evaluator, ClassificationThresholds) {
     using C = HeadClass;
     ClassificationRule rule;
     std::vector<C> classes = classify_heads(s, rule);
-    std::vector<C> layer0(classes.begin(), classes.begin() + 8), layer1(classes.begin() + 8, classes.end());
+    std::vector<C> layer0(classes.begin(), classes.begin() + 8),
+        layer1(classes.begin() + 8, classes.end());
     EXPECT_EQ(layer1, (std::vector<C>{C::INDUCTION, C::OTHER, C::ANTI_COPYING_PREFIX,
                                       C::ANTI_COPYING_PREFIX, C::PREVIOUS_TOKEN, C::OTHER, C::OTHER,
                                       C::INDUCTION}));
@@ -317,7 +361,8 @@ TEST(Evaluator, UnstableHeadsAreThoseNearAThreshold) {
         {0.02, 0.0, 0.02, 0.0},  // clearly other
     });
     std::vector<char> unstable = unstable_heads(s, ClassificationRule{});
-    EXPECT_EQ(std::vector<char>(unstable.begin() + 5, unstable.end()), (std::vector<char>{0, 1, 1, 1, 0}));
+    EXPECT_EQ(std::vector<char>(unstable.begin() + 5, unstable.end()),
+              (std::vector<char>{0, 1, 1, 1, 0}));
 }
 
 TEST(Evaluator, HeadsJsonFormat) {
@@ -381,8 +426,10 @@ TEST(Evaluator, InputsAreFixedBySeed) {
     EXPECT_NE(a.copying.to_ints(), c.copying.to_ints());
     EXPECT_NE(a.prefix.to_ints(), c.prefix.to_ints());
     // The prefix examples draw from their own stream: not the copying examples again.
-    std::vector<int32_t> first_copying = a.copying[0].to_ints(), first_prefix = a.prefix[0].to_ints();
-    EXPECT_NE(first_copying, std::vector<int32_t>(first_prefix.begin() + 1, first_prefix.begin() + 26));
+    std::vector<int32_t> first_copying = a.copying[0].to_ints(),
+                         first_prefix = a.prefix[0].to_ints();
+    EXPECT_NE(first_copying,
+              std::vector<int32_t>(first_prefix.begin() + 1, first_prefix.begin() + 26));
 
     EXPECT_EQ(a.copying.shape(), Shape({10, 25}));
     EXPECT_EQ(a.prefix.shape(), Shape({10, 101}));
@@ -414,13 +461,16 @@ TEST(Evaluator, MisuseIsReported) {
     EvaluatorInputOptions options = small_vocab_options();
     options.filter.rare_fraction = 0.3;  // ranks 2..19: 18 tokens, fewer than 25
     Tensor windows = Rng(1).randint({12, 16}, 0, V);
-    EXPECT_THROW_MESSAGE(make_evaluator_inputs(falling_counts(), windows, options), "only 18 allowed tokens");
-    EXPECT_THROW_MESSAGE(make_evaluator_inputs(falling_counts(), windows.slice(0, 5), small_vocab_options()),
-                         "eval_windows");
+    EXPECT_THROW_MESSAGE(make_evaluator_inputs(falling_counts(), windows, options),
+                         "only 18 allowed tokens");
+    EXPECT_THROW_MESSAGE(
+        make_evaluator_inputs(falling_counts(), windows.slice(0, 5), small_vocab_options()),
+        "eval_windows");
     Transformer model = random_model();
     Tensor no_repeats = Tensor::from_ints({1, 4}, {1, 2, 3, 4});
     EXPECT_THROW_MESSAGE(prefix_matching_score(model, no_repeats), "repeats no token");
-    EXPECT_THROW_MESSAGE(previous_token_score(model, Rng(1).randint({1, 129}, 0, V)), "n_ctx = 128");
+    EXPECT_THROW_MESSAGE(previous_token_score(model, Rng(1).randint({1, 129}, 0, V)),
+                         "n_ctx = 128");
 }
 
 }  // namespace

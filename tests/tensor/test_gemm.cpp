@@ -168,6 +168,27 @@ TEST(Gemm, BitwiseEqualAcrossThreadCounts) {
 #endif
 }
 
+// Callers may run GEMMs from their own parallel loops (e.g. one attention head per thread): a
+// GEMM inside a parallel region must still compute all of C.
+TEST(Gemm, SameResultInsideAParallelRegion) {
+#ifndef _OPENMP
+    GTEST_SKIP() << "built without OpenMP";
+#else
+    const Shape s{300, 500, 70};
+    const std::vector<float> A = random_values<float>(s.M * s.K, 7);
+    const std::vector<float> B = random_values<float>(s.K * s.N, 8);
+    std::vector<float> expected(s.M * s.N);
+    cpu::sgemm(false, false, s.M, s.N, s.K, 1.0f, A.data(), s.K, B.data(), s.N, 0.0f,
+               expected.data(), s.N);
+    std::vector<std::vector<float>> results(4, std::vector<float>(s.M * s.N, 0.0f));
+#pragma omp parallel for num_threads(2)
+    for (int i = 0; i < 4; ++i)
+        cpu::sgemm(false, false, s.M, s.N, s.K, 1.0f, A.data(), s.K, B.data(), s.N, 0.0f,
+                   results[i].data(), s.N);
+    for (const std::vector<float>& result : results) EXPECT_EQ(result, expected);
+#endif
+}
+
 TEST(Gemm, RejectsBadArguments) {
     std::vector<float> X(64, 1.0f);
     const float* A = X.data();

@@ -7,11 +7,13 @@
 // per product), ours / OpenBLAS, and ours as a percentage of the FMA peak measured in the same
 // run at the same thread count (tools/bench/peak.h).
 //
-//   induction bench gemm [--json] [--quick] [--benchmark_filter=...]
-//     --json   print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
-//              "ours_gflops", "openblas_gflops"}]}; p is the single-thread peak,
-//              openblas_gflops is null when OpenBLAS is absent
-//     --quick  one short repetition per benchmark (a smoke run, not a measurement)
+//   induction bench gemm [--json] [--quick] [--cpu-time] [--benchmark_filter=...]
+//     --json      print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
+//                 "ours_gflops", "openblas_gflops"}]}; p is the single-thread peak,
+//                 openblas_gflops is null when OpenBLAS is absent
+//     --quick     one short repetition per benchmark (a smoke run, not a measurement)
+//     --cpu-time  time by process CPU time / threads instead of the wall clock, peak included:
+//                 on a busy machine this leaves out the time other processes held the cores
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -92,6 +94,7 @@ void time_gemm(benchmark::State& state, Kernel kernel, GemmShape s, int threads)
     for (float& x : A) x = uniform(rng);
     for (float& x : B) x = uniform(rng);
     const int64_t lda = s.transpose_a ? s.M : s.K;
+    state.counters["threads"] = threads;  // BestTimeCollector divides CPU time by it
     for (auto _ : state) {
         switch (kernel) {
             case Kernel::OURS:
@@ -111,15 +114,19 @@ void time_gemm(benchmark::State& state, Kernel kernel, GemmShape s, int threads)
     }
 }
 
-// Keeps the best (shortest) wall time per iteration of every benchmark, printing nothing.
+// Keeps the best (shortest) time per iteration of every benchmark, printing nothing: wall time,
+// or with cpu_time the process CPU time divided by the benchmark's threads.
 class BestTimeCollector : public benchmark::BenchmarkReporter {
 public:
+    explicit BestTimeCollector(bool cpu_time) : cpu_time(cpu_time) {}
     bool ReportContext(const Context&) override { return true; }
     void ReportRuns(const std::vector<Run>& runs) override {
         for (const Run& run : runs) {
             if (run.run_type != Run::RT_Iteration || run.error_occurred || run.iterations == 0)
                 continue;
-            const double seconds = run.real_accumulated_time / double(run.iterations);
+            const double seconds = (cpu_time ? run.cpu_accumulated_time / run.counters.at("threads")
+                                             : run.real_accumulated_time) /
+                                   double(run.iterations);
             auto [it, fresh] = best_seconds.emplace(run.run_name.function_name, seconds);
             if (!fresh) it->second = std::min(it->second, seconds);
         }
@@ -131,6 +138,7 @@ public:
     }
 
 private:
+    bool cpu_time;
     std::map<std::string, double> best_seconds;
 };
 
@@ -141,10 +149,18 @@ std::string format_number(double value, const char* format) {
     return text;
 }
 
+// Other processes on the machine (a shared one) take cores away from the timed kernels.
+void print_load_average(const char* when) {
+    double load[1];
+    if (getloadavg(load, 1) == 1)
+        std::printf("load average %s the run: %.1f (other processes disturb timings)\n", when,
+                    load[0]);
+}
+
 }  // namespace
 
 int run_gemm_bench(int argc, char** argv) {
-    bool json = false, quick = false;
+    bool json = false, quick = false, cpu_time = false;
     // What Google Benchmark gets to parse. Repetitions run in random interleaved order, so a
     // burst of load from other processes spreads over all kernels instead of hitting one.
     std::string interleave = "--benchmark_enable_random_interleaving=true";
@@ -153,17 +169,20 @@ int run_gemm_bench(int argc, char** argv) {
         std::string arg = argv[i];
         if (arg == "--json") json = true;
         else if (arg == "--quick") quick = true;
+        else if (arg == "--cpu-time") cpu_time = true;
         else args.push_back(argv[i]);
     }
     int benchmark_argc = int(args.size());
     benchmark::Initialize(&benchmark_argc, args.data());
     if (benchmark::ReportUnrecognizedArguments(benchmark_argc, args.data())) {
-        std::fprintf(stderr, "usage: induction bench gemm [--json] [--quick] [--benchmark_...]\n");
+        std::fprintf(stderr, "usage: induction bench gemm [--json] [--quick] [--cpu-time] "
+                             "[--benchmark_...]\n");
         return 2;
     }
 
+    const int default_threads = cpu::gemm_threads();  // restored at the end
     std::vector<int> thread_counts = {1};
-    if (cpu::gemm_threads() > 1) thread_counts.push_back(2);
+    if (default_threads > 1) thread_counts.push_back(2);
     const bool have_openblas = openblas_available();
 
     benchmark::ClearRegisteredBenchmarks();
@@ -173,32 +192,30 @@ int run_gemm_bench(int argc, char** argv) {
             if (have_openblas) kernels.push_back(Kernel::OPENBLAS);
             if (threads == 1 && std::max({s.M, s.N, s.K}) <= NAIVE_MAX_SIZE)
                 kernels.push_back(Kernel::NAIVE);
-            for (Kernel kernel : kernels)
-                benchmark::RegisterBenchmark(benchmark_name(kernel, s, threads).c_str(), time_gemm,
-                                             kernel, s, threads)
-                    ->UseRealTime()
-                    ->MinTime(quick ? 0.02 : 0.05)
-                    ->Repetitions(quick ? 1 : 8);
+            for (Kernel kernel : kernels) {
+                auto* b = benchmark::RegisterBenchmark(benchmark_name(kernel, s, threads).c_str(),
+                                                       time_gemm, kernel, s, threads);
+                b->MinTime(quick ? 0.02 : 0.05)->Repetitions(quick ? 1 : 8);
+                if (cpu_time) b->MeasureProcessCPUTime();
+                else b->UseRealTime();
+            }
         }
     }
 
     // The peak is measured before and after the GEMMs and the better kept: the GEMM times are
     // best-of-repetitions too, so both sides are the machine at its least disturbed.
     std::map<int, double> peak;  // threads -> GFLOP/s
-    for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads);
+    for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads, cpu_time);
     if (!json) {
         std::printf("OpenBLAS: %s\n", openblas_description().c_str());
-        double load[1];
-        if (getloadavg(load, 1) == 1)
-            std::printf("load average before the run: %.1f (other processes disturb timings)\n",
-                        load[0]);
+        print_load_average("before");
         std::fflush(stdout);
     }
-    BestTimeCollector collector;
+    BestTimeCollector collector(cpu_time);
     benchmark::RunSpecifiedBenchmarks(&collector);
-    set_threads(cpu::gemm_threads());
+    set_threads(default_threads);
     for (int threads : thread_counts)
-        peak[threads] = std::max(peak[threads], measure_fma_peak_gflops(threads));
+        peak[threads] = std::max(peak[threads], measure_fma_peak_gflops(threads, cpu_time));
 
     if (json) {
         std::printf("{\"peak_gflops\": %.2f, \"results\": [", peak[1]);
@@ -218,6 +235,8 @@ int run_gemm_bench(int argc, char** argv) {
         return 0;
     }
 
+    print_load_average("after");
+    std::printf("timed by %s\n", cpu_time ? "process CPU time / threads" : "the wall clock");
     for (auto [threads, gflops] : peak)
         std::printf("measured FMA peak, %d thread%s: %.1f GFLOP/s\n", threads,
                     threads > 1 ? "s" : "", gflops);

@@ -5,6 +5,8 @@ namespace induction {
 
 // GFLOP/s (an FMA counts as 2 flops) of `threads` threads each running independent chains of
 // vector FMAs — AVX-512 when compiled for it, else AVX2+FMA, else scalar — best of a few runs.
-double measure_fma_peak_gflops(int threads);
+// Timed by the wall clock, or with cpu_time by the process's CPU time divided by `threads`
+// (which leaves out the time other processes had the cores).
+double measure_fma_peak_gflops(int threads, bool cpu_time = false);
 
 }  // namespace induction
