@@ -114,8 +114,9 @@ HeadTable copying_score(const Transformer& model, const Tensor& tokens,
 // [OURS] rank-based companion of the copying score, on the same examples: the fraction of
 // destinations whose most-attended source token is the sample token the head raises most (its
 // direct effect, as in §3.1). Unlike rho, which is at most 1/(2k) for a perfect copier that
-// spreads its attention over k tokens, it does not penalise diffuse attention: 1 for any
-// copier, 0 for an anti-copier, about 1/|S| = 0.04 for an unrelated head. In [0, 1].
+// spreads its attention over k tokens, it does not penalise diffuse attention: 1 for a head
+// with W_OV ∝ I however it attends, 0 for W_OV ∝ −I, about 1/|S| = 0.04 for an unrelated head.
+// In [0, 1]; NaN, like the copying score, for a head that raises no sample token.
 HeadTable copying_top_score(const Transformer& model, const Tensor& tokens,
                             Interventions interventions = {});
 // §3.3. tokens: i32 [N, T] (normally EvaluatorInputs::previous_token). In [0, 1].

@@ -3,6 +3,7 @@
 // leading dimensions, float and double; plus thread-count determinism and argument checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -17,6 +18,7 @@
 #include "tensor/cpu/gemm.h"
 #include "tensor/error.h"
 #include "tensor/reference/gemm.h"
+#include "tensor/tolerance.h"
 
 namespace induction {
 namespace {
@@ -50,8 +52,8 @@ std::string describe(const Shape& s, bool ta, bool tb, double alpha, double beta
 }
 
 // One product computed both ways. Inputs are uniform in [-1, 1]; C starts random, or NaN when
-// beta == 0 (it must not be read). The tolerance grows with K, the number of rounded additions
-// per element: |fast - ref| <= atol + rtol * |ref| with atol = rtol = 4 eps (K + 2).
+// beta == 0 (it must not be read). Tolerance: the project's policy for the dtype
+// (tensor/tolerance.h), its absolute part scaled by K, the number of rounded additions per element.
 template <class T>
 void expect_matches_reference(const Shape& s, bool ta, bool tb, T alpha, T beta, int64_t pad) {
     const int64_t lda = (ta ? s.M : s.K) + pad, ldb = (tb ? s.K : s.N) + pad, ldc = s.N + pad;
@@ -66,7 +68,8 @@ void expect_matches_reference(const Shape& s, bool ta, bool tb, T alpha, T beta,
     fast_gemm(ta, tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, C_fast.data(),
               ldc);
 
-    const double tolerance = 4 * std::numeric_limits<T>::epsilon() * double(s.K + 2);
+    const Tolerance policy = tolerance_for(DTypeOf<T>::value);
+    const double atol = policy.atol * double(std::max<int64_t>(s.K, 1)), rtol = policy.rtol;
     int64_t mismatches = 0;
     for (int64_t i = 0; i < s.M; ++i) {
         for (int64_t j = 0; j < ldc; ++j) {
@@ -77,8 +80,8 @@ void expect_matches_reference(const Shape& s, bool ta, bool tb, T alpha, T beta,
                     << j;
                 continue;
             }
-            const bool close = std::abs(double(fast) - double(ref)) <=
-                               tolerance + tolerance * std::abs(double(ref));
+            const bool close =
+                std::abs(double(fast) - double(ref)) <= atol + rtol * std::abs(double(ref));
             if (!close && mismatches++ < 3)
                 ADD_FAILURE() << describe(s, ta, tb, alpha, beta, pad) << ": C[" << i << "," << j
                               << "] fast=" << fast << " reference=" << ref;

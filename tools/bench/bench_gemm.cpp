@@ -1,11 +1,13 @@
 // bench_gemm.cpp — `induction bench gemm`: our sgemm (tensor/cpu/gemm.h) against OpenBLAS and the
 // naive reference, at square sizes and at the skinny shapes of training, at 1 and 2 threads.
 //
-// Google Benchmark times each (kernel, shape, threads) with wall-clock time in 8 short
-// repetitions, run in random interleaved order, and the best repetition is kept: the machine is
-// shared, and the best is the least disturbed. The printed table gives GFLOP/s (2 M N K flops
-// per product), ours / OpenBLAS, and ours as a percentage of the FMA peak measured in the same
-// run at the same thread count (tools/bench/peak.h).
+// The machine is shared, so timings are taken in a way that other processes disturb little:
+//  - each Google Benchmark iteration runs ours and then OpenBLAS on the same operands, so the two
+//    see the same load; the table's ratio is the median over repetitions of these paired ratios;
+//  - repetitions are short (8 of 50 ms) and run in random interleaved order, and a kernel's
+//    GFLOP/s is its best repetition, the least disturbed one;
+//  - the FMA peak (tools/bench/peak.h) is measured before and after, and the better kept.
+// GFLOP/s counts 2 M N K flops per product; "% peak" is ours over the peak at the same threads.
 //
 //   induction bench gemm [--json] [--quick] [--cpu-time] [--benchmark_filter=...]
 //     --json      print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <random>
 #include <string>
@@ -44,23 +47,13 @@ struct GemmShape {
 };
 
 const GemmShape SHAPES[] = {
-    {128, 128, 128, false},   {256, 256, 256, false},   {512, 512, 512, false},
+    {128, 128, 128, false},    {256, 256, 256, false}, {512, 512, 512, false},
     {1024, 1024, 1024, false}, {2048, 2048, 2048, false},
     // training: activations [8192 tokens, d] times weights, and a weight gradient X^T dY
-    {8192, 384, 128, false},  {8192, 128, 384, false},  {128, 128, 8192, true},
-    {4096, 128, 128, false},  {4096, 512, 128, false},
+    {8192, 384, 128, false},   {8192, 128, 384, false}, {128, 128, 8192, true},
+    {4096, 128, 128, false},   {4096, 512, 128, false},
 };
 constexpr int64_t NAIVE_MAX_SIZE = 256;  // the reference runs only where it takes milliseconds
-
-enum class Kernel { OURS, OPENBLAS, NAIVE };
-const char* kernel_name(Kernel kernel) {
-    switch (kernel) {
-        case Kernel::OURS: return "ours";
-        case Kernel::OPENBLAS: return "openblas";
-        case Kernel::NAIVE: return "naive";
-    }
-    return "?";
-}
 
 // "8192x128 * 128x384", or "(8192x128)^T * 8192x128" when A is stored transposed.
 std::string shape_label(const GemmShape& s) {
@@ -74,9 +67,9 @@ std::string shape_label(const GemmShape& s) {
     return text;
 }
 
-std::string benchmark_name(Kernel kernel, const GemmShape& s, int threads) {
-    return std::string(kernel_name(kernel)) + "/" + shape_label(s) + "/threads:" +
-           std::to_string(threads);
+// "ours" benchmarks time ours (and OpenBLAS, when loaded, beside it); "naive" the reference.
+std::string benchmark_name(const char* kind, const GemmShape& s, int threads) {
+    return std::string(kind) + "/" + shape_label(s) + "/threads:" + std::to_string(threads);
 }
 
 void set_threads(int threads) {
@@ -86,60 +79,101 @@ void set_threads(int threads) {
     openblas_set_threads(threads);
 }
 
-void time_gemm(benchmark::State& state, Kernel kernel, GemmShape s, int threads) {
-    set_threads(threads);
-    std::mt19937 rng(7);
-    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    std::vector<float> A(s.M * s.K), B(s.K * s.N), C(s.M * s.N);
-    for (float& x : A) x = uniform(rng);
-    for (float& x : B) x = uniform(rng);
-    const int64_t lda = s.transpose_a ? s.M : s.K;
-    state.counters["threads"] = threads;  // BestTimeCollector divides CPU time by it
-    for (auto _ : state) {
-        switch (kernel) {
-            case Kernel::OURS:
-                cpu::sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), s.N,
-                           0.0f, C.data(), s.N);
-                break;
-            case Kernel::OPENBLAS:
-                openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(),
-                               s.N, 0.0f, C.data(), s.N);
-                break;
-            case Kernel::NAIVE:
-                gemm_reference<float>(s.transpose_a, false, s.M, s.N, s.K, 1.0f, A.data(), lda,
-                                      B.data(), s.N, 0.0f, C.data(), s.N);
-                break;
-        }
-        benchmark::ClobberMemory();
-    }
+// Seconds on the wall clock, or of CPU time spent by the whole process.
+double seconds_now(bool cpu_time) {
+    timespec now;
+    clock_gettime(cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &now);
+    return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
 }
 
-// Keeps the best (shortest) time per iteration of every benchmark, printing nothing: wall time,
-// or with cpu_time the process CPU time divided by the benchmark's threads.
-class BestTimeCollector : public benchmark::BenchmarkReporter {
+struct Operands {
+    std::vector<float> A, B, C;
+    int64_t lda;
+};
+
+Operands random_operands(const GemmShape& s) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    Operands x{std::vector<float>(s.M * s.K), std::vector<float>(s.K * s.N),
+               std::vector<float>(s.M * s.N), s.transpose_a ? s.M : s.K};
+    for (float& v : x.A) v = uniform(rng);
+    for (float& v : x.B) v = uniform(rng);
+    return x;
+}
+
+// Times C = op(A) B with our sgemm (the iteration time) and, when `with_openblas`, OpenBLAS on the
+// same operands right after (the "openblas_seconds" counter); or, when `naive`, the reference.
+void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bool with_openblas,
+               bool cpu_time) {
+    set_threads(threads);
+    Operands x = random_operands(s);
+    const double per_thread = cpu_time ? 1.0 / threads : 1.0;
+    double openblas_seconds = 0;
+    for (auto _ : state) {
+        double start = seconds_now(cpu_time);
+        if (naive)
+            gemm_reference<float>(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda,
+                                  x.B.data(), s.N, 0.0f, x.C.data(), s.N);
+        else
+            cpu::sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda, x.B.data(),
+                       s.N, 0.0f, x.C.data(), s.N);
+        double middle = seconds_now(cpu_time);
+        state.SetIterationTime((middle - start) * per_thread);
+        if (!with_openblas) continue;
+        openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda, x.B.data(),
+                       s.N, 0.0f, x.C.data(), s.N);
+        openblas_seconds += (seconds_now(cpu_time) - middle) * per_thread;
+    }
+    state.counters["openblas_seconds"] = openblas_seconds;
+}
+
+// Collects, per benchmark, the seconds per iteration of every repetition (ours, and OpenBLAS
+// beside it when it ran), printing nothing.
+class RepetitionCollector : public benchmark::BenchmarkReporter {
 public:
-    explicit BestTimeCollector(bool cpu_time) : cpu_time(cpu_time) {}
+    struct Repetition {
+        double seconds, openblas_seconds;  // openblas_seconds is 0 when it did not run
+    };
+
     bool ReportContext(const Context&) override { return true; }
     void ReportRuns(const std::vector<Run>& runs) override {
         for (const Run& run : runs) {
             if (run.run_type != Run::RT_Iteration || run.error_occurred || run.iterations == 0)
                 continue;
-            const double seconds = (cpu_time ? run.cpu_accumulated_time / run.counters.at("threads")
-                                             : run.real_accumulated_time) /
-                                   double(run.iterations);
-            auto [it, fresh] = best_seconds.emplace(run.run_name.function_name, seconds);
-            if (!fresh) it->second = std::min(it->second, seconds);
+            const double iterations = double(run.iterations);
+            repetitions[run.run_name.function_name].push_back(
+                {run.real_accumulated_time / iterations,
+                 run.counters.at("openblas_seconds") / iterations});
         }
     }
-    // GFLOP/s of the named benchmark, or a negative number when it did not run.
-    double gflops(const std::string& name, const GemmShape& s) const {
-        auto it = best_seconds.find(name);
-        return it == best_seconds.end() ? -1.0 : 2.0 * s.M * s.N * s.K / it->second * 1e-9;
+
+    // Best GFLOP/s of ours and of OpenBLAS, and the median of their paired ratios; negative
+    // where the benchmark (or OpenBLAS in it) did not run.
+    struct Summary {
+        double gflops = -1, openblas_gflops = -1, ratio = -1;
+    };
+    Summary summary(const std::string& name, const GemmShape& s) const {
+        Summary result;
+        auto it = repetitions.find(name);
+        if (it == repetitions.end()) return result;
+        const double flops = 2.0 * s.M * s.N * s.K;
+        std::vector<double> ratios;
+        for (const Repetition& r : it->second) {
+            result.gflops = std::max(result.gflops, flops / r.seconds * 1e-9);
+            if (r.openblas_seconds <= 0) continue;
+            result.openblas_gflops =
+                std::max(result.openblas_gflops, flops / r.openblas_seconds * 1e-9);
+            ratios.push_back(r.openblas_seconds / r.seconds);
+        }
+        if (!ratios.empty()) {
+            std::sort(ratios.begin(), ratios.end());
+            result.ratio = ratios[ratios.size() / 2];
+        }
+        return result;
     }
 
 private:
-    bool cpu_time;
-    std::map<std::string, double> best_seconds;
+    std::map<std::string, std::vector<Repetition>> repetitions;
 };
 
 std::string format_number(double value, const char* format) {
@@ -186,24 +220,18 @@ int run_gemm_bench(int argc, char** argv) {
     const bool have_openblas = openblas_available();
 
     benchmark::ClearRegisteredBenchmarks();
-    for (const GemmShape& s : SHAPES) {
-        for (int threads : thread_counts) {
-            std::vector<Kernel> kernels = {Kernel::OURS};
-            if (have_openblas) kernels.push_back(Kernel::OPENBLAS);
-            if (threads == 1 && std::max({s.M, s.N, s.K}) <= NAIVE_MAX_SIZE)
-                kernels.push_back(Kernel::NAIVE);
-            for (Kernel kernel : kernels) {
-                auto* b = benchmark::RegisterBenchmark(benchmark_name(kernel, s, threads).c_str(),
-                                                       time_gemm, kernel, s, threads);
-                b->MinTime(quick ? 0.02 : 0.05)->Repetitions(quick ? 1 : 8);
-                if (cpu_time) b->MeasureProcessCPUTime();
-                else b->UseRealTime();
+    for (const GemmShape& s : SHAPES)
+        for (int threads : thread_counts)
+            for (bool naive : {false, true}) {
+                if (naive && (threads > 1 || std::max({s.M, s.N, s.K}) > NAIVE_MAX_SIZE)) continue;
+                benchmark::RegisterBenchmark(
+                    benchmark_name(naive ? "naive" : "ours", s, threads).c_str(), time_gemm, s,
+                    threads, naive, have_openblas && !naive, cpu_time)
+                    ->UseManualTime()
+                    ->MinTime(quick ? 0.02 : 0.05)
+                    ->Repetitions(quick ? 1 : 8);
             }
-        }
-    }
 
-    // The peak is measured before and after the GEMMs and the better kept: the GEMM times are
-    // best-of-repetitions too, so both sides are the machine at its least disturbed.
     std::map<int, double> peak;  // threads -> GFLOP/s
     for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads, cpu_time);
     if (!json) {
@@ -211,7 +239,7 @@ int run_gemm_bench(int argc, char** argv) {
         print_load_average("before");
         std::fflush(stdout);
     }
-    BestTimeCollector collector(cpu_time);
+    RepetitionCollector collector;
     benchmark::RunSpecifiedBenchmarks(&collector);
     set_threads(default_threads);
     for (int threads : thread_counts)
@@ -222,13 +250,15 @@ int run_gemm_bench(int argc, char** argv) {
         const char* separator = "";
         for (const GemmShape& s : SHAPES)
             for (int threads : thread_counts) {
-                double ours = collector.gflops(benchmark_name(Kernel::OURS, s, threads), s);
-                double blas = collector.gflops(benchmark_name(Kernel::OPENBLAS, s, threads), s);
-                if (ours < 0) continue;  // filtered out
+                auto ours = collector.summary(benchmark_name("ours", s, threads), s);
+                if (ours.gflops < 0) continue;  // filtered out
                 std::printf("%s{\"m\": %lld, \"n\": %lld, \"k\": %lld, \"threads\": %d, "
                             "\"ours_gflops\": %.2f, \"openblas_gflops\": %s}",
                             separator, (long long)s.M, (long long)s.N, (long long)s.K, threads,
-                            ours, blas < 0 ? "null" : format_number(blas, "%.2f").c_str());
+                            ours.gflops,
+                            ours.openblas_gflops < 0
+                                ? "null"
+                                : format_number(ours.openblas_gflops, "%.2f").c_str());
                 separator = ", ";
             }
         std::printf("]}\n");
@@ -244,16 +274,17 @@ int run_gemm_bench(int argc, char** argv) {
                 "OpenBLAS", "ours/BLAS", "% peak", "naive GF/s");
     for (const GemmShape& s : SHAPES)
         for (int threads : thread_counts) {
-            double ours = collector.gflops(benchmark_name(Kernel::OURS, s, threads), s);
-            double blas = collector.gflops(benchmark_name(Kernel::OPENBLAS, s, threads), s);
-            double naive = collector.gflops(benchmark_name(Kernel::NAIVE, s, threads), s);
-            if (ours < 0) continue;
+            auto ours = collector.summary(benchmark_name("ours", s, threads), s);
+            auto naive = collector.summary(benchmark_name("naive", s, threads), s);
+            if (ours.gflops < 0) continue;
             std::printf("%-26s %7d %12s %12s %10s %8s %12s\n", shape_label(s).c_str(), threads,
-                        format_number(ours, "%.1f").c_str(), format_number(blas, "%.1f").c_str(),
-                        format_number(blas > 0 ? ours / blas : -1, "%.2f").c_str(),
-                        format_number(100 * ours / peak[threads], "%.0f%%").c_str(),
-                        format_number(naive, "%.2f").c_str());
+                        format_number(ours.gflops, "%.1f").c_str(),
+                        format_number(ours.openblas_gflops, "%.1f").c_str(),
+                        format_number(ours.ratio, "%.2f").c_str(),
+                        format_number(100 * ours.gflops / peak[threads], "%.0f%%").c_str(),
+                        format_number(naive.gflops, "%.2f").c_str());
         }
+    std::printf("(ours/BLAS: median of paired ratios; GF/s: best repetition)\n");
     return 0;
 }
 
