@@ -1,7 +1,8 @@
 // test_evaluators.cpp — the head evaluators of METHODS §3, copy_eig (§4.3) and the head
-// classification (§5.6): unit values on imposed ideal patterns and on the copying toy model,
-// the hand-built induction circuit (scores, classes, in-context prediction, ablation), an
-// independent full-vocabulary check of copy_eig's LN folding, the fixed inputs' determinism.
+// classification (§5.6): unit values on imposed ideal patterns and on the copying toy model
+// (also of the rank-based copying_top, and a case where it and rho disagree), the hand-built
+// induction circuit (scores, classes, in-context prediction, ablation), an independent
+// full-vocabulary check of copy_eig's LN folding, and the fixed inputs' determinism.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,9 +26,9 @@ constexpr int V = 64;  // vocabulary of the small models here
 constexpr int32_t BOS = 0;
 
 // counts[v] = 1000 − v: rank(v) = v + 1, so R_ok = ranks 2..32 = tokens 1..31.
-std::vector<int64_t> falling_counts(int vocab = V) {
-    std::vector<int64_t> counts(static_cast<size_t>(vocab));
-    for (int v = 0; v < vocab; ++v) counts[size_t(v)] = 1000 - v;
+std::vector<int64_t> falling_counts() {
+    std::vector<int64_t> counts(V);
+    for (int v = 0; v < V; ++v) counts[size_t(v)] = 1000 - v;
     return counts;
 }
 
