@@ -53,9 +53,15 @@ void AdamW::step(double learning_rate, double weight_decay) {
 
 double clip_grad_norm(const std::vector<AdamWParameter>& parameters, double max_norm) {
     double squared = 0;
-    for (const AdamWParameter& p : parameters)
-        if (p.var->grad().defined())
-            for (double g : p.var->grad().to_vector()) squared += g * g;
+    for (const AdamWParameter& p : parameters) {
+        const Tensor& g = p.var->grad();
+        if (!g.defined()) continue;
+        with_floating_type(g.dtype(), "clip_grad_norm", [&](auto zero) {
+            using T = decltype(zero);
+            const T* values = g.data<T>();
+            for (int64_t i = 0; i < g.numel(); ++i) squared += double(values[i]) * double(values[i]);
+        });
+    }
     double norm = std::sqrt(squared);
     if (norm > max_norm && std::isfinite(norm)) {
         double factor = max_norm / (norm + 1e-6);
