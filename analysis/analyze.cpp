@@ -128,7 +128,10 @@ std::string csv_row(int64_t step, int64_t tokens, const std::vector<double>& val
 void write_csv_tables(const std::vector<SnapshotMeasurements>& all, const std::string& dir) {
     const int64_t T = int64_t(all.front().losses.by_position.size()) + 1;
     std::string by_position = "step,tokens";
-    for (int64_t i = 2; i <= T; ++i) by_position += "," + std::to_string(i);
+    for (int64_t i = 2; i <= T; ++i) {
+        by_position += ',';
+        by_position += std::to_string(i);
+    }
     by_position += "\n";
     std::ostringstream derivative_header;
     derivative_header.precision(6);
