@@ -167,6 +167,8 @@ json::Value snapshots_json(const ModelToAnalyze& model, const std::vector<Snapsh
         e["icl_per_decade"] = number_or_null(s.icl.per_decade);
         e["prefix_matching"] = to_json(s.heads.prefix_matching);
         e["copying"] = to_json(s.heads.copying);
+        e["copying_top"] = to_json(s.heads.copying_top);  // rank-based variant (analysis/evaluators.h)
+        e["copy_eig"] = to_json(s.heads.copy_eig);        // §4.3, from the weights
         e["previous_token"] = to_json(s.heads.previous_token);
         list.push_back(e);
     }

@@ -3,7 +3,7 @@
 // For every snapshot: per-token losses on the fixed evaluation set (METHODS §2), the ICL score and
 // the loss derivative, and the three head evaluators for every head (§3). Then, over training:
 // the phase-change window and loss bump (§6) and the final head classification (§5.6). Results go
-// to DIR/metrics/<model>/ in the formats the report reads (see analysis/report.h); the PCA rows
+// to DIR/metrics/<model>/ in the formats of analysis/metrics_schema.md; the PCA rows
 // (§7) are returned so that one PCA can be fitted over all models of a run.
 #pragma once
 

@@ -1,4 +1,4 @@
-// report.cpp — the HTML report of report.h: reads the metrics files (notes/metrics_schema.md) and
+// report.cpp — the HTML report of report.h: reads the metrics files (analysis/metrics_schema.md) and
 // lays out a summary against the paper's values (METHODS §9), [O]'s Model Analysis Table (one
 // column per model: PCA §7, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6, head
 // scores §3, all with the §6 phase-change window) and per-model details (head table, the top

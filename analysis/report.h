@@ -1,6 +1,6 @@
 // report.h — the HTML report of a run: [O]'s Model Analysis Table and per-model details.
 //
-// Drawn only from the metrics files of DIR/metrics/ (notes/metrics_schema.md); nothing is
+// Drawn only from the metrics files of DIR/metrics/ (analysis/metrics_schema.md); nothing is
 // recomputed here. The page is self-contained: inline CSS and inline SVG figures (analysis/svg.h),
 // no scripts, no network. A metrics file that is missing renders as a note where its figure
 // would be; a file that exists but cannot be read is an error naming the file.

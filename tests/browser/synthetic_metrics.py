@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""synthetic_metrics.py DIR — writes a made-up but realistic DIR/metrics/ (notes/metrics_schema.md).
+"""synthetic_metrics.py DIR — writes a made-up but realistic DIR/metrics/ (analysis/metrics_schema.md).
 
 Four models, 60 snapshots, context 256: a 1-layer model without a phase change and three deeper
 models whose ICL amount, induction-head scores and PCA trajectory turn inside a window. Used to
