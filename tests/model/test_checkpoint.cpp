@@ -19,18 +19,6 @@ namespace {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
-ModelConfig small_config() {
-    ModelConfig c;
-    c.n_layers = 2;
-    c.d_model = 16;
-    c.n_heads = 4;
-    c.d_head = 4;
-    c.d_mlp = 32;
-    c.d_vocab = 23;
-    c.n_ctx = 12;
-    return c;
-}
-
 Transformer random_model(const ModelConfig& config, DType dtype = DType::F32) {
     Transformer model = make_transformer(config, 1, dtype);
     uint64_t seed = 10;
@@ -51,7 +39,7 @@ protected:
         ASSERT_NE(mkdtemp(pattern.data()), nullptr);
         directory_ = pattern;
         saved_ = path("model.safetensors");
-        Transformer model = random_model(small_config());
+        Transformer model = random_model(testing::small_model_config());
         save_checkpoint(saved_, model, {{"step", "300"}});
     }
     void TearDown() override { std::filesystem::remove_all(directory_); }
@@ -104,7 +92,7 @@ protected:
 TEST_F(Checkpoint, RoundTripsEveryArchitectureExactly) {
     std::vector<std::pair<std::string, ModelConfig>> variants;
     auto add = [&](std::string name, auto change) {
-        ModelConfig c = small_config();
+        ModelConfig c = testing::small_model_config();
         change(c);
         variants.push_back({std::move(name), c});
     };

@@ -17,23 +17,11 @@ namespace {
 using testing::close;
 using testing::random_tensor;
 
-ModelConfig small_config() {
-    ModelConfig c;
-    c.n_layers = 2;
-    c.d_model = 16;
-    c.n_heads = 4;
-    c.d_head = 4;
-    c.d_mlp = 32;
-    c.d_vocab = 23;
-    c.n_ctx = 16;
-    return c;
-}
-
 // One config per architecture switch, and one with every switch on.
 std::vector<std::pair<std::string, ModelConfig>> architecture_variants() {
     std::vector<std::pair<std::string, ModelConfig>> variants;
     auto add = [&](std::string name, auto change) {
-        ModelConfig c = small_config();
+        ModelConfig c = testing::small_model_config();
         change(c);
         variants.push_back({std::move(name), c});
     };
@@ -110,7 +98,7 @@ TEST(Transformer, FutureTokensChangeNoEarlierLogitInAnyArchitecture) {
 }
 
 TEST(Transformer, PositionInfusedAttentionKeepsPositionsOutOfResidualAndValues) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     Transformer model = make_transformer(config, 1);
     randomize(model, 10);
     Transformer moved = model;  // the same weights with another position table
@@ -136,7 +124,7 @@ TEST(Transformer, PositionInfusedAttentionKeepsPositionsOutOfResidualAndValues) 
 }
 
 TEST(Transformer, SmearedKeysMixEachKeyWithThePreviousOne) {
-    ModelConfig vanilla_config = small_config();
+    ModelConfig vanilla_config = testing::small_model_config();
     ModelConfig smeared_config = vanilla_config;
     smeared_config.smear_keys = true;
     Transformer vanilla = make_transformer(vanilla_config, 2, DType::F64);
@@ -176,7 +164,7 @@ TEST(Transformer, SmearedKeysMixEachKeyWithThePreviousOne) {
 }
 
 TEST(Transformer, LocalHeadsAttendOnlyWithinTheirWindow) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     config.local_windows = {0, 0, 0, 0,   // layer 0: dense
                             1, 2, 0, 5};  // layer 1: window 1 (itself), 2, dense, 5
     Transformer model = make_transformer(config, 3);
@@ -213,7 +201,7 @@ TEST(Transformer, LocalHeadsAttendOnlyWithinTheirWindow) {
 }
 
 TEST(Transformer, ParametersHaveTransformerLensNamesAndShapes) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     config.attn_only = false;
     config.smear_keys = true;
     Transformer model = make_transformer(config, 1);
@@ -265,7 +253,7 @@ double standard_deviation(const Tensor& t) {
 }
 
 TEST(Transformer, InitialisationFollowsMethods17) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     config.d_model = 64;
     config.d_head = 16;
     config.d_mlp = 256;
@@ -296,7 +284,7 @@ TEST(Transformer, InitialisationFollowsMethods17) {
 }
 
 TEST(Transformer, IsDeterministicForASeed) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     config.attn_only = false;
     Transformer a = make_transformer(config, 42), b = make_transformer(config, 42),
                 c = make_transformer(config, 43);
@@ -313,7 +301,7 @@ TEST(Transformer, IsDeterministicForASeed) {
 }
 
 TEST(Transformer, FixedPositionsAreTheSinusoidalTableAndGetNoGradient) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     config.fixed_positions = true;
     Transformer model = make_transformer(config, 1);
     std::vector<double> table;
@@ -335,7 +323,7 @@ TEST(Transformer, FixedPositionsAreTheSinusoidalTableAndGetNoGradient) {
 }
 
 TEST(Transformer, NextTokenLossesScorePositionPAgainstTokenPPlusOne) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     Transformer model = make_transformer(config, 1);
     randomize(model, 40);
     Tensor tokens = random_tokens(config, 2, 7, 10);
@@ -352,7 +340,7 @@ TEST(Transformer, NextTokenLossesScorePositionPAgainstTokenPPlusOne) {
 }
 
 TEST(Transformer, RejectsBadTokens) {
-    ModelConfig config = small_config();
+    ModelConfig config = testing::small_model_config();
     Transformer model = make_transformer(config, 1);
     EXPECT_THROW_MESSAGE(forward(model, random_tokens(config, 1, 17, 1)),
                          "forward: sequence length 17 outside [1, n_ctx = 16]");

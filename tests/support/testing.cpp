@@ -44,6 +44,18 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low,
     return ::testing::AssertionFailure() << "max |error| " << r.max_abs_error << ": " << r.report;
 }
 
+ModelConfig small_model_config() {
+    ModelConfig c;
+    c.n_layers = 2;
+    c.d_model = 16;
+    c.n_heads = 4;
+    c.d_head = 4;
+    c.d_mlp = 32;
+    c.d_vocab = 23;
+    c.n_ctx = 16;
+    return c;
+}
+
 TempDir::TempDir() {
     std::string name = (std::filesystem::temp_directory_path() / "induction-test-XXXXXX").string();
     if (::mkdtemp(name.data()) == nullptr) throw Error("TempDir: mkdtemp failed for " + name);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autograd/gradcheck.h"
+#include "model/config.h"
 #include "tensor/op.h"
 #include "tensor/rng.h"
 #include "tensor/tolerance.h"
@@ -45,6 +46,9 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low 
                 << "message: " << error.what();                                          \
         }                                                                                \
     } while (0)
+
+// A small model config for tests: 2 layers, d_model 16, 4 heads of 4, d_mlp 32, vocab 23, n_ctx 16.
+ModelConfig small_model_config();
 
 // A fresh directory under the system temp directory, removed when the object goes away.
 struct TempDir {
