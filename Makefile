@@ -8,6 +8,11 @@
 # Switches: NO_OMP=1, NO_CUDA=1, DEBUG=1, SANITIZE=1 (ASan+UBSan), PORTABLE=1 (no -march=native).
 # Each combination of switches builds into its own directory, so variants never mix objects.
 
+# Build on every core unless the caller chose a -j.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc)
+endif
+
 CXX      ?= g++
 NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CXXSTD   := -std=c++20
