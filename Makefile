@@ -118,8 +118,12 @@ $(TESTS): $(TEST_OBJECTS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $(TEST_OBJECTS) $(LIB) -o $@ -lgtest -lgtest_main -lpthread -ldl $(CUDA_LIBS)
 
+# Every GoogleTest suite, then the browser check: a `run --quick` whose report.html is opened in
+# headless Chromium (tests/browser/quick_run_check.sh; it says when it skips). FILTER= runs only
+# the selected GoogleTest cases.
 test: status $(TESTS) $(CLI)
 	INDUCTION_CLI=$(abspath $(CLI)) $(TESTS) $(if $(FILTER),--gtest_filter='$(FILTER)',) --gtest_brief=1
+	$(if $(FILTER),,tests/browser/quick_run_check.sh $(CLI) $(BUILD)/quick-run)
 
 bench: status $(CLI)
 	$(CLI) bench

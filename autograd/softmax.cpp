@@ -17,8 +17,9 @@ Var softmax(const Var& x, bool causal, const std::vector<int32_t>& head_windows)
 // the incoming gradient; ignored targets pass no gradient. The targets are constants.
 Var cross_entropy(const Var& logits, const Tensor& targets, int32_t ignore_index) {
     Tensor losses = cross_entropy(logits.value(), targets, ignore_index);
-    return make_result(losses, {logits}, [logits, targets, ignore_index](const Tensor& g) {
-        accumulate_grad(logits, cross_entropy_backward(logits.value(), targets, g, ignore_index));
+    return make_result(losses, {logits}, [logits, targets, losses, ignore_index](const Tensor& g) {
+        accumulate_grad(logits,
+                        cross_entropy_backward(logits.value(), targets, losses, g, ignore_index));
     });
 }
 

@@ -40,6 +40,7 @@ void ModelConfig::validate(const std::string& source) const {
     for (int w : local_windows)
         check(w >= 0, source, ": field 'local_windows' entries must be >= 0 (0 = dense), got ", w);
     check(init_range > 0, source, ": field 'init_range' must be positive");
+    check(embed_init_range > 0, source, ": field 'embed_init_range' must be positive");
 }
 
 json::Value ModelConfig::to_json() const {
@@ -62,6 +63,7 @@ json::Value ModelConfig::to_json() const {
     v["local_windows"] = windows;
     v["fixed_positions"] = fixed_positions;
     v["init_range"] = init_range;
+    v["embed_init_range"] = embed_init_range;
     v["scale_output_init"] = scale_output_init;
     return v;
 }
@@ -72,7 +74,8 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     static const std::set<std::string> known = {
         "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "d_vocab", "n_ctx", "attn_only",
         "normalization_type", "positional_embedding_type", "act_fn", "smear_keys",
-        "smear_alpha_init", "local_windows", "fixed_positions", "init_range", "scale_output_init"};
+        "smear_alpha_init", "local_windows", "fixed_positions", "init_range", "embed_init_range",
+        "scale_output_init"};
     for (const auto& [key, value] : v.members())
         check(known.count(key) > 0, source, ": unknown model config field '", key, "'");
     auto integer = [&](const char* key, int& field) {
@@ -119,6 +122,7 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     }
     boolean("fixed_positions", c.fixed_positions);
     number("init_range", c.init_range);
+    number("embed_init_range", c.embed_init_range);
     boolean("scale_output_init", c.scale_output_init);
     c.validate(source);
     return c;

@@ -28,7 +28,8 @@ struct ModelConfig {
     double smear_alpha_init = 0.0;         // σ(0) = 0.5
     std::vector<int> local_windows;        // §1.5: per layer*head (flat, layer-major); empty = all dense
     bool fixed_positions = false;          // W_pos is the sinusoidal table and is not trained
-    double init_range = 0.02;              // N(0, init_range²) for W_E, W_U, W_pos (§1.7)
+    double init_range = 0.02;              // N(0, init_range²) for W_U and a learned W_pos (§1.7)
+    double embed_init_range = 0.02;        // N(0, embed_init_range²) for W_E
     bool scale_output_init = false;        // W_O, W_out scaled by 1/sqrt(2 L) (§1.7)
 
     bool has_layer_norm() const { return normalization_type == "LN"; }

@@ -135,7 +135,7 @@ Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dty
 
     Transformer m;
     m.config = config;
-    m.W_E = normal({V, D}, config.init_range);
+    m.W_E = normal({V, D}, config.embed_init_range);
     m.W_pos = config.fixed_positions ? parameter(sinusoidal_positions(config.n_ctx, D, dtype), false)
                                      : normal({config.n_ctx, D}, config.init_range);
     for (int l = 0; l < config.n_layers; ++l) {

@@ -58,9 +58,10 @@ Tensor softmax(const Tensor& x, bool causal = false, const std::vector<int32_t>&
 Tensor softmax_backward(const Tensor& y, const Tensor& g);  // dx = y * (g - sum(g * y))
 // logits: [N, V], targets: i32 [N] → per-token losses [N] = -log softmax(logits)[target].
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int32_t ignore_index = -1);
-// g: [N] → dlogits [N, V] = g * (softmax(logits) - onehot(target)).
-Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& g,
-                              int32_t ignore_index = -1);
+// g: [N] → dlogits [N, V] = g * (softmax(logits) - onehot(target)). losses: the forward's result,
+// from which a kernel may recover log-sum-exp = loss + logits[target] instead of re-summing a row.
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& losses,
+                              const Tensor& g, int32_t ignore_index = -1);
 
 // ---- layer norm (tensor/layer_norm.cpp) ---------------------------------------------------------
 struct LayerNormResult {

@@ -92,17 +92,20 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int32_t ignore
     return losses;
 }
 
-Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& g,
-                              int32_t ignore_index) {
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& losses,
+                              const Tensor& g, int32_t ignore_index) {
     check_cross_entropy_inputs("cross_entropy_backward", logits, targets, ignore_index);
-    check_floating(g, "cross_entropy_backward", "g");
-    check(g.ndim() == 1 && g.size(0) == logits.size(0) && g.dtype() == logits.dtype(),
-          "cross_entropy_backward: g ", describe(g), " for logits ", describe(logits),
-          " (expected ", dtype_name(logits.dtype()), "[", logits.size(0), "])");
+    for (const auto& [tensor, name] : {std::pair{&losses, "losses"}, std::pair{&g, "g"}}) {
+        check_floating(*tensor, "cross_entropy_backward", name);
+        check(tensor->ndim() == 1 && tensor->size(0) == logits.size(0) &&
+                  tensor->dtype() == logits.dtype(),
+              "cross_entropy_backward: ", name, " ", describe(*tensor), " for logits ",
+              describe(logits), " (expected ", dtype_name(logits.dtype()), "[", logits.size(0), "])");
+    }
     OpParams params;
     params.ignore_index = ignore_index;
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
-    dispatch({Op::CROSS_ENTROPY_BACKWARD, {logits, targets, g}, {dlogits}, params});
+    dispatch({Op::CROSS_ENTROPY_BACKWARD, {logits, targets, losses, g}, {dlogits}, params});
     return dlogits;
 }
 

@@ -93,13 +93,15 @@ WIDE_SIMD T cross_entropy_row(const T* x, int64_t vocab, int32_t target) {
     return std::log(sum_exp_shifted(x, m, vocab)) + (m - x[target]);
 }
 
-// dx = g * (softmax(x) - onehot(target)).
+// dx = g * (softmax(x) - onehot(target)) in one sweep, reading the row's log-sum-exp off its
+// loss: lse = loss + x[target], so softmax(x)_j = exp((x_j - x[target]) - loss). Grouped this way
+// the exponent of a likely token is small and exact where lse itself would round (|x| ~ 1000).
 template <class T>
-WIDE_SIMD void cross_entropy_backward_row(const T* x, int64_t vocab, int32_t target, T g,
+WIDE_SIMD void cross_entropy_backward_row(const T* x, int64_t vocab, int32_t target, T loss, T g,
                                           T* dx) {
-    T m = row_max(x, vocab);
-    T s = exp_shifted(x, m, dx, vocab);
-    scale_row(dx, g / s, vocab);
+    const T x_target = x[target];
+    OMP_SIMD()
+    for (int64_t j = 0; j < vocab; ++j) dx[j] = g * fast_exp((x[j] - x_target) - loss);
     dx[target] -= g;
 }
 
@@ -162,12 +164,13 @@ void cross_entropy(const OpCall& call) {
 
 // Ignored rows get a zero gradient.
 void cross_entropy_backward(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &g = call.inputs[2];
+    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &losses = call.inputs[2],
+                 &g = call.inputs[3];
     Tensor dlogits = call.outputs[0];
     int64_t rows = logits.size(0), vocab = logits.size(1);
     with_floating_type(logits.dtype(), "cross_entropy_backward", [&](auto zero) {
         using T = decltype(zero);
-        const T *px = logits.data<T>(), *pg = g.data<T>();
+        const T *px = logits.data<T>(), *pl = losses.data<T>(), *pg = g.data<T>();
         const int32_t* pt = targets.data<int32_t>();
         T* pd = dlogits.data<T>();
         parallel_for(rows, row_grain(vocab), [&](int64_t begin, int64_t end) {
@@ -176,7 +179,7 @@ void cross_entropy_backward(const OpCall& call) {
                 if (pt[r] == call.params.ignore_index)
                     std::fill(dr, dr + vocab, T(0));
                 else
-                    cross_entropy_backward_row(px + r * vocab, vocab, pt[r], pg[r], dr);
+                    cross_entropy_backward_row(px + r * vocab, vocab, pt[r], pl[r], pg[r], dr);
             }
         });
     });

@@ -95,8 +95,9 @@ void cross_entropy(const OpCall& call) {
     });
 }
 
+// The textbook form: recomputes each row's log-sum-exp (the fast kernel reads it off the losses).
 void cross_entropy_backward(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &g = call.inputs[2];
+    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &g = call.inputs[3];
     Tensor dlogits = call.outputs[0];
     int64_t rows = logits.size(0), vocab = logits.size(1);
     with_floating_type(logits.dtype(), "cross_entropy_backward", [&](auto zero) {

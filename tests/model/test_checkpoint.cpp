@@ -104,6 +104,7 @@ TEST_F(Checkpoint, RoundTripsEveryArchitectureExactly) {
         c.local_windows = {1, 0, 2, 0, 0, 3, 0, 4};
         c.fixed_positions = true;
         c.init_range = 0.05;
+        c.embed_init_range = 1.0;
         c.scale_output_init = true;
     });
     add("everything", [](ModelConfig& c) {

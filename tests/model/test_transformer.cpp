@@ -263,11 +263,12 @@ TEST(Transformer, InitialisationFollowsMethods17) {
     config.smear_keys = true;
     config.smear_alpha_init = 2;
     config.scale_output_init = true;
+    config.embed_init_range = 0.5;
     Transformer m = make_transformer(config, 11);
     auto expect_std = [](const Var& v, double expected, const char* what) {
         EXPECT_NEAR(standard_deviation(v.value()), expected, 0.05 * expected) << what;
     };
-    expect_std(m.W_E, 0.02, "W_E");
+    expect_std(m.W_E, 0.5, "W_E: N(0, embed_init_range²)");
     expect_std(m.W_pos, 0.02, "W_pos");
     expect_std(m.W_U, 0.02, "W_U");
     const BlockParams& b = m.blocks[1];

@@ -192,7 +192,8 @@ TEST(CrossEntropy, FastMatchesReference) {
                     })) << describe(logits)
                         << " ignore " << ignore_index;
                     EXPECT_TRUE(fast_matches_reference([&] {
-                        return cross_entropy_backward(logits, targets, g, ignore_index);
+                        Tensor losses = cross_entropy(logits, targets, ignore_index);
+                        return cross_entropy_backward(logits, targets, losses, g, ignore_index);
                     })) << describe(logits)
                         << " ignore " << ignore_index;
                 }
@@ -210,8 +211,9 @@ TEST(CrossEntropy, HandComputedValues) {
         EXPECT_EQ(loss[2], 0) << tier;
         // dlogits = g (p - onehot): [2 (1/3), 2 (2/3 - 1)], [-1 (1/3 - 1), -1 (2/3)], [0, 0]
         Tensor g = Tensor::from_vector({3}, {2, -1, 7}, DType::F64);
+        Tensor targets = Tensor::from_ints({3}, {1, 0, -1});
         std::vector<double> d =
-            cross_entropy_backward(logits, Tensor::from_ints({3}, {1, 0, -1}), g).to_vector();
+            cross_entropy_backward(logits, targets, cross_entropy(logits, targets), g).to_vector();
         std::vector<double> expected = {2.0 / 3, -2.0 / 3, 2.0 / 3, -2.0 / 3, 0, 0};
         for (size_t k = 0; k < d.size(); ++k) EXPECT_NEAR(d[k], expected[k], 1e-15) << tier;
         EXPECT_EQ(d[4], 0) << tier;
@@ -240,8 +242,9 @@ TEST(CrossEntropy, LargeLogitsStayFinite) {
             std::vector<double> loss = cross_entropy(logits, targets).to_vector();
             EXPECT_NEAR(loss[0], 2000, 1e-9) << tier;
             EXPECT_NEAR(loss[1], std::log(3.0), 1e-6) << tier;
-            std::vector<double> d =
-                cross_entropy_backward(logits, targets, Tensor::full({2}, 1, dtype)).to_vector();
+            std::vector<double> d = cross_entropy_backward(logits, targets, cross_entropy(logits, targets),
+                                                           Tensor::full({2}, 1, dtype))
+                                        .to_vector();
             std::vector<double> expected = {1, -1, 0, 1.0 / 3, 1.0 / 3, -2.0 / 3};
             for (size_t k = 0; k < d.size(); ++k) EXPECT_NEAR(d[k], expected[k], 1e-6) << tier;
         }
@@ -251,8 +254,9 @@ TEST(CrossEntropy, LargeLogitsStayFinite) {
 TEST(CrossEntropy, BackwardRowsSumToZeroAndIgnoredRowsAreZero) {
     Tensor logits = random_tensor({33, 257}, DType::F64, 14, -5, 5);
     Tensor targets = targets_for(33, 257, -1, 15);
-    std::vector<double> d =
-        cross_entropy_backward(logits, targets, random_tensor({33}, DType::F64, 16)).to_vector();
+    std::vector<double> d = cross_entropy_backward(logits, targets, cross_entropy(logits, targets),
+                                                   random_tensor({33}, DType::F64, 16))
+                                .to_vector();
     std::vector<int32_t> t = targets.to_ints();
     for (int r = 0; r < 33; ++r) {
         double sum = 0;
@@ -302,13 +306,18 @@ TEST(CrossEntropy, MisuseNamesOpAndShapes) {
                          "0 <= target < 5 or target == ignore_index -1)");
     EXPECT_THROW_MESSAGE(cross_entropy(logits, Tensor::from_ints({2}, {-1, 0}), 9),
                          "cross_entropy: target -1 at row 0");
-    EXPECT_THROW_MESSAGE(cross_entropy_backward(logits, targets, Tensor::zeros({3})),
+    Tensor losses = Tensor::zeros({2});
+    EXPECT_THROW_MESSAGE(cross_entropy_backward(logits, targets, losses, Tensor::zeros({3})),
                          "cross_entropy_backward: g f32[3] for logits f32[2, 5] (expected f32[2])");
-    EXPECT_THROW_MESSAGE(cross_entropy_backward(logits, targets, Tensor::zeros({2}, DType::F64)),
-                         "cross_entropy_backward: g f64[2] for logits f32[2, 5] (expected f32[2])");
     EXPECT_THROW_MESSAGE(
-        cross_entropy_backward(logits, Tensor::from_ints({2}, {5, 0}), Tensor::zeros({2})),
-        "cross_entropy_backward: target 5 at row 0 is out of range for V = 5");
+        cross_entropy_backward(logits, targets, losses, Tensor::zeros({2}, DType::F64)),
+        "cross_entropy_backward: g f64[2] for logits f32[2, 5] (expected f32[2])");
+    EXPECT_THROW_MESSAGE(cross_entropy_backward(logits, targets, Tensor::zeros({2, 1}), losses),
+                         "cross_entropy_backward: losses f32[2, 1] for logits f32[2, 5] (expected "
+                         "f32[2])");
+    EXPECT_THROW_MESSAGE(cross_entropy_backward(logits, Tensor::from_ints({2}, {5, 0}), losses,
+                                                Tensor::zeros({2})),
+                         "cross_entropy_backward: target 5 at row 0 is out of range for V = 5");
 }
 
 // fast_exp (tensor/cpu/fast_math.h) against std::exp: relative error within one ulp.
