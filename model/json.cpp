@@ -15,10 +15,6 @@ namespace induction::json {
 // UTF-8 helpers shared by the parser (which validates input) and the writer (which validates
 // strings before writing them).
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence starting at text[pos], or 0 when it is malformed
-// (bad lead byte, missing continuation byte, overlong form, surrogate, or above U+10FFFF).
 size_t utf8_sequence_length(std::string_view text, size_t pos) {
     auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
     unsigned char lead = byte(pos);
@@ -45,6 +41,24 @@ size_t utf8_sequence_length(std::string_view text, size_t pos) {
     if (code_point > 0x10FFFF) return 0;
     return length;
 }
+
+std::string printable_utf8(std::string_view bytes) {
+    std::string out;
+    for (size_t pos = 0; pos < bytes.size();) {
+        size_t length = utf8_sequence_length(bytes, pos);
+        if (length > 0) {
+            out.append(bytes.substr(pos, length));
+            pos += length;
+            continue;
+        }
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02X", static_cast<unsigned char>(bytes[pos++]));
+        out += escaped;
+    }
+    return out;
+}
+
+namespace {
 
 void append_utf8(std::string& out, uint32_t code_point) {
     if (code_point < 0x80) {

@@ -22,6 +22,13 @@
 
 namespace induction::json {
 
+// Length of the well-formed UTF-8 sequence starting at text[pos], or 0 when it is malformed
+// (bad lead byte, missing continuation byte, overlong form, surrogate, or above U+10FFFF).
+size_t utf8_sequence_length(std::string_view text, size_t pos);
+// bytes as valid UTF-8 for display: each byte outside a well-formed sequence becomes "\xNN"
+// (a BPE token can hold part of a multi-byte character).
+std::string printable_utf8(std::string_view bytes);
+
 class Value {
 public:
     enum class Kind { NUL, BOOL, NUMBER, STRING, ARRAY, OBJECT };

@@ -74,7 +74,8 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     setup.evaluators = make_evaluator_inputs(token_counts(train_tokens, corpus.vocab_size),
                                              setup.eval.tokens, evaluator_options);
     Tokenizer tokenizer = Tokenizer::load(corpus.tokenizer_path());
-    for (int32_t id = 0; id < corpus.vocab_size; ++id) setup.token_text.push_back(tokenizer.decode({id}));
+    for (int32_t id = 0; id < corpus.vocab_size; ++id)
+        setup.token_text.push_back(json::printable_utf8(tokenizer.decode({id})));
 
     const std::string metrics = dir + "/metrics";
     make_directories(metrics);
@@ -144,7 +145,6 @@ int run_run_command(int argc, char** argv) {
     make_directories(dir);
     for (const std::string& name : quick ? quick_family() : default_family()) {
         TrainConfig config = find_preset(name).config;
-        if (quick) config = quick_variant(config);
         if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
         TrainOptions options;
         options.out_dir = dir + "/" + name;

@@ -24,7 +24,5 @@ const char* default_preset_name();                  // the model `induction trai
 // The models `induction run` trains, and the quick subset for `induction run --quick`.
 std::vector<std::string> default_family();
 std::vector<std::string> quick_family();
-// The `induction run --quick` version of a preset: shorter context and run, same architecture.
-TrainConfig quick_variant(TrainConfig config);
 
 }  // namespace induction

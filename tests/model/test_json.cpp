@@ -132,6 +132,17 @@ TEST(Json, WritesEscapesAndRawUtf8) {
     EXPECT_ERROR_CONTAINS(json::dump(Value("bad \xFF byte")), "not valid UTF-8");
 }
 
+// A BPE token may hold part of a character: printable_utf8 keeps whole sequences and writes each
+// stray byte as \xNN, so token text always goes into JSON.
+TEST(Json, PrintableUtf8EscapesStrayBytes) {
+    EXPECT_EQ(json::printable_utf8("plain"), "plain");
+    EXPECT_EQ(json::printable_utf8("caf\xC3\xA9"), "caf\xC3\xA9");             // é is kept
+    EXPECT_EQ(json::printable_utf8("\xE2\x82"), "\\xE2\\x82");              // a truncated €
+    EXPECT_EQ(json::printable_utf8("a\xFF\x80" "b"), "a\\xFF\\x80b");
+    for (std::string bytes : {"\xE2\x82", "x\xC0\x80", "\xED\xA0\x80 z"})
+        EXPECT_NO_THROW(json::dump(Value(json::printable_utf8(bytes)))) << bytes;
+}
+
 TEST(Json, WritesIntegersWithoutFraction) {
     EXPECT_EQ(json::dump(Value(3)), "3");
     EXPECT_EQ(json::dump(Value(-12.0)), "-12");
