@@ -228,8 +228,10 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     json::Value phase = json::Value::object();
     phase["window"] = json::Value();
     if (all.size() >= 5) {
-        RiseWindow icl_window = rise_window(icl, n);
-        RiseWindowOptions prefix_options;
+        RiseWindowOptions icl_options;
+        icl_options.burn_in_fraction = setup.burn_in_fraction;
+        RiseWindow icl_window = rise_window(icl, n, icl_options);
+        RiseWindowOptions prefix_options = icl_options;
         prefix_options.min_rise = PREFIX_SCORE_MIN_RISE;
         RiseWindow prefix_window = rise_window(prefix, n, prefix_options);
         CombinedWindow combined = combined_window(icl_window, prefix_window, model.schedule_changes);

@@ -41,6 +41,7 @@ struct AnalysisSetup {
     std::vector<std::string> token_text;  // display text of each token id
     int64_t batch_size = 16;
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
+    double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of snapshots
 };
 
 struct ModelAnalysis {

@@ -6,8 +6,7 @@
 namespace induction {
 
 Args::Args(int argc, char** argv, const std::set<std::string>& options,
-           const std::set<std::string>& flags, const std::string& command)
-    : command_(command) {
+           const std::set<std::string>& flags) {
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg.rfind("--", 0) != 0) {
@@ -25,7 +24,7 @@ Args::Args(int argc, char** argv, const std::set<std::string>& options,
             flags_.insert(name);
         } else if (options.count(name)) {
             if (!inline_value) {
-                check(i + 1 < argc, command, ": option --", name, " needs a value");
+                check(i + 1 < argc, "option --", name, " needs a value");
                 value = argv[++i];
             }
             values_[name] = value;
@@ -33,7 +32,7 @@ Args::Args(int argc, char** argv, const std::set<std::string>& options,
             std::string known;
             for (const std::string& o : options) known += " --" + o + " X";
             for (const std::string& f : flags) known += " --" + f;
-            fail(command, ": unknown option --", name, " (known:", known.empty() ? " none" : known, ")");
+            fail("unknown option --", name, " (known:", known.empty() ? " none" : known, ")");
         }
     }
 }
@@ -52,7 +51,19 @@ int64_t Args::get_int(const std::string& name, int64_t fallback) const {
         if (used == it->second.size()) return value;
     } catch (const std::exception&) {
     }
-    fail(command_, ": option --", name, " expects an integer, got '", it->second, "'");
+    fail("option --", name, " expects an integer, got '", it->second, "'");
+}
+
+double Args::get_double(const std::string& name, double fallback) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return fallback;
+    try {
+        size_t used = 0;
+        double value = std::stod(it->second, &used);
+        if (used == it->second.size()) return value;
+    } catch (const std::exception&) {
+    }
+    fail("option --", name, " expects a number, got '", it->second, "'");
 }
 
 }  // namespace induction

@@ -30,14 +30,14 @@ std::string tokenizer_beside(const std::string& checkpoint) {
 }  // namespace
 
 int run_eval_command(int argc, char** argv) {
-    Args args(argc, argv, {"tokens", "text", "ctx", "batch"}, {"json"}, "induction eval");
-    check(args.positional().size() == 1, "induction eval: expected one CHECKPOINT argument");
-    check(args.has("tokens") != args.has("text"), "induction eval: give exactly one of --tokens or --text");
+    Args args(argc, argv, {"tokens", "text", "ctx", "batch"}, {"json"});
+    check(args.positional().size() == 1, "expected one CHECKPOINT argument");
+    check(args.has("tokens") != args.has("text"), "give exactly one of --tokens or --text");
     const std::string checkpoint = args.positional()[0];
     LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const ModelConfig& config = loaded.model.config;
     int64_t T = args.get_int("ctx", args.has("tokens") ? -1 : config.n_ctx);
-    check(T >= 2 && T <= config.n_ctx, "induction eval: --ctx must be in [2, n_ctx = ", config.n_ctx,
+    check(T >= 2 && T <= config.n_ctx, "--ctx must be in [2, n_ctx = ", config.n_ctx,
           "], got ", T);
     Tensor tokens;
     if (args.has("tokens")) {

@@ -52,13 +52,12 @@ std::string score_text(double x) {  // "-" for a head without this score
 }  // namespace
 
 int run_heads_command(int argc, char** argv) {
-    Args args(argc, argv, {"corpus", "eval-tokens", "ctx", "seed", "copying-ratio"}, {"json"},
-              "induction heads");
-    check(args.positional().size() == 1, "induction heads: expected one CHECKPOINT argument");
+    Args args(argc, argv, {"corpus", "eval-tokens", "ctx", "seed", "copying-ratio"}, {"json"});
+    check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     const std::string checkpoint = args.positional()[0];
     const std::string ratio_name = args.get("copying-ratio", "deviation");
     check(ratio_name == "deviation" || ratio_name == "raised-share",
-          "induction heads: --copying-ratio must be deviation or raised-share, got '", ratio_name,
+          "--copying-ratio must be deviation or raised-share, got '", ratio_name,
           "'");
     LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const Transformer& model = loaded.model;
@@ -68,10 +67,10 @@ int run_heads_command(int argc, char** argv) {
     TrainConfig train_config;
     if (file_exists(run_config))
         train_config = TrainConfig::from_json(json::read_file(run_config), run_config);
-    check(args.has("corpus") || file_exists(run_config), "induction heads: no ", run_config,
+    check(args.has("corpus") || file_exists(run_config), "no ", run_config,
           " to name the corpus; give --corpus DIR");
     CorpusInfo corpus = read_corpus_info(args.get("corpus", train_config.corpus_dir));
-    check(corpus.vocab_size == config.d_vocab, "induction heads: corpus ", corpus.dir,
+    check(corpus.vocab_size == config.d_vocab, "corpus ", corpus.dir,
           " has a vocabulary of ", corpus.vocab_size, ", the model ", config.d_vocab);
     const int64_t T =
         args.get_int("ctx", file_exists(run_config) ? train_config.context : config.n_ctx);

@@ -10,8 +10,8 @@
 namespace induction {
 
 int run_report_command(int argc, char** argv) {
-    Args args(argc, argv, {}, {}, "induction report");
-    check(!args.positional().empty(), "induction report: expected one or more run directories (DIR...)");
+    Args args(argc, argv, {}, {});
+    check(!args.positional().empty(), "expected one or more run directories (DIR...)");
     for (const std::string& run_dir : args.positional()) {
         write_report(run_dir);
         std::printf("wrote %s/report.html\n", run_dir.c_str());

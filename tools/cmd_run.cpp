@@ -27,6 +27,7 @@ namespace {
 struct AnalyzeOptions {
     int64_t examples = 256;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
     uint64_t seed = 1;       // the evaluation set and evaluator inputs
+    double burn_in = 0.05;   // §6.1 burn-in, a fraction of each model's snapshots
     bool quiet = false;
 };
 
@@ -69,6 +70,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
     AnalysisSetup setup;
     setup.eval = make_eval_set(heldout_tokens, options.examples, first.context, options.seed);
+    setup.burn_in_fraction = options.burn_in;
     EvaluatorInputOptions evaluator_options;
     evaluator_options.seed = options.seed;
     setup.evaluators = make_evaluator_inputs(token_counts(train_tokens, corpus.vocab_size),
@@ -112,6 +114,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     eval["icl_lo"] = positions.i_lo;
     eval["icl_hi"] = positions.i_hi;
     eval["icl_kind"] = "per_decade";
+    eval["burn_in_fraction"] = options.burn_in;
     eval["evaluators"] = setup.evaluators.settings_json();
     run["eval"] = eval;
     run["phase_reference"] = std::find(names.begin(), names.end(), default_preset_name()) != names.end()
@@ -124,6 +127,9 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
 AnalyzeOptions analyze_options(const Args& args) {
     AnalyzeOptions options;
     options.examples = args.get_int("examples", options.examples);
+    options.burn_in = args.get_double("burn-in", options.burn_in);
+    check(options.burn_in >= 0 && options.burn_in < 1, "option --burn-in must lie in [0, 1), got ",
+          options.burn_in);
     options.quiet = args.flag("quiet");
     return options;
 }
@@ -131,15 +137,15 @@ AnalyzeOptions analyze_options(const Args& args) {
 }  // namespace
 
 int run_analyze_command(int argc, char** argv) {
-    Args args(argc, argv, {"examples", "threads"}, {"quiet"}, "induction analyze");
-    check(args.positional().size() == 1, "induction analyze: expected one run directory");
+    Args args(argc, argv, {"examples", "threads", "burn-in"}, {"quiet"});
+    check(args.positional().size() == 1, "expected one run directory");
     if (args.has("threads")) cpu::set_max_threads(int(args.get_int("threads", 0)));
     analyze_run(args.positional()[0], analyze_options(args));
     return 0;
 }
 
 int run_run_command(int argc, char** argv) {
-    Args args(argc, argv, {"out", "threads", "examples", "steps"}, {"quick", "quiet"}, "induction run");
+    Args args(argc, argv, {"out", "threads", "examples", "steps", "burn-in"}, {"quick", "quiet"});
     const bool quick = args.flag("quick");
     const std::string dir = args.get("out", quick ? "runs/quick" : "runs/default");
     make_directories(dir);

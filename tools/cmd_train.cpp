@@ -12,10 +12,9 @@
 namespace induction {
 
 int run_train_command(int argc, char** argv) {
-    Args args(argc, argv, {"preset", "config", "out", "steps", "threads"}, {"resume", "quiet"},
-              "induction train");
-    check(!(args.has("preset") && args.has("config")), "induction train: give --preset or --config, not both");
-    check(args.has("out"), "induction train: --out DIR is required");
+    Args args(argc, argv, {"preset", "config", "out", "steps", "threads"}, {"resume", "quiet"});
+    check(!(args.has("preset") && args.has("config")), "give --preset or --config, not both");
+    check(args.has("out"), "--out DIR is required");
     std::string out = args.get("out");
     TrainConfig config;
     if (args.has("config")) {
@@ -36,7 +35,7 @@ int run_train_command(int argc, char** argv) {
 }
 
 int run_presets_command(int argc, char** argv) {
-    Args args(argc, argv, {}, {"json"}, "induction presets");
+    Args args(argc, argv, {}, {"json"});
     if (args.flag("json")) {
         json::Value list = json::Value::array();
         for (const Preset& p : presets()) {
@@ -60,7 +59,7 @@ int run_presets_command(int argc, char** argv) {
 }
 
 int run_corpus_command(int argc, char** argv) {
-    Args args(argc, argv, {"out", "vocab", "seed"}, {"check"}, "induction corpus");
+    Args args(argc, argv, {"out", "vocab", "seed"}, {"check"});
     if (args.flag("check")) {  // what is installed, without building anything
         LoadedCorpus corpus = load_documents(builtin_sources());
         std::printf("%s", describe_sources(corpus).c_str());
