@@ -97,7 +97,7 @@ Preset paper(const std::string& name, int layers, bool attn_only) {
 const std::vector<Preset>& presets() {
     static const std::vector<Preset> table = {
         small("attn-1l", "1-layer attention-only (no induction heads expected)", 1, true, false),
-        small("attn-2l", "2-layer attention-only: the model that shows the phase change", 2, true, false),
+        small("attn-2l", "2-layer attention-only: induction head forms over steps ~1,700-4,000", 2, true, false),
         small("attn-3l", "3-layer attention-only", 3, true, false),
         small("mlp-1l", "1-layer with MLP", 1, false, false),
         small("mlp-2l", "2-layer with MLPs", 2, false, false),

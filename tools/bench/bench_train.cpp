@@ -3,9 +3,11 @@
 // For the default preset and a larger configuration (d_model 256, 8 heads, context 512), at 1 and
 // 2 threads, it times our training steps (the trainer's own train_step on random tokens) and runs
 // tools/bench/torch_train_peer.py — the same model in PyTorch — with the same config and thread
-// count, in the same run. It prints tokens/s for both, their ratio, and our model FLOP
-// utilisation (MFU) against the FMA peak measured in the same run. The peer needs Debian's
-// python3-torch; without it the PyTorch column says why it is empty.
+// count, in the same run. The two alternate REPEATS times, so that a slow moment of a shared
+// machine hits both; it prints the median tokens/s of each, the median of the paired ratios with
+// their range, and our model FLOP utilisation (MFU) against the FMA peak measured in the same run.
+// The peer needs Debian's python3-torch; without it the PyTorch column says why it is empty.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -79,6 +81,12 @@ double torch_tokens_per_second(const TrainConfig& config, int threads, int steps
     return json::parse(output).at("tokens_per_second").as_number();
 }
 
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
 }  // namespace
 
 int run_train_bench(int argc, char** argv) {
@@ -92,25 +100,39 @@ int run_train_bench(int argc, char** argv) {
     large.model.n_ctx = 512;
     large.context = 512;
     large.batch_size = 8;
-    const int steps = quick ? 3 : 8;
-    std::printf("%-18s %7s %12s %12s %7s %9s %7s\n", "config", "threads", "ours tok/s", "torch tok/s",
-                "ratio", "GFLOP/s", "MFU");
+    const int steps = quick ? 3 : 8, repeats = quick ? 1 : 3;
+    std::printf("%-18s %7s %12s %12s %7s %13s %9s %7s\n", "config", "threads", "ours tok/s",
+                "torch tok/s", "ratio", "ratio range", "GFLOP/s", "MFU");
     for (const TrainConfig& config : {small, large}) {
         for (int threads : {1, 2}) {
             double peak = measure_fma_peak_gflops(threads);
-            double ours = our_tokens_per_second(config, threads, steps);
+            std::vector<double> ours, theirs, ratios;
             std::string why;
-            double theirs = torch_tokens_per_second(config, threads, steps, why);
-            double gflops = 3 * forward_flops_per_token(config) * ours / 1e9;
-            std::printf("%-18s %7d %12.0f %12s %7s %9.1f %6.1f%%\n", config.name.c_str(), threads, ours,
-                        theirs > 0 ? std::to_string(int64_t(theirs)).c_str() : "-",
-                        theirs > 0 ? (std::to_string(ours / theirs).substr(0, 4) + "x").c_str() : "-",
-                        gflops, 100 * gflops / peak);
-            if (theirs <= 0) std::printf("  (PyTorch: %s)\n", why.c_str());
+            for (int r = 0; r < repeats; ++r) {
+                ours.push_back(our_tokens_per_second(config, threads, steps));
+                double peer = torch_tokens_per_second(config, threads, steps, why);
+                if (peer <= 0) break;
+                theirs.push_back(peer);
+                ratios.push_back(ours.back() / peer);
+            }
+            const double our_median = median(ours);
+            const double gflops = 3 * forward_flops_per_token(config) * our_median / 1e9;
+            char peer_text[32] = "-", ratio_text[32] = "-", range_text[32] = "-";
+            if (!ratios.empty()) {
+                std::snprintf(peer_text, sizeof peer_text, "%.0f", median(theirs));
+                std::snprintf(ratio_text, sizeof ratio_text, "%.2fx", median(ratios));
+                std::snprintf(range_text, sizeof range_text, "%.2f-%.2f",
+                              *std::min_element(ratios.begin(), ratios.end()),
+                              *std::max_element(ratios.begin(), ratios.end()));
+            }
+            std::printf("%-18s %7d %12.0f %12s %7s %13s %9.1f %6.1f%%\n", config.name.c_str(), threads,
+                        our_median, peer_text, ratio_text, range_text, gflops, 100 * gflops / peak);
+            if (ratios.empty()) std::printf("  (PyTorch: %s)\n", why.c_str());
         }
     }
-    std::printf("MFU: model matmul FLOPs (3x forward) per second over the FMA peak measured at that "
-                "thread count.\n");
+    std::printf("Medians of %d alternating runs of %d steps each; ratio: median of the paired ratios.\n"
+                "MFU: model matmul FLOPs (3x forward) per second over the FMA peak measured at that "
+                "thread count.\n", repeats, steps);
     return 0;
 }
 
