@@ -42,28 +42,34 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
     return it == values_.end() ? fallback : it->second;
 }
 
+namespace {
+
+// `text` read whole as a T by `parse` (std::stoll or std::stod), or an error naming the option.
+template <class T, class Parse>
+T parse_option(const std::string& name, const std::string& text, const char* expected, Parse parse) {
+    try {
+        size_t used = 0;
+        T value = parse(text, &used);
+        if (used == text.size()) return value;
+    } catch (const std::exception&) {
+    }
+    fail("option --", name, " expects ", expected, ", got '", text, "'");
+}
+
+}  // namespace
+
 int64_t Args::get_int(const std::string& name, int64_t fallback) const {
     auto it = values_.find(name);
     if (it == values_.end()) return fallback;
-    try {
-        size_t used = 0;
-        int64_t value = std::stoll(it->second, &used);
-        if (used == it->second.size()) return value;
-    } catch (const std::exception&) {
-    }
-    fail("option --", name, " expects an integer, got '", it->second, "'");
+    return parse_option<int64_t>(name, it->second, "an integer",
+                                 [](const std::string& t, size_t* used) { return std::stoll(t, used); });
 }
 
 double Args::get_double(const std::string& name, double fallback) const {
     auto it = values_.find(name);
     if (it == values_.end()) return fallback;
-    try {
-        size_t used = 0;
-        double value = std::stod(it->second, &used);
-        if (used == it->second.size()) return value;
-    } catch (const std::exception&) {
-    }
-    fail("option --", name, " expects a number, got '", it->second, "'");
+    return parse_option<double>(name, it->second, "a number",
+                                [](const std::string& t, size_t* used) { return std::stod(t, used); });
 }
 
 }  // namespace induction

@@ -10,7 +10,7 @@ namespace {
 // The small family on the built-in corpus: d_model 128, 4 heads of 32, pre-LN, fixed sinusoidal
 // position-infused attention, BPE vocabulary 2048, context 256, 4,096 tokens per step.
 //
-// Two choices were measured on 2-layer runs (see README, "Choosing the small family"):
+// Two choices were measured on 2-layer runs (README, "The small family, and what was tried"):
 // - W_E ~ N(0, 1), not N(0, 0.02²): with a tiny embedding the attention output dominates the
 //   residual stream, and every layer-0 head learns to attend to its own token (attention to self
 //   0.5-0.7) to carry the token's identity, so layer 0 never forms the previous-token head that
