@@ -1,7 +1,7 @@
 // elementwise.cpp (fast CPU) — elementwise ops as simple contiguous loops the compiler
 // vectorises, split over threads. Broadcasting takes a fast path when one operand is full and
-// the other repeats as a whole (a suffix of the output's shape: a bias [D] or positions [T, D]
-// against [B, T, D]) or as a per-row scalar ([..., 1]); other patterns walk the broadcast index.
+// the other repeats in contiguous blocks (a bias [D], a per-row scalar [..., 1], a per-head gate
+// [1, H, 1, 1]); other patterns walk the broadcast index.
 // Tensors are contiguous.
 #include "tensor/broadcast.h"
 #include "tensor/cpu/kernels.h"
@@ -37,8 +37,6 @@ void binary_typed(const OpCall& call, F&& apply) {
     const T* pb = b.data<T>();
     T* po = out.data<T>();
     int64_t n = out.numel();
-    int64_t inner = out.shape().ndim ? out.shape().back(1) : 1;
-    int64_t rows = inner ? n / inner : 0;
     const bool a_full = a.numel() == n;
     const bool b_full = b.numel() == n;
     if (a_full && b_full) {
@@ -47,10 +45,11 @@ void binary_typed(const OpCall& call, F&& apply) {
         });
         return;
     }
-    // Block patterns: one operand is full and the other repeats. It either repeats whole — its
-    // shape, after leading 1s, is a suffix of the output's, like a bias [D] or positions [T, D]
-    // against [B, T, D] — or holds one value per row ([..., 1]). Each block of the output is then
-    // one contiguous loop.
+    // Block patterns: one operand is full and the other, after dropping its leading and trailing
+    // 1s, matches a run of the output's dims. With no trailing 1s it repeats whole as a tile (a
+    // bias [D] or positions [T, D] against [B, T, D]); with trailing 1s each of its values covers
+    // one contiguous block of the output (a per-row scalar [..., 1], a per-head gate [1, H, 1, 1]
+    // against [B, H, T, dh]). Either way every block is one contiguous loop.
     if (a_full || b_full) {
         const Tensor& small = a_full ? b : a;
         const T* ps = a_full ? pb : pa;
@@ -65,21 +64,26 @@ void binary_typed(const OpCall& call, F&& apply) {
             return;
         }
         const Shape& s = small.shape();
-        int leading_ones = 0;
-        while (leading_ones < s.ndim && s[leading_ones] == 1) ++leading_ones;
-        bool tile = s.ndim - leading_ones <= out.shape().ndim;
-        for (int k = 1; k <= s.ndim - leading_ones && tile; ++k) tile = s.back(k) == out.shape().back(k);
-        bool per_row = !tile && s.ndim == out.shape().ndim && s.back(1) == 1 && small.numel() == rows;
-        for (int k = 2; k <= s.ndim && per_row; ++k) per_row = s.back(k) == out.shape().back(k);
-        if (tile || per_row) {
-            int64_t block = tile ? std::max<int64_t>(small.numel(), 1) : inner;
-            int64_t blocks = block ? n / block : 0;
-            int64_t small_step = tile ? 1 : 0;  // within a block: walk the tile, or hold the row value
+        const Shape& o = out.shape();
+        const int pad = o.ndim - s.ndim;  // s is aligned to the right of o
+        int first = 0, last = s.ndim - 1;   // s's dims outside [first, last] are 1
+        while (first < s.ndim && s[first] == 1) ++first;
+        while (last >= first && s[last] == 1) --last;
+        bool block_pattern = pad >= 0;
+        for (int k = first; k <= last && block_pattern; ++k) block_pattern = s[k] == o[pad + k];
+        if (block_pattern) {
+            int64_t inner = 1;  // output elements per value of the small operand
+            for (int k = pad + last + 1; k < o.ndim; ++k) inner *= o[k];
+            const int64_t values = std::max<int64_t>(small.numel(), 1);
+            const bool tile = inner == 1;
+            const int64_t block = tile ? values : inner;
+            const int64_t blocks = block ? n / block : 0;
             parallel_for(blocks, std::max<int64_t>(1, GRAIN / std::max<int64_t>(block, 1)),
                          [&](int64_t begin, int64_t end) {
                 for (int64_t r = begin; r < end; ++r) {
-                    const T* rs = tile ? ps : ps + r;
+                    const T* rs = tile ? ps : ps + r % values;
                     const T* rf = pf + r * block;
+                    const int64_t small_step = tile ? 1 : 0;  // walk the tile, or hold one value
                     if (a_full)
                         binary_loop(rf, 1, rs, small_step, po + r * block, block, apply);
                     else

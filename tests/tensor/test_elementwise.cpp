@@ -27,6 +27,9 @@ const std::vector<std::pair<Shape, Shape>> BROADCAST_CASES = {
     {{2, 7, 33}, {7, 33}}, {{2, 1, 33}, {1, 7, 1}}, {{1}, {3, 257}},     {{3, 257}, {1}},
     {{2, 3, 7, 33}, {3, 1, 33}}, {{33}, {7, 33}}, {{5, 1}, {5, 1}}, {{40000}, {40000}},
     {{300, 257}, {257}},
+    // one value per contiguous block: a per-head gate, a middle run of dims, a 1 inside the run
+    {{1, 3, 1, 1}, {2, 3, 7, 33}}, {{2, 3, 7, 33}, {3, 7, 1}}, {{3, 1, 7, 2}, {3, 1, 7, 1}}, {{4, 3, 1, 7}, {3, 1, 1}},
+    {{2, 3, 7, 33}, {2, 1, 1, 1}},
 };
 
 TEST(Elementwise, BinaryFastMatchesReference) {
