@@ -25,7 +25,7 @@ namespace induction {
 namespace {
 
 struct AnalyzeOptions {
-    int64_t examples = 256;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
+    int64_t examples = 512;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
     uint64_t seed = 1;       // the evaluation set and evaluator inputs
     double burn_in = 0.05;   // §6.1 burn-in, a fraction of each model's snapshots
     bool quiet = false;
