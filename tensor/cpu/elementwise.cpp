@@ -74,16 +74,16 @@ void binary_typed(const OpCall& call, F&& apply) {
         if (block_pattern) {
             int64_t inner = 1;  // output elements per value of the small operand
             for (int k = pad + last + 1; k < o.ndim; ++k) inner *= o[k];
-            const int64_t values = std::max<int64_t>(small.numel(), 1);
+            const int64_t values = small.numel();
             const bool tile = inner == 1;
             const int64_t block = tile ? values : inner;
-            const int64_t blocks = block ? n / block : 0;
-            parallel_for(blocks, std::max<int64_t>(1, GRAIN / std::max<int64_t>(block, 1)),
+            const int64_t blocks = n / block;
+            const int64_t small_step = tile ? 1 : 0;  // within a block: walk the tile, or hold one value
+            parallel_for(blocks, std::max<int64_t>(1, GRAIN / block),
                          [&](int64_t begin, int64_t end) {
                 for (int64_t r = begin; r < end; ++r) {
                     const T* rs = tile ? ps : ps + r % values;
                     const T* rf = pf + r * block;
-                    const int64_t small_step = tile ? 1 : 0;  // walk the tile, or hold one value
                     if (a_full)
                         binary_loop(rf, 1, rs, small_step, po + r * block, block, apply);
                     else
