@@ -34,7 +34,8 @@ Var max(const Var& x, int axis, bool keepdim = false);
 Var broadcast_to(const Var& x, const Shape& shape);
 
 // ---- matmul (autograd/matmul.cpp)
-Var matmul(const Var& a, const Var& b, bool transpose_a = false, bool transpose_b = false);
+Var matmul(const Var& a, const Var& b, bool transpose_a = false, bool transpose_b = false,
+           MatmulMasks masks = {});
 
 // ---- softmax and loss (autograd/softmax.cpp)
 Var softmax(const Var& x, bool causal = false, const std::vector<int32_t>& head_windows = {});

@@ -49,12 +49,20 @@ Var attention(const ModelConfig& config, const AttentionParams& p, int layer, co
     q = hook(interventions, Site::Q, layer, q);
     k = hook(interventions, Site::K, layer, k);
     v = hook(interventions, Site::V, layer, v);
+    // Causal attention never uses scores above the diagonal, and its pattern is zero there: both
+    // products skip that triangle (tensor/triangle.h), unless a hook captures or replaces the
+    // scores or the pattern, which then stay the full, unmasked matrices.
+    const bool hooked = interventions && (interventions->wants(Site::SCORES, layer) ||
+                                          interventions->wants(Site::PATTERN, layer));
+    const Triangle causal = hooked ? Triangle::FULL : Triangle::LOWER;
     // Scaling q by 1/sqrt(d_head) is cheaper than scaling the [T, T] scores and gives the same.
-    Var scores = matmul(scale(q, 1.0 / std::sqrt(double(dh))), k, false, true);  // [B, H, T, T]
+    Var scores = matmul(scale(q, 1.0 / std::sqrt(double(dh))), k, false, true,
+                        {.c = causal});  // [B, H, T, T]
     scores = hook(interventions, Site::SCORES, layer, scores);
     Var pattern = softmax(scores, /*causal=*/true, config.windows_of_layer(layer));
     pattern = hook(interventions, Site::PATTERN, layer, pattern);
-    Var z = hook(interventions, Site::Z, layer, matmul(pattern, v));  // [B, H, T, dh]
+    Var z = matmul(pattern, v, false, false, {.a = causal});  // [B, H, T, dh]
+    z = hook(interventions, Site::Z, layer, z);
     Var z_rows = reshape(permute(z, {0, 2, 1, 3}), {B, T, H * dh});
     if (interventions && interventions->wants(Site::RESULT, layer)) {
         NoGrad no_grad;  // r^h = W_O^h z^h for each head: [H, B*T, dh] x [H, dh, d_model]

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "tensor/triangle.h"
 
 namespace induction {
 
@@ -65,6 +66,7 @@ inline const char* op_name(Op op) { return op_info(op).name; }
 // Parameters of an op call. Each op reads only the fields listed for it.
 struct OpParams {
     bool transpose_a = false, transpose_b = false;  // MATMUL
+    MatmulMasks masks;                               // MATMUL: triangular masks (tensor/triangle.h)
     int axis = -1;          // SUM MEAN MAX MAX_BACKWARD SHIFT* SLICE* CONCAT
     bool keepdim = false;   // SUM MEAN MAX
     int64_t begin = 0, end = 0;  // SLICE, SLICE_BACKWARD: [begin, end) along axis

@@ -48,7 +48,8 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape);
 // ---- matmul (tensor/matmul.cpp) -----------------------------------------------------------------
 // a: [M, K] (or [K, M] with transpose_a), b: [K, N] (or [N, K]); also batched: a and b both 3-D
 // with the same batch size, or a 3-D and b 2-D (b shared across the batch). Result [.., M, N].
-Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false,
+              MatmulMasks masks = {});
 
 // ---- softmax and loss (tensor/softmax.cpp) ------------------------------------------------------
 // Softmax over the last axis. causal: in each [T, T] block row i sees columns j <= i.

@@ -261,6 +261,98 @@ template <class T, PanelLayout LAYOUT>
 constexpr std::array<MicroKernel<T>, MR> kernel_table =
     make_kernel_table<T, LAYOUT>(std::make_integer_sequence<int, MR>{});
 
+// ---- triangular masks ----------------------------------------------------------------------
+// Positions are global: row i and column j of the whole C, whichever thread's rectangle holds them.
+
+// A micro-tile of C, rows [i, i + rows) and columns [j, j + cols).
+struct Tile {
+    int64_t i, rows, j, cols;
+};
+
+// No entry of the tile is kept by mask c: the tile is all zeros.
+bool tile_masked_out(Triangle c, const Tile& t) {
+    if (c == Triangle::LOWER) return t.j > t.i + t.rows - 1;
+    if (c == Triangle::UPPER) return t.j + t.cols - 1 < t.i;
+    return false;
+}
+
+// Every entry of the tile is kept by mask c.
+bool tile_fully_kept(Triangle c, const Tile& t) {
+    if (c == Triangle::LOWER) return t.j + t.cols - 1 <= t.i;
+    if (c == Triangle::UPPER) return t.j >= t.i + t.rows - 1;
+    return true;
+}
+
+// The k that can contribute to the tile, [begin, end), within [0, K): op(A)[r, k] is kept for
+// k <= r (LOWER) or k >= r (UPPER); op(B)[k, c] for c <= k (LOWER) or c >= k (UPPER).
+std::pair<int64_t, int64_t> tile_k_range(const MatmulMasks& m, const Tile& t, int64_t K) {
+    int64_t begin = 0, end = K;
+    if (m.a == Triangle::LOWER) end = std::min(end, t.i + t.rows);
+    if (m.a == Triangle::UPPER) begin = std::max(begin, t.i);
+    if (m.b == Triangle::LOWER) begin = std::max(begin, t.j);
+    if (m.b == Triangle::UPPER) end = std::min(end, t.j + t.cols);
+    return {begin, std::max(begin, end)};
+}
+
+// The k of op(A)'s rows [i, i + rows) that mask a keeps, [begin, end) within [0, K).
+std::pair<int64_t, int64_t> a_k_range(Triangle a, int64_t i, int64_t rows, int64_t K) {
+    if (a == Triangle::LOWER) return {0, std::min(K, i + rows)};
+    if (a == Triangle::UPPER) return {std::min(K, i), K};
+    return {0, K};
+}
+
+// The entries a mask drops from one row or column near the diagonal, as [begin, end) clipped to
+// [lo, hi): those after the last kept index up to the end of the band, or those from the start
+// of the band up to the first kept index.
+std::pair<int64_t, int64_t> dropped_after(int64_t last_kept, int64_t band_end, int64_t lo, int64_t hi) {
+    return {std::clamp(last_kept + 1, lo, hi), std::clamp(band_end, lo, hi)};
+}
+std::pair<int64_t, int64_t> dropped_before(int64_t band_begin, int64_t first_kept, int64_t lo, int64_t hi) {
+    return {std::clamp(band_begin, lo, hi), std::clamp(first_kept, lo, hi)};
+}
+
+// Zeroes the entries of a packed A micro-panel (rows [i, i + rows), k in [p0, p0 + kc)) that mask
+// a drops inside the panel's k range: only the diagonal band k in [i, i + rows) holds any.
+template <class T>
+void zero_masked_a(Triangle a, bool transpose_a, int64_t i, int64_t rows, int64_t p0, int64_t kc,
+                   T* panel) {
+    const int64_t row_stride = transpose_a ? 1 : KC<T>, k_stride = transpose_a ? MR : 1;
+    for (int64_t r = 0; r < rows; ++r) {
+        auto [begin, end] = a == Triangle::LOWER ? dropped_after(i + r, i + rows, p0, p0 + kc)
+                                                 : dropped_before(i, i + r, p0, p0 + kc);
+        for (int64_t k = begin; k < end; ++k) panel[r * row_stride + (k - p0) * k_stride] = T(0);
+    }
+}
+
+// Zeroes the entries of a packed B block (columns [j0, j0 + nc), k in [p0, p0 + kc)) that mask b
+// drops: in each NR-wide panel, only k within the panel's own columns.
+template <class T>
+void zero_masked_b(Triangle b, int64_t j0, int64_t nc, int64_t p0, int64_t kc, T* b_block) {
+    constexpr int64_t nr = NR<T>;
+    for (int64_t j = 0; j < nc; j += nr) {
+        T* panel = b_block + j * kc;
+        const int64_t first = j0 + j, cols = std::min(nr, nc - j);
+        for (int64_t c = 0; c < cols; ++c) {
+            auto [begin, end] = b == Triangle::LOWER
+                                    ? dropped_before(first, first + c, p0, p0 + kc)
+                                    : dropped_after(first + c, first + cols, p0, p0 + kc);
+            for (int64_t k = begin; k < end; ++k) panel[(k - p0) * nr + c] = T(0);
+        }
+    }
+}
+
+// Writes 0 to the entries of the tile (stored at c with row stride ldc) that mask c drops: in row
+// i + r, the columns after i + r (LOWER) or before it (UPPER).
+template <class T>
+void zero_masked_c(Triangle mask, const Tile& t, T* c, int64_t ldc) {
+    for (int64_t r = 0; r < t.rows; ++r) {
+        auto [begin, end] = mask == Triangle::LOWER
+                                ? dropped_after(t.i + r, t.j + t.cols, t.j, t.j + t.cols)
+                                : dropped_before(t.j, t.i + r, t.j, t.j + t.cols);
+        std::fill(c + r * ldc + (begin - t.j), c + r * ldc + (end - t.j), T(0));
+    }
+}
+
 // ---- one thread's GEMM ------------------------------------------------------------------------
 // A 64-byte-aligned scratch array owned by the calling thread, grown on demand and kept for
 // later calls (allocating and faulting in 720 KiB per call would dominate small products).
@@ -273,10 +365,12 @@ T* thread_scratch(int64_t count) {
     return reinterpret_cast<T*>((address + 63) & ~uintptr_t(63));
 }
 
-// The blocked algorithm of gemm.h on the calling thread, for M, N, K > 0 and alpha != 0.
+// The blocked algorithm of gemm.h on the calling thread, for M, N, K > 0 and alpha != 0. This
+// thread's C starts at row row0 and column col0 of the whole product (where the masks apply).
 template <class T>
 void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                     const MatmulMasks& masks, int64_t row0, int64_t col0) {
     constexpr int64_t nr = NR<T>;
     const int64_t nc_step = block_step(N, NC, nr);
     const int64_t kc_step = block_step(K, KC<T>, 1);  // a function of K alone: see gemm.h
@@ -285,6 +379,7 @@ void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, i
     T* b_block = thread_scratch<T>(kc_step * ceil_div(nc_step, nr) * nr);
     alignas(64) T a_panel[MR * KC<T>];
     alignas(64) T c_edge[MR * nr] = {};  // scratch tile for the columns past N
+    const int64_t a_k_stride = transpose_a ? MR : 1;  // between k values in an A micro-panel
 
     for (int64_t jc = 0; jc < N; jc += nc_step) {
         const int64_t nc = std::min(nc_step, N - jc);
@@ -293,27 +388,48 @@ void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, i
             const int64_t kc = std::min(kc_step, K - pc);
             const T beta_here = pc == 0 ? beta : T(1);  // later K slices accumulate
             pack_b(transpose_b, B, ldb, pc, kc, jc, nc, b_block);
+            if (masks.b != Triangle::FULL) zero_masked_b(masks.b, col0 + jc, nc, pc, kc, b_block);
 
             for (int64_t i = 0; i < M; i += MR) {
                 const int64_t rows = std::min<int64_t>(MR, M - i);
                 const MicroKernel<T> kernel = kernels[rows - 1];
-                pack_a(transpose_a, A, lda, i, rows, pc, kc, a_panel);
+                // Pack only the k that mask a keeps for these rows (all of them when FULL).
+                auto [a_begin, a_end] = a_k_range(masks.a, row0 + i, rows, K);
+                a_begin = std::clamp(a_begin, pc, pc + kc);
+                a_end = std::clamp(a_end, a_begin, pc + kc);
+                pack_a(transpose_a, A, lda, i, rows, a_begin, a_end - a_begin,
+                       a_panel + (a_begin - pc) * a_k_stride);
+                if (masks.a != Triangle::FULL)
+                    zero_masked_a(masks.a, transpose_a, row0 + i, rows, pc, kc, a_panel);
                 const int64_t next_rows = std::min<int64_t>(MR, M - (i + MR));
                 for (int64_t p = 0; p < b_panels; ++p) {
                     if (next_rows > 0)  // the next A micro-panel, a slice per micro-kernel
                         prefetch_a(transpose_a, A, lda, i + MR, next_rows, pc, kc, p, b_panels);
-                    const T* b_panel = b_block + p * nr * kc;
                     T* c = C + i * ldc + jc + p * nr;
                     const int64_t cols = std::min(nr, nc - p * nr);
-                    if (cols == nr) {
-                        kernel(kc, a_panel, b_panel, alpha, beta_here, c, ldc);
+                    const Tile tile = {row0 + i, rows, col0 + jc + p * nr, cols};
+                    if (tile_masked_out(masks.c, tile)) {
+                        if (pc == 0)
+                            for (int64_t r = 0; r < rows; ++r) std::fill_n(c + r * ldc, cols, T(0));
                         continue;
                     }
-                    if (beta_here != T(0))  // edge: go through c_edge
+                    // This tile's share of the slice: the k its masks leave, in [pc, pc + kc).
+                    auto [k_begin, k_end] = tile_k_range(masks, tile, K);
+                    k_begin = std::clamp(k_begin, pc, pc + kc);
+                    k_end = std::clamp(k_end, k_begin, pc + kc);
+                    const T* a_start = a_panel + (k_begin - pc) * a_k_stride;
+                    const T* b_start = b_block + p * nr * kc + (k_begin - pc) * nr;
+                    if (cols == nr) {
+                        kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c, ldc);
+                    } else {
+                        if (beta_here != T(0))  // edge: go through c_edge
+                            for (int64_t r = 0; r < rows; ++r)
+                                std::copy_n(c + r * ldc, cols, c_edge + r * nr);
+                        kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c_edge, nr);
                         for (int64_t r = 0; r < rows; ++r)
-                            std::copy_n(c + r * ldc, cols, c_edge + r * nr);
-                    kernel(kc, a_panel, b_panel, alpha, beta_here, c_edge, nr);
-                    for (int64_t r = 0; r < rows; ++r) std::copy_n(c_edge + r * nr, cols, c + r * ldc);
+                            std::copy_n(c_edge + r * nr, cols, c + r * ldc);
+                    }
+                    if (!tile_fully_kept(masks.c, tile)) zero_masked_c(masks.c, tile, c, ldc);
                 }
             }
         }
@@ -377,9 +493,14 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 
 template <class T>
 void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                   const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                   const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                   const MatmulMasks& masks) {
     if (M == 0 || N == 0) return;
-    if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
+    if (K == 0 || alpha == T(0)) {
+        scale_c(M, N, beta, C, ldc);
+        if (masks.c != Triangle::FULL) zero_masked_c(masks.c, Tile{0, M, 0, N}, C, ldc);
+        return;
+    }
     const int threads = M * N * K < PARALLEL_MIN_MACS ? 1 : gemm_threads();
     run_team(threads, [&](int t, int team_size) {
         // This thread's rectangle: rows split evenly, columns on NR-wide panel boundaries.
@@ -394,7 +515,7 @@ void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int
         const T* A_rows = transpose_a ? A + i0 : A + i0 * lda;  // op(A)[i0:i1, :]
         const T* B_cols = transpose_b ? B + j0 * ldb : B + j0;  // op(B)[:, j0:j1]
         gemm_one_thread(transpose_a, transpose_b, i1 - i0, j1 - j0, K, alpha, A_rows, lda, B_cols,
-                        ldb, beta, C + i0 * ldc + j0, ldc);
+                        ldb, beta, C + i0 * ldc + j0, ldc, masks, i0, j0);
     });
 }
 
@@ -402,16 +523,16 @@ void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int
 
 void sgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc) {
+           int64_t ldc, MatmulMasks masks) {
     check_gemm_arguments("sgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, masks);
 }
 
 void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, double alpha,
            const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
-           int64_t ldc) {
+           int64_t ldc, MatmulMasks masks) {
     check_gemm_arguments("dgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, masks);
 }
 
 int gemm_threads() {

@@ -38,19 +38,27 @@
 // Determinism: every element of C is summed over k in the same order, in the same K slices
 // (their size depends on K alone), whichever rectangle and tile it falls in. Results are
 // therefore bitwise identical for any thread count, and run to run.
+//
+// Triangular masks (tensor/triangle.h) skip work: a micro-tile of C outside masks.c is written as
+// zeros without a product, and each micro-tile's k loop runs only over the k that masks.a and
+// masks.b leave for its rows and columns. Masked entries inside a tile's k range (near the
+// diagonal) are zeroed in the packed panels, so they add exact zeros; a tile's sum is the same
+// as without the skipping, for any thread count.
 #pragma once
 
 #include <cstdint>
+
+#include "tensor/triangle.h"
 
 namespace induction::cpu {
 
 void sgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc);
+           int64_t ldc, MatmulMasks masks = {});
 
 void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, double alpha,
            const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
-           int64_t ldc);
+           int64_t ldc, MatmulMasks masks = {});
 
 // Threads a large GEMM uses: omp_get_max_threads(), or 1 when called from inside an OpenMP
 // parallel region (or without OpenMP).

@@ -24,18 +24,24 @@ void check_gemm_arguments(const char* op, bool transpose_a, bool transpose_b, in
 
 template <class T>
 void gemm_reference(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                    const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                    const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                    MatmulMasks masks) {
     check_gemm_arguments("gemm_reference", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C,
                          ldc);
     for (int64_t i = 0; i < M; ++i) {
         for (int64_t j = 0; j < N; ++j) {
+            T& c = C[i * ldc + j];
+            if (!kept(masks.c, i, j)) {
+                c = T(0);
+                continue;
+            }
             double sum = 0;
             for (int64_t k = 0; k < K; ++k) {
+                if (!kept(masks.a, i, k) || !kept(masks.b, k, j)) continue;
                 double a = transpose_a ? A[k * lda + i] : A[i * lda + k];
                 double b = transpose_b ? B[j * ldb + k] : B[k * ldb + j];
                 sum += a * b;
             }
-            T& c = C[i * ldc + j];
             double scaled = double(alpha) * sum;
             c = T(beta == T(0) ? scaled : scaled + double(beta) * double(c));
         }
@@ -43,8 +49,10 @@ void gemm_reference(bool transpose_a, bool transpose_b, int64_t M, int64_t N, in
 }
 
 template void gemm_reference<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*,
-                                    int64_t, const float*, int64_t, float, float*, int64_t);
+                                    int64_t, const float*, int64_t, float, float*, int64_t,
+                                    MatmulMasks);
 template void gemm_reference<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*,
-                                     int64_t, const double*, int64_t, double, double*, int64_t);
+                                     int64_t, const double*, int64_t, double, double*, int64_t,
+                                     MatmulMasks);
 
 }  // namespace induction

@@ -17,7 +17,7 @@ void matmul(const OpCall& call) {
         for (int64_t i = 0; i < s.batch; ++i)
             gemm_reference<T>(call.params.transpose_a, call.params.transpose_b, s.M, s.N, s.K, T(1),
                               a + i * s.a_stride, s.lda, b + i * s.b_stride, s.ldb, T(0),
-                              out + i * s.c_stride, s.N);
+                              out + i * s.c_stride, s.N, call.params.masks);
     });
 }
 

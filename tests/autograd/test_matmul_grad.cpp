@@ -24,4 +24,25 @@ TEST(MatmulGrad, AllModes) {
     }
 }
 
+// Masked products (tensor/triangle.h): each gradient is a masked product with transposed masks.
+TEST(MatmulGrad, TriangularMasks) {
+    const Triangle all[] = {Triangle::FULL, Triangle::LOWER, Triangle::UPPER};
+    for (Triangle ma : all)
+        for (Triangle mb : all)
+            for (Triangle mc : all)
+                for (bool ta : {false, true})
+                    for (bool tb : {false, true}) {
+                        Shape sa = ta ? Shape{2, 4, 3} : Shape{2, 3, 4};
+                        Shape sb = tb ? Shape{2, 5, 4} : Shape{2, 4, 5};
+                        Tensor a = random_tensor(sa, DType::F64, 1), b = random_tensor(sb, DType::F64, 2);
+                        const MatmulMasks masks = {ma, mb, mc};
+                        EXPECT_TRUE(gradient_ok(
+                            [=](const std::vector<Var>& v) { return matmul(v[0], v[1], ta, tb, masks); },
+                            {a, b}))
+                            << sa.str() << (ta ? "ᵀ" : "") << " x " << sb.str() << (tb ? "ᵀ" : "")
+                            << " masks a " << triangle_name(ma) << ", b " << triangle_name(mb)
+                            << ", c " << triangle_name(mc);
+                    }
+}
+
 }  // namespace induction::testing
