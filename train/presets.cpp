@@ -57,8 +57,8 @@ TrainConfig small_family_base() {
 // Smeared-key and 1-layer models settle within 400 steps (the smeared models' phase change comes
 // at steps ~100-200). A vanilla model of 2+ layers needs a previous-token head in one layer before
 // an induction head can form in the next: on this corpus its induction head rises over steps
-// ~1,300-2,800 and levels off at prefix matching ~0.5. 4,000 steps put that rise in the first
-// 70% of the run; the main job then took 17 min 55 s on a busy 2-core VM (README), over its 15.
+// ~1,300-2,800 and levels off at prefix matching ~0.47. 4,000 steps put that rise in the first
+// 70% of the run; the whole main job takes 14.5-15.5 min on the shared 2-core VM (README).
 constexpr int64_t VANILLA_MULTILAYER_STEPS = 4000;
 constexpr int64_t VANILLA_MULTILAYER_SNAPSHOT_EVERY = 200;
 
