@@ -5,6 +5,7 @@
 // is reported with the hook's name.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "autograd/functions.h"
@@ -89,11 +90,13 @@ TEST(Interventions, CapturesAreTheActivationsActuallyUsed) {
     Transformer model = random_model(config);
     Tensor tokens = tokens_in(0, V);
     Interventions hooks;
-    for (Site site : {Site::RESID_PRE, Site::V, Site::SCORES, Site::PATTERN, Site::Z, Site::RESULT,
-                      Site::ATTN_OUT, Site::RESID_MID, Site::RESID_POST})
+    for (Site site : {Site::RESID_PRE, Site::Q, Site::K, Site::V, Site::SCORES, Site::PATTERN,
+                      Site::Z, Site::RESULT, Site::ATTN_OUT, Site::RESID_MID, Site::RESID_POST})
         hooks.capture(site, 0).capture(site, 1);
     hooks.capture(Site::LOGITS);
     Tensor logits = forward(model, tokens, &hooks).value();
+    // Without hooks the attention products skip the causal triangle; with scores or pattern hooked
+    // they are full products. The logits must not differ by a bit.
     EXPECT_TRUE(same_bits(forward(model, tokens).value(), logits)) << "capturing changed the output";
     EXPECT_TRUE(same_bits(hooks.captured(Site::LOGITS), logits));
 
@@ -114,6 +117,10 @@ TEST(Interventions, CapturesAreTheActivationsActuallyUsed) {
             }
             EXPECT_NEAR(total, 1.0, 1e-6);
         }
+        // The captured scores are q kᵀ / sqrt(d_head) everywhere, above the diagonal too (unmasked).
+        Tensor q = hooks.captured(Site::Q, l), k = hooks.captured(Site::K, l);
+        EXPECT_TRUE(close(hooks.captured(Site::SCORES, l),
+                          matmul(scale(q, 1.0 / std::sqrt(double(DH))), k, false, true)));
         // The pattern is the softmax of the captured scores, and z = A v.
         EXPECT_TRUE(close(softmax(hooks.captured(Site::SCORES, l), true), pattern));
         Tensor v = hooks.captured(Site::V, l);
