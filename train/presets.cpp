@@ -25,7 +25,7 @@ namespace {
 //   the vanilla 2-layer model jitter after its induction head forms (ICL from one snapshot to the
 //   next by ~0.03 nats), as much as the slow rise itself moves it, so §6 found no ICL window. With
 //   the decay the late jitter is 9x smaller and the window is found; decaying further, to 0.3 or
-//   0.1 of the peak, also stops the induction head sooner (prefix matching 0.43, 0.39 at the end
+//   0.1 of the peak, also stops the induction head sooner (prefix matching 0.44, 0.39 at the end
 //   against 0.47 at 0.5).
 TrainConfig small_family_base() {
     TrainConfig c;

@@ -283,22 +283,21 @@ bool tile_fully_kept(Triangle c, const Tile& t) {
     return true;
 }
 
-// The k that can contribute to the tile, [begin, end), within [0, K): op(A)[r, k] is kept for
-// k <= r (LOWER) or k >= r (UPPER); op(B)[k, c] for c <= k (LOWER) or c >= k (UPPER).
-std::pair<int64_t, int64_t> tile_k_range(const MatmulMasks& m, const Tile& t, int64_t K) {
-    int64_t begin = 0, end = K;
-    if (m.a == Triangle::LOWER) end = std::min(end, t.i + t.rows);
-    if (m.a == Triangle::UPPER) begin = std::max(begin, t.i);
-    if (m.b == Triangle::LOWER) begin = std::max(begin, t.j);
-    if (m.b == Triangle::UPPER) end = std::min(end, t.j + t.cols);
-    return {begin, std::max(begin, end)};
-}
-
-// The k of op(A)'s rows [i, i + rows) that mask a keeps, [begin, end) within [0, K).
+// The k of op(A)'s rows [i, i + rows) that mask a keeps, [begin, end) within [0, K): op(A)[r, k]
+// is kept for k <= r (LOWER) or k >= r (UPPER).
 std::pair<int64_t, int64_t> a_k_range(Triangle a, int64_t i, int64_t rows, int64_t K) {
     if (a == Triangle::LOWER) return {0, std::min(K, i + rows)};
     if (a == Triangle::UPPER) return {std::min(K, i), K};
     return {0, K};
+}
+
+// The k that can contribute to the tile, [begin, end) within [0, K): those mask a keeps for its
+// rows, narrowed by mask b, which keeps op(B)[k, c] for c <= k (LOWER) or c >= k (UPPER).
+std::pair<int64_t, int64_t> tile_k_range(const MatmulMasks& m, const Tile& t, int64_t K) {
+    auto [begin, end] = a_k_range(m.a, t.i, t.rows, K);
+    if (m.b == Triangle::LOWER) begin = std::max(begin, t.j);
+    if (m.b == Triangle::UPPER) end = std::min(end, t.j + t.cols);
+    return {begin, std::max(begin, end)};
 }
 
 // The entries a mask drops from one row or column near the diagonal, as [begin, end) clipped to

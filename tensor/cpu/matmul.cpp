@@ -41,7 +41,7 @@ void matmul(const OpCall& call) {
         const T* b = call.inputs[1].data<T>();
         T* out = c.data<T>();
         if (s.b_stride == 0 && !ta && !masks.any()) {
-            gemm<T>(false, tb, s.batch * s.M, s.N, s.K, a, s.lda, b, s.ldb, out, s.N, masks);
+            gemm<T>(false, tb, s.batch * s.M, s.N, s.K, a, s.lda, b, s.ldb, out, s.N, {});
         } else if (s.batch > 1 && (2 * s.M * s.N * s.K < SMALL_GEMM_FLOPS ||
                                    s.batch >= PRODUCTS_PER_THREAD * max_threads())) {
             parallel_for(s.batch, 1, [&](int64_t begin, int64_t end) {
