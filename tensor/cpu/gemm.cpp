@@ -102,6 +102,10 @@ template <class T>
 constexpr int64_t NR = VECTORS * Simd<T>::WIDTH;  // columns of a micro-tile
 template <class T>
 constexpr int64_t KC = KC_BYTES / int64_t(sizeof(T));  // depth of a packed block
+// Rows of the A block: packed micro-panels of MC rows x KC, 4 MiB, kept in L3 and reused by
+// every column block.
+template <class T>
+constexpr int64_t MC = (int64_t(4) << 20) / (KC_BYTES * MR) * MR;
 constexpr int64_t B_PREFETCH_STEPS = 8;  // ~1 KiB ahead in the B panel
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -154,56 +158,62 @@ inline void prefetch_to_l2(const void* address) {
     asm volatile("" : : "r"(address));
 }
 
-// Pulls part `part` of `parts` of the source of op(A)[i0 : i0+rows, p0 : p0+kc] toward L2, so
-// that the next pack_a finds it there: called between micro-kernels, it hides the memory latency
-// of A behind arithmetic.
-template <class T>
-void prefetch_a(bool transpose_a, const T* A, int64_t lda, int64_t i0, int64_t rows, int64_t p0,
-                int64_t kc, int64_t part, int64_t parts) {
-    // The source is `runs` contiguous runs of `length` elements, lda apart.
-    const int64_t runs = transpose_a ? kc : rows, length = transpose_a ? rows : kc;
-    const T* first = transpose_a ? A + p0 * lda + i0 : A + i0 * lda + p0;
-    constexpr int64_t line = 64 / sizeof(T);
-    for (int64_t r = runs * part / parts; r < runs * (part + 1) / parts; ++r) {
-        for (int64_t e = 0; e < length; e += line) prefetch_to_l2(first + r * lda + e);
-        prefetch_to_l2(first + r * lda + length - 1);
-    }
-}
-
 // The B block <- op(B)[p0 : p0+kc, j0 : j0+nc]: a row of NR-wide column panels, panel p at
 // b_block + p * NR * kc holding [kc][NR], zero past column nc.
 template <class T>
 void pack_b(bool transpose_b, const T* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
             int64_t nc, T* b_block) {
     constexpr int64_t nr = NR<T>;
-    constexpr int64_t K_STRIP = 16;  // k values per strip when transposing
-    for (int64_t j = 0; j < nc; j += nr) {
-        const int64_t cols = std::min(nr, nc - j);
-        T* panel = b_block + j * kc;
-        if (!transpose_b) {  // B stored [K, N]: each k row of the panel is contiguous
-            const T* rows = B + p0 * ldb + j0 + j;
-            for (int64_t k = 0; k < kc; ++k) copy_run<nr>(rows + k * ldb, cols, panel + k * nr);
-        } else {  // B stored [N, K]: each column is; transpose strips so writes stay in L1
+    if (!transpose_b) {  // B stored [K, N]: read each row of the block once, left to right
+        constexpr int64_t ROWS_AHEAD = 4;  // rows fetched ahead, so several are in flight
+        for (int64_t k = 0; k < kc; ++k) {
+            const T* row = B + (p0 + k) * ldb + j0;
+            if (k + ROWS_AHEAD < kc)
+                for (int64_t j = 0; j < nc; j += 64 / int64_t(sizeof(T)))
+                    prefetch_to_l2(row + ROWS_AHEAD * ldb + j);
+            for (int64_t j = 0; j < nc; j += nr)
+                copy_run<nr>(row + j, std::min(nr, nc - j), b_block + j * kc + k * nr);
+        }
+    } else {  // B stored [N, K]: each column is contiguous; transpose strips so writes stay in L1
+        constexpr int64_t K_STRIP = 16;  // k values per strip
+        for (int64_t j = 0; j < nc; j += nr) {
+            T* panel = b_block + j * kc;
             for (int64_t k0 = 0; k0 < kc; k0 += K_STRIP) {
                 const int64_t k1 = std::min(kc, k0 + K_STRIP);
-                for (int64_t c = 0; c < cols; ++c) {
+                for (int64_t c = 0; c < std::min(nr, nc - j); ++c) {
                     const T* column = B + (j0 + j + c) * ldb + p0;
                     for (int64_t k = k0; k < k1; ++k) panel[k * nr + c] = column[k];
                 }
             }
         }
-        for (int64_t k = 0; cols < nr && k < kc; ++k)  // zero the missing columns
-            std::fill(panel + k * nr + cols, panel + (k + 1) * nr, T(0));
     }
+    const int64_t last = (nc - 1) / nr * nr, cols = nc - last;  // the last panel's columns
+    for (int64_t k = 0; cols < nr && k < kc; ++k)  // zero its missing ones
+        std::fill(b_block + last * kc + k * nr + cols, b_block + last * kc + (k + 1) * nr, T(0));
 }
 
 // ---- micro-kernel --------------------------------------------------------------------------
+// Memory that a later micro-kernel will read, for this one to fetch toward L2 as it computes:
+// `runs` runs of `run_lines` cache lines, `stride` bytes apart from `first` on (the rows of the
+// next A micro-panel, in A itself or packed).
+struct Ahead {
+    const char* first = nullptr;
+    int64_t runs = 0, run_lines = 0, stride = 0;
+
+    // Part `part` of `parts`, split by runs: each of the micro-kernels that use an A micro-panel
+    // fetches its share of the next one.
+    Ahead part(int64_t part, int64_t parts) const {
+        const int64_t begin = runs * part / parts, end = runs * (part + 1) / parts;
+        return {first + begin * stride, end - begin, run_lines, stride};
+    }
+};
+
 // c[ROWS x NR] = alpha * (a-panel x b-panel) + beta * c, over kc steps of k.
 //   a: an A micro-panel in LAYOUT;  b: [kc][NR], one packed B panel;  c: row stride ldc.
-// beta == 0 does not read c.
+// beta == 0 does not read c. The kernel also fetches `ahead` toward L2 while it computes.
 template <class T, int ROWS, PanelLayout LAYOUT>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T alpha, T beta,
-                  T* __restrict c, int64_t ldc) {
+                  T* __restrict c, int64_t ldc, Ahead ahead) {
     using S = Simd<T>;
     using V = typename S::V;
     constexpr int64_t row_stride = panel_row_stride<T, LAYOUT>;
@@ -221,7 +231,7 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T al
 #pragma GCC unroll 4
         for (int64_t byte = 0; byte < NR<T> * int64_t(sizeof(T)); byte += 64)
             __builtin_prefetch(reinterpret_cast<const char*>(c + r * ldc) + byte, 1);
-    for (int64_t k = 0; k < kc; ++k, a += k_stride, b += NR<T>) {
+    auto step = [&]() __attribute__((always_inline)) {  // one k: a rank-1 update of the tile
 #pragma GCC unroll 4
         for (int64_t byte = 0; byte < NR<T> * int64_t(sizeof(T)); byte += 64)
             __builtin_prefetch(reinterpret_cast<const char*>(b + B_PREFETCH_STEPS * NR<T>) + byte);
@@ -234,7 +244,17 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T al
 #pragma GCC unroll 4
             for (int v = 0; v < VECTORS; ++v) acc[r][v] = S::fma(a_rk, b_row[v], acc[r][v]);
         }
-    }
+        a += k_stride, b += NR<T>;
+    };
+    // The first steps also fetch the `ahead` lines, one per step, so that the fetches overlap
+    // arithmetic instead of queueing together.
+    int64_t k = 0;
+    for (int64_t run = 0; run < ahead.runs; ++run)
+        for (int64_t line = 0; line < ahead.run_lines; ++line) {
+            prefetch_to_l2(ahead.first + run * ahead.stride + 64 * line);
+            if (k < kc) step(), ++k;
+        }
+    for (; k < kc; ++k) step();
 
     V alpha_v = S::broadcast(alpha), beta_v = S::broadcast(beta);
 #pragma GCC unroll 16
@@ -249,7 +269,7 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T al
 
 // kernel_table<T, LAYOUT>()[rows - 1] is the micro-kernel for a tile of `rows` rows.
 template <class T>
-using MicroKernel = void (*)(int64_t, const T*, const T*, T, T, T*, int64_t);
+using MicroKernel = void (*)(int64_t, const T*, const T*, T, T, T*, int64_t, Ahead);
 
 template <class T, PanelLayout LAYOUT, int... ROWS_MINUS_1>
 constexpr std::array<MicroKernel<T>, MR> make_kernel_table(
@@ -353,9 +373,12 @@ void zero_masked_c(Triangle mask, const Tile& t, T* c, int64_t ldc) {
 }
 
 // ---- one thread's GEMM ------------------------------------------------------------------------
+// The packed copies of A and B a thread keeps between calls.
+enum class Scratch { A_BLOCK, B_BLOCK };
+
 // A 64-byte-aligned scratch array owned by the calling thread, grown on demand and kept for
-// later calls (allocating and faulting in 720 KiB per call would dominate small products).
-template <class T>
+// later calls (allocating and faulting in megabytes per call would dominate small products).
+template <class T, Scratch WHICH>
 T* thread_scratch(int64_t count) {
     thread_local std::vector<T> storage;
     constexpr int64_t align = 64 / sizeof(T);
@@ -370,65 +393,99 @@ template <class T>
 void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
                      const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
                      const MatmulMasks& masks, int64_t row0, int64_t col0) {
-    constexpr int64_t nr = NR<T>;
+    constexpr int64_t nr = NR<T>, panel_size = MR * KC<T>;
     const int64_t nc_step = block_step(N, NC, nr);
     const int64_t kc_step = block_step(K, KC<T>, 1);  // a function of K alone: see gemm.h
+    const int64_t mc_step = block_step(M, MC<T>, MR);
     const auto& kernels = transpose_a ? kernel_table<T, PanelLayout::K_PANEL>
                                       : kernel_table<T, PanelLayout::ROW_PANEL>;
-    T* b_block = thread_scratch<T>(kc_step * ceil_div(nc_step, nr) * nr);
-    alignas(64) T a_panel[MR * KC<T>];
+    T* b_block = thread_scratch<T, Scratch::B_BLOCK>(kc_step * ceil_div(nc_step, nr) * nr);
+    T* a_block = thread_scratch<T, Scratch::A_BLOCK>(ceil_div(mc_step, MR) * panel_size);
     alignas(64) T c_edge[MR * nr] = {};  // scratch tile for the columns past N
     const int64_t a_k_stride = transpose_a ? MR : 1;  // between k values in an A micro-panel
+    // What the micro-panel after rows [i, i + rows) of A will read, k in [pc, pc + kc): its
+    // source in A (before it is packed) or its packed copy at `packed`.
+    auto next_panel = [&](int64_t i, int64_t rows, int64_t pc, int64_t kc, const T* packed) {
+        constexpr int64_t line = 64, size = sizeof(T);
+        auto lines = [](int64_t elements) {  // + 1: a run need not start on a line
+            return ceil_div(elements * size, line) + 1;
+        };
+        if (packed == nullptr && !transpose_a)  // rows of A
+            return Ahead{reinterpret_cast<const char*>(A + i * lda + pc), rows, lines(kc),
+                         lda * size};
+        if (packed == nullptr)  // rows of A^T: one per k
+            return Ahead{reinterpret_cast<const char*>(A + pc * lda + i), kc, lines(rows),
+                         lda * size};
+        const char* first = reinterpret_cast<const char*>(packed);
+        if (!transpose_a)  // ROW_PANEL: a run per row
+            return Ahead{first, rows, ceil_div(kc * size, line), KC<T> * size};
+        return Ahead{first, ceil_div(kc * MR * size, line), 1, line};  // K_PANEL: contiguous
+    };
 
-    for (int64_t jc = 0; jc < N; jc += nc_step) {
-        const int64_t nc = std::min(nc_step, N - jc);
-        const int64_t b_panels = ceil_div(nc, nr);
+    for (int64_t ic = 0; ic < M; ic += mc_step) {
+        const int64_t mc = std::min(mc_step, M - ic);
         for (int64_t pc = 0; pc < K; pc += kc_step) {
             const int64_t kc = std::min(kc_step, K - pc);
             const T beta_here = pc == 0 ? beta : T(1);  // later K slices accumulate
-            pack_b(transpose_b, B, ldb, pc, kc, jc, nc, b_block);
-            if (masks.b != Triangle::FULL) zero_masked_b(masks.b, col0 + jc, nc, pc, kc, b_block);
+            for (int64_t jc = 0; jc < N; jc += nc_step) {
+                const int64_t nc = std::min(nc_step, N - jc);
+                const int64_t b_panels = ceil_div(nc, nr);
+                pack_b(transpose_b, B, ldb, pc, kc, jc, nc, b_block);
+                if (masks.b != Triangle::FULL)
+                    zero_masked_b(masks.b, col0 + jc, nc, pc, kc, b_block);
 
-            for (int64_t i = 0; i < M; i += MR) {
-                const int64_t rows = std::min<int64_t>(MR, M - i);
-                const MicroKernel<T> kernel = kernels[rows - 1];
-                // Pack only the k that mask a keeps for these rows (all of them when FULL).
-                auto [a_begin, a_end] = a_k_range(masks.a, row0 + i, rows, K);
-                a_begin = std::clamp(a_begin, pc, pc + kc);
-                a_end = std::clamp(a_end, a_begin, pc + kc);
-                pack_a(transpose_a, A, lda, i, rows, a_begin, a_end - a_begin,
-                       a_panel + (a_begin - pc) * a_k_stride);
-                if (masks.a != Triangle::FULL)
-                    zero_masked_a(masks.a, transpose_a, row0 + i, rows, pc, kc, a_panel);
-                const int64_t next_rows = std::min<int64_t>(MR, M - (i + MR));
-                for (int64_t p = 0; p < b_panels; ++p) {
-                    if (next_rows > 0)  // the next A micro-panel, a slice per micro-kernel
-                        prefetch_a(transpose_a, A, lda, i + MR, next_rows, pc, kc, p, b_panels);
-                    T* c = C + i * ldc + jc + p * nr;
-                    const int64_t cols = std::min(nr, nc - p * nr);
-                    const Tile tile = {row0 + i, rows, col0 + jc + p * nr, cols};
-                    if (tile_masked_out(masks.c, tile)) {
-                        if (pc == 0)
-                            for (int64_t r = 0; r < rows; ++r) std::fill_n(c + r * ldc, cols, T(0));
-                        continue;
+                for (int64_t i = ic; i < ic + mc; i += MR) {
+                    const int64_t rows = std::min<int64_t>(MR, ic + mc - i);
+                    const MicroKernel<T> kernel = kernels[rows - 1];
+                    T* a_panel = a_block + (i - ic) / MR * panel_size;
+                    if (jc == 0) {
+                        // The first column block packs the micro-panel; later ones reuse it. Pack
+                        // only the k that mask a keeps for these rows (all of them when FULL).
+                        auto [a_begin, a_end] = a_k_range(masks.a, row0 + i, rows, K);
+                        a_begin = std::clamp(a_begin, pc, pc + kc);
+                        a_end = std::clamp(a_end, a_begin, pc + kc);
+                        pack_a(transpose_a, A, lda, i, rows, a_begin, a_end - a_begin,
+                               a_panel + (a_begin - pc) * a_k_stride);
+                        if (masks.a != Triangle::FULL)
+                            zero_masked_a(masks.a, transpose_a, row0 + i, rows, pc, kc, a_panel);
                     }
-                    // This tile's share of the slice: the k its masks leave, in [pc, pc + kc).
-                    auto [k_begin, k_end] = tile_k_range(masks, tile, K);
-                    k_begin = std::clamp(k_begin, pc, pc + kc);
-                    k_end = std::clamp(k_end, k_begin, pc + kc);
-                    const T* a_start = a_panel + (k_begin - pc) * a_k_stride;
-                    const T* b_start = b_block + p * nr * kc + (k_begin - pc) * nr;
-                    if (cols == nr) {
-                        kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c, ldc);
-                    } else {
-                        if (beta_here != T(0))  // edge: go through c_edge
+                    // The next micro-panel: its source in the first column block, which packs
+                    // it; its packed copy in later ones.
+                    const int64_t next_rows = std::min<int64_t>(MR, ic + mc - (i + MR));
+                    const Ahead next = next_rows <= 0 ? Ahead{}
+                                       : next_panel(i + MR, next_rows, pc, kc,
+                                                    jc == 0 ? nullptr : a_panel + panel_size);
+                    for (int64_t p = 0; p < b_panels; ++p) {
+                        const Ahead ahead = next.part(p, b_panels);
+                        T* c = C + i * ldc + jc + p * nr;
+                        const int64_t cols = std::min(nr, nc - p * nr);
+                        const Tile tile = {row0 + i, rows, col0 + jc + p * nr, cols};
+                        if (tile_masked_out(masks.c, tile)) {
+                            if (pc == 0)
+                                for (int64_t r = 0; r < rows; ++r)
+                                    std::fill_n(c + r * ldc, cols, T(0));
+                            continue;
+                        }
+                        // This tile's share of the slice: the k its masks leave, in [pc, pc + kc).
+                        auto [k_begin, k_end] = tile_k_range(masks, tile, K);
+                        k_begin = std::clamp(k_begin, pc, pc + kc);
+                        k_end = std::clamp(k_end, k_begin, pc + kc);
+                        const T* a_start = a_panel + (k_begin - pc) * a_k_stride;
+                        const T* b_start = b_block + p * nr * kc + (k_begin - pc) * nr;
+                        if (cols == nr) {
+                            kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c, ldc,
+                                   ahead);
+                        } else {
+                            if (beta_here != T(0))  // edge: go through c_edge
+                                for (int64_t r = 0; r < rows; ++r)
+                                    std::copy_n(c + r * ldc, cols, c_edge + r * nr);
+                            kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c_edge, nr,
+                                   ahead);
                             for (int64_t r = 0; r < rows; ++r)
-                                std::copy_n(c + r * ldc, cols, c_edge + r * nr);
-                        kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c_edge, nr);
-                        for (int64_t r = 0; r < rows; ++r)
-                            std::copy_n(c_edge + r * nr, cols, c + r * ldc);
+                                std::copy_n(c_edge + r * nr, cols, c + r * ldc);
+                        }
+                        if (!tile_fully_kept(masks.c, tile)) zero_masked_c(masks.c, tile, c, ldc);
                     }
-                    if (!tile_fully_kept(masks.c, tile)) zero_masked_c(masks.c, tile, c, ldc);
                 }
             }
         }

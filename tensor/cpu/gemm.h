@@ -7,19 +7,25 @@
 //
 // How it works (the BLIS / GotoBLAS recipe; sizes are for AVX-512 floats, see gemm.cpp):
 //
-//   for jc in N, step NC (480):           a block of columns of B and C
+//   for ic in M, step MC (2730):          a block of rows of A and C
 //     for pc in K, step KC (384):         a slice of the shared dimension
-//       pack B[pc:pc+KC, jc:jc+NC]        -> "B block": NR-wide column panels, each stored
+//       for jc in N, step NC (480):       a block of columns of B and C
+//         pack B[pc:pc+KC, jc:jc+NC]      -> "B block": NR-wide column panels, each stored
 //                                            k-major [KC][NR]; 720 KiB, stays in L2
-//       for ir in M, step MR (14):        one micro-panel of A rows
-//         pack A[ir:ir+MR, pc:pc+KC]      -> "A micro-panel" [MR x KC], 21 KiB, stays in L1
-//         for jr in NC, step NR (32):     every B panel of the block, streamed from L2
-//           micro-kernel: C[ir:ir+MR, jc+jr:jc+jr+NR] (+)= alpha * A-panel x B-panel
+//         for ir in MC, step MR (14):     one micro-panel of A rows
+//           if jc is the first block:
+//             pack A[ir:ir+MR, pc:pc+KC]  -> an "A micro-panel" [MR x KC], 21 KiB, in the
+//                                            "A block" (up to 4 MiB, in L3): later column
+//                                            blocks reuse it
+//           for jr in NC, step NR (32):   every B panel of the block, streamed from L2
+//             micro-kernel: C[ir:ir+MR, jc+jr:jc+jr+NR] (+)= alpha * A-panel x B-panel
 //
 // Packing copies each operand once per block into exactly the order the micro-kernel reads it,
 // so the kernel sees unit-stride, cache-resident data whatever the transposes and leading
-// dimensions were: transposition is handled by the packing routines only. While one A
-// micro-panel is in use, the source of the next is prefetched, a slice per micro-kernel call.
+// dimensions were: transposition is handled by the packing routines only. A is packed once per
+// K slice, B once per K slice and row block. While the micro-kernels use one A micro-panel, they
+// fetch the next toward L2 (its source in A, or its packed copy), a share per micro-kernel and
+// one cache line per step of k, so that the fetches overlap arithmetic instead of queueing.
 //
 // The micro-kernel keeps an MR x NR tile of C in registers (14 rows x 2 zmm = 28 of the 32
 // AVX-512 registers). For each k it loads one row of the B panel (2 vectors of 16) and, for each

@@ -104,11 +104,11 @@ void expect_shape_matches_everywhere(const Shape& s) {
 }
 
 // Edges of every kind: 1, primes, around the 14-row and 32-column tiles, K = 1, and sizes that
-// span several K slices (K > 384) and column blocks (N > 480).
+// span several K slices (K > 384), column blocks (N > 480) and A blocks (M > 2730).
 const Shape AWKWARD_SHAPES[] = {
     {1, 1, 1},    {1, 7, 33},    {7, 1, 33},     {7, 33, 1},    {33, 7, 257},   {13, 31, 17},
     {14, 32, 16}, {15, 33, 47},  {28, 64, 5},    {29, 65, 100}, {257, 1, 7},    {1, 257, 64},
-    {47, 97, 1},  {300, 500, 70}, {17, 600, 400},  {30, 129, 900},
+    {47, 97, 1},  {300, 500, 70}, {17, 600, 400},  {30, 129, 900}, {2800, 520, 20},
 };
 
 class GemmShapes : public ::testing::TestWithParam<Shape> {};
@@ -148,7 +148,8 @@ TEST(Gemm, BitwiseEqualAcrossThreadCounts) {
     GTEST_SKIP() << "built without OpenMP";
 #else
     const int saved = omp_get_max_threads();
-    for (Shape s : {Shape{300, 500, 70}, Shape{130, 200, 1000}, Shape{1000, 40, 64}}) {
+    for (Shape s : {Shape{300, 500, 70}, Shape{130, 200, 1000}, Shape{1000, 40, 64},
+                    Shape{2900, 40, 50}}) {
         for (bool ta : {false, true}) {
             const std::vector<float> A = random_values<float>(s.M * s.K, 4);
             const std::vector<float> B = random_values<float>(s.K * s.N, 5);

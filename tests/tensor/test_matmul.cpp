@@ -38,10 +38,12 @@ TEST(Matmul, FastMatchesReferenceAllModes) {
 }
 
 // Every combination of triangular masks on op(A), op(B) and C, square and not, with tiles that
-// straddle the diagonal and a K over one packed slice (384 floats).
+// straddle the diagonal, a K over one packed slice (384 floats) and an N over one column block
+// (480), where later column blocks reuse the packed A.
 TEST(Matmul, MaskedFastMatchesReference) {
     struct Case { std::vector<int64_t> batch; int64_t M, K, N; };
-    const std::vector<Case> cases = {{{3}, 33, 33, 33}, {{2}, 45, 30, 70}, {{}, 20, 400, 40}};
+    const std::vector<Case> cases = {
+        {{3}, 33, 33, 33}, {{2}, 45, 30, 70}, {{}, 20, 400, 40}, {{}, 40, 50, 600}};
     const Triangle all[] = {Triangle::FULL, Triangle::LOWER, Triangle::UPPER};
     for (const Case& c : cases)
         for (Triangle ma : all)

@@ -6,8 +6,13 @@
 //    see the same load; the table's ratio is the median over repetitions of these paired ratios;
 //  - repetitions are short (8 of 50 ms) and run in random interleaved order, and a kernel's
 //    GFLOP/s is its best repetition, the least disturbed one;
-//  - the FMA peak (tools/bench/peak.h) is measured before and after, and the better kept.
-// GFLOP/s counts 2 M N K flops per product; "% peak" is ours over the peak at the same threads.
+//  - the FMA peak (tools/bench/peak.h) is measured before and after, and the better printed; a
+//    short burst of the same peak loop also runs in every iteration, right after the products,
+//    and "% peak" divides each iteration's GFLOP/s by that burst's: a burst of load slows both,
+//    so the fraction is that of the machine as it was (a best GEMM over a best peak taken at
+//    another moment can read anywhere from 50% to over 100% on a shared machine).
+// GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
+// over its iterations of that paired fraction, at the same thread count.
 //
 //   induction bench gemm [--json] [--quick] [--cpu-time] [--benchmark_filter=...]
 //     --json      print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
@@ -101,14 +106,21 @@ Operands random_operands(const GemmShape& s) {
     return x;
 }
 
+// A peak burst's flops per thread: as many as the product's share, at most ~2 ms of work.
+constexpr double PEAK_BURST_MAX_FLOPS = 3e8;
+
 // Times C = op(A) B with our sgemm (the iteration time) and, when `with_openblas`, OpenBLAS on the
 // same operands right after (the "openblas_seconds" counter); or, when `naive`, the reference.
+// Each iteration of ours then runs a peak burst; the counters "ours_of_peak" and
+// "openblas_of_peak" sum, over iterations, each product's GFLOP/s over the burst's.
 void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bool with_openblas,
                bool cpu_time) {
     set_threads(threads);
     Operands x = random_operands(s);
     const double per_thread = cpu_time ? 1.0 / threads : 1.0;
-    double openblas_seconds = 0;
+    const double flops = 2.0 * s.M * s.N * s.K;
+    const double burst_flops = std::min(flops / threads, PEAK_BURST_MAX_FLOPS);
+    double openblas_seconds = 0, ours_of_peak = 0, openblas_of_peak = 0;
     for (auto _ : state) {
         double start = seconds_now(cpu_time);
         if (naive)
@@ -118,13 +130,23 @@ void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bo
             cpu::sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda, x.B.data(),
                        s.N, 0.0f, x.C.data(), s.N);
         double middle = seconds_now(cpu_time);
-        state.SetIterationTime((middle - start) * per_thread);
-        if (!with_openblas) continue;
-        openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda, x.B.data(),
-                       s.N, 0.0f, x.C.data(), s.N);
-        openblas_seconds += (seconds_now(cpu_time) - middle) * per_thread;
+        const double seconds = (middle - start) * per_thread;
+        state.SetIterationTime(seconds);
+        if (naive) continue;
+        double blas_seconds = 0;
+        if (with_openblas) {
+            openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda,
+                           x.B.data(), s.N, 0.0f, x.C.data(), s.N);
+            blas_seconds = (seconds_now(cpu_time) - middle) * per_thread;
+            openblas_seconds += blas_seconds;
+        }
+        const double peak_gflops = fma_burst_gflops(threads, burst_flops, cpu_time);
+        ours_of_peak += flops / seconds * 1e-9 / peak_gflops;
+        if (with_openblas) openblas_of_peak += flops / blas_seconds * 1e-9 / peak_gflops;
     }
     state.counters["openblas_seconds"] = openblas_seconds;
+    state.counters["ours_of_peak"] = ours_of_peak;
+    state.counters["openblas_of_peak"] = openblas_of_peak;
 }
 
 // Collects, per benchmark, the seconds per iteration of every repetition (ours, and OpenBLAS
@@ -133,6 +155,7 @@ class RepetitionCollector : public benchmark::BenchmarkReporter {
 public:
     struct Repetition {
         double seconds, openblas_seconds;  // openblas_seconds is 0 when it did not run
+        double ours_of_peak, openblas_of_peak;  // mean paired fractions of the peak (0: none)
     };
 
     bool ReportContext(const Context&) override { return true; }
@@ -143,36 +166,46 @@ public:
             const double iterations = double(run.iterations);
             repetitions[run.run_name.function_name].push_back(
                 {run.real_accumulated_time / iterations,
-                 run.counters.at("openblas_seconds") / iterations});
+                 run.counters.at("openblas_seconds") / iterations,
+                 run.counters.at("ours_of_peak") / iterations,
+                 run.counters.at("openblas_of_peak") / iterations});
         }
     }
 
-    // Best GFLOP/s of ours and of OpenBLAS, and the median of their paired ratios; negative
-    // where the benchmark (or OpenBLAS in it) did not run.
+    // Best GFLOP/s of ours and of OpenBLAS, and the medians of their paired ratios to each
+    // other and to the peak; negative where the benchmark (or OpenBLAS in it) did not run.
     struct Summary {
         double gflops = -1, openblas_gflops = -1, ratio = -1;
+        double of_peak = -1, openblas_of_peak = -1;
     };
     Summary summary(const std::string& name, const GemmShape& s) const {
         Summary result;
         auto it = repetitions.find(name);
         if (it == repetitions.end()) return result;
         const double flops = 2.0 * s.M * s.N * s.K;
-        std::vector<double> ratios;
+        std::vector<double> ratios, of_peak, openblas_of_peak;
         for (const Repetition& r : it->second) {
             result.gflops = std::max(result.gflops, flops / r.seconds * 1e-9);
+            if (r.ours_of_peak > 0) of_peak.push_back(r.ours_of_peak);
             if (r.openblas_seconds <= 0) continue;
             result.openblas_gflops =
                 std::max(result.openblas_gflops, flops / r.openblas_seconds * 1e-9);
             ratios.push_back(r.openblas_seconds / r.seconds);
+            openblas_of_peak.push_back(r.openblas_of_peak);
         }
-        if (!ratios.empty()) {
-            std::sort(ratios.begin(), ratios.end());
-            result.ratio = ratios[ratios.size() / 2];
-        }
+        result.ratio = median(ratios);
+        result.of_peak = median(of_peak);
+        result.openblas_of_peak = median(openblas_of_peak);
         return result;
     }
 
 private:
+    static double median(std::vector<double> values) {  // -1 when empty
+        if (values.empty()) return -1;
+        std::sort(values.begin(), values.end());
+        return values[values.size() / 2];
+    }
+
     std::map<std::string, std::vector<Repetition>> repetitions;
 };
 
@@ -270,21 +303,23 @@ int run_gemm_bench(int argc, char** argv) {
     for (auto [threads, gflops] : peak)
         std::printf("measured FMA peak, %d thread%s: %.1f GFLOP/s\n", threads,
                     threads > 1 ? "s" : "", gflops);
-    std::printf("\n%-26s %7s %12s %12s %10s %8s %12s\n", "C = op(A) * B", "threads", "ours GF/s",
-                "OpenBLAS", "ours/BLAS", "% peak", "naive GF/s");
+    std::printf("\n%-26s %7s %10s %10s %10s %8s %10s %11s\n", "C = op(A) * B", "threads",
+                "ours GF/s", "OpenBLAS", "ours/BLAS", "% peak", "BLAS %peak", "naive GF/s");
     for (const GemmShape& s : SHAPES)
         for (int threads : thread_counts) {
             auto ours = collector.summary(benchmark_name("ours", s, threads), s);
             auto naive = collector.summary(benchmark_name("naive", s, threads), s);
             if (ours.gflops < 0) continue;
-            std::printf("%-26s %7d %12s %12s %10s %8s %12s\n", shape_label(s).c_str(), threads,
-                        format_number(ours.gflops, "%.1f").c_str(),
+            std::printf("%-26s %7d %10s %10s %10s %8s %10s %11s\n", shape_label(s).c_str(),
+                        threads, format_number(ours.gflops, "%.1f").c_str(),
                         format_number(ours.openblas_gflops, "%.1f").c_str(),
                         format_number(ours.ratio, "%.2f").c_str(),
-                        format_number(100 * ours.gflops / peak[threads], "%.0f%%").c_str(),
+                        format_number(100 * ours.of_peak, "%.0f%%").c_str(),
+                        format_number(100 * ours.openblas_of_peak, "%.0f%%").c_str(),
                         format_number(naive.gflops, "%.2f").c_str());
         }
-    std::printf("(ours/BLAS: median of paired ratios; GF/s: best repetition)\n");
+    std::printf("(GF/s: best repetition; ours/BLAS and %% peak: medians of paired ratios, the peak\n"
+                " from a burst of the peak loop right after the products in each iteration)\n");
     return 0;
 }
 

@@ -9,4 +9,8 @@ namespace induction {
 // (which leaves out the time other processes had the cores).
 double measure_fma_peak_gflops(int threads, bool cpu_time = false);
 
+// One burst of the same chains, `flops_per_thread` flops on each thread: short enough to time
+// beside each repetition of another kernel, so that both see the machine in the same state.
+double fma_burst_gflops(int threads, double flops_per_thread, bool cpu_time = false);
+
 }  // namespace induction
