@@ -104,7 +104,6 @@ template <class T>
 constexpr int64_t KC = KC_BYTES / int64_t(sizeof(T));  // depth of a packed block
 // Rows of the A block: packed micro-panels of MC rows x KC, 4 MiB, kept in L3 and reused by
 // every column block.
-template <class T>
 constexpr int64_t MC = (int64_t(4) << 20) / (KC_BYTES * MR) * MR;
 constexpr int64_t B_PREFETCH_STEPS = 8;  // ~1 KiB ahead in the B panel
 
@@ -396,7 +395,7 @@ void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, i
     constexpr int64_t nr = NR<T>, panel_size = MR * KC<T>;
     const int64_t nc_step = block_step(N, NC, nr);
     const int64_t kc_step = block_step(K, KC<T>, 1);  // a function of K alone: see gemm.h
-    const int64_t mc_step = block_step(M, MC<T>, MR);
+    const int64_t mc_step = block_step(M, MC, MR);
     const auto& kernels = transpose_a ? kernel_table<T, PanelLayout::K_PANEL>
                                       : kernel_table<T, PanelLayout::ROW_PANEL>;
     T* b_block = thread_scratch<T, Scratch::B_BLOCK>(kc_step * ceil_div(nc_step, nr) * nr);
