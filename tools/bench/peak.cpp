@@ -1,6 +1,12 @@
 // peak.cpp — measures the FMA peak (see peak.h): every thread runs ACCUMULATORS independent
 // chains acc = acc * x + y, enough to cover the FMA latency on every FMA port, so throughput and
 // not latency is what gets timed. Same vector width as the GEMM kernels are built for.
+// The loop is 16 FMAs and a branch, about 100 bytes: on a Skylake-derived core whose other
+// hyperthread is busy it keeps its FMA rate only when its micro-ops come from the decoded micro-op
+// cache, which the JCC erratum denies to a branch on a 32-byte boundary (measured here: 131
+// GFLOP/s from the cache, 93 through the legacy decoders). The build pads
+// branches off those boundaries (Makefile, JCC_PADDING); without it, whether the peak reads low
+// (and every "% peak" high) depended on where the linker put this loop.
 #include "tools/bench/peak.h"
 
 #include <algorithm>
