@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "tensor/cpu/gemm.h"
+#include "tensor/host_allocator.h"
 #include "tensor/reference/gemm.h"
 #include "tools/bench/openblas.h"
 #include "tools/bench/peak.h"
@@ -91,20 +92,32 @@ double seconds_now(bool cpu_time) {
     return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
 }
 
-struct Operands {
-    std::vector<float> A, B, C;
-    int64_t lda;
+// `count` floats in tensor storage (host_allocate: 64-byte aligned), where the model's operands
+// live. A std::vector's large blocks start 16 bytes past a page boundary instead, so every row of a
+// 32-float tile spans three cache lines rather than two: ours measured 4-5% slower at 1024^3.
+struct HostFloats {
+    explicit HostFloats(int64_t count)
+        : count(count), data(static_cast<float*>(host_allocate(count * sizeof(float)))) {}
+    ~HostFloats() { host_release(data, count * sizeof(float)); }
+    HostFloats(const HostFloats&) = delete;
+    HostFloats& operator=(const HostFloats&) = delete;
+    int64_t count;
+    float* data;
 };
 
-Operands random_operands(const GemmShape& s) {
-    std::mt19937 rng(7);
-    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    Operands x{std::vector<float>(s.M * s.K), std::vector<float>(s.K * s.N),
-               std::vector<float>(s.M * s.N), s.transpose_a ? s.M : s.K};
-    for (float& v : x.A) v = uniform(rng);
-    for (float& v : x.B) v = uniform(rng);
-    return x;
-}
+// A and B uniform in [-1, 1), C zero.
+struct Operands {
+    explicit Operands(const GemmShape& s)
+        : A(s.M * s.K), B(s.K * s.N), C(s.M * s.N), lda(s.transpose_a ? s.M : s.K) {
+        std::mt19937 rng(7);
+        std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+        for (int64_t i = 0; i < A.count; ++i) A.data[i] = uniform(rng);
+        for (int64_t i = 0; i < B.count; ++i) B.data[i] = uniform(rng);
+        std::fill_n(C.data, C.count, 0.0f);
+    }
+    HostFloats A, B, C;
+    int64_t lda;
+};
 
 // A peak burst's flops per thread: as many as the product's share, at most ~2 ms of work.
 constexpr double PEAK_BURST_MAX_FLOPS = 3e8;
@@ -116,7 +129,7 @@ constexpr double PEAK_BURST_MAX_FLOPS = 3e8;
 void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bool with_openblas,
                bool cpu_time) {
     set_threads(threads);
-    Operands x = random_operands(s);
+    const Operands x(s);
     const double per_thread = cpu_time ? 1.0 / threads : 1.0;
     const double flops = 2.0 * s.M * s.N * s.K;
     const double burst_flops = std::min(flops / threads, PEAK_BURST_MAX_FLOPS);
@@ -124,19 +137,19 @@ void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bo
     for (auto _ : state) {
         double start = seconds_now(cpu_time);
         if (naive)
-            gemm_reference<float>(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda,
-                                  x.B.data(), s.N, 0.0f, x.C.data(), s.N);
+            gemm_reference<float>(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data, x.lda,
+                                  x.B.data, s.N, 0.0f, x.C.data, s.N);
         else
-            cpu::sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda, x.B.data(),
-                       s.N, 0.0f, x.C.data(), s.N);
+            cpu::sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data, x.lda, x.B.data,
+                       s.N, 0.0f, x.C.data, s.N);
         double middle = seconds_now(cpu_time);
         const double seconds = (middle - start) * per_thread;
         state.SetIterationTime(seconds);
         if (naive) continue;
         double blas_seconds = 0;
         if (with_openblas) {
-            openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data(), x.lda,
-                           x.B.data(), s.N, 0.0f, x.C.data(), s.N);
+            openblas_sgemm(s.transpose_a, false, s.M, s.N, s.K, 1.0f, x.A.data, x.lda,
+                           x.B.data, s.N, 0.0f, x.C.data, s.N);
             blas_seconds = (seconds_now(cpu_time) - middle) * per_thread;
             openblas_seconds += blas_seconds;
         }
