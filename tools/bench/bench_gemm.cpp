@@ -9,8 +9,12 @@
 //  - the FMA peak (tools/bench/peak.h) is measured before and after, and the better printed; a
 //    short burst of the same peak loop also runs in every iteration, right after the products,
 //    and "% peak" divides each iteration's GFLOP/s by that burst's: a burst of load slows both,
-//    so the fraction is that of the machine as it was (a best GEMM over a best peak taken at
-//    another moment can read anywhere from 50% to over 100% on a shared machine).
+//    so the fraction is that of the machine as it was. On the VM this project is developed on,
+//    the peak loop itself runs at ~152 or at ~105-135 GFLOP/s for seconds at a time (most likely
+//    another guest on the core's other hyperthread, taking issue slots); in the slow stretches
+//    the GEMM, which needs 1.5 micro-ops per FMA against the peak loop's 1.1, loses more, and
+//    the fraction drops by 10-20 points. GF/s over the printed peak is the figure for a core of
+//    one's own.
 // GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
 // over its iterations of that paired fraction, at the same thread count.
 //
