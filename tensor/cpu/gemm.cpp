@@ -231,9 +231,10 @@ struct Ahead {
 // ports, plus 2 B loads, 14 broadcasts, 2 prefetches and 3 loop instructions: 49 instructions
 // (micro-ops) in 14 cycles, close to the 4 per cycle the core can issue. Folding a row's
 // broadcast into its two FMAs saves one micro-op and costs one load (the core does 2 per
-// cycle). Measured on the 14-row kernel streaming B from L2, as a share of the FMA peak timed
-// right after (medians of 30 paired rounds): 0 rows 87%, 4 rows 94%, 6 rows 93%, 7 rows 88%,
-// 14 rows 76% (32 loads in 14 cycles: load-bound). The sums are the same either way.
+// cycle). Measured on the 14-row kernel streaming 11 B panels from L2, speed relative to 6 rows
+// from adjacent timings in rotated rounds (medians of 30, core shared): 0 rows 0.95, 4 rows 1.00,
+// 8 rows 0.96, 10 rows 0.93, 14 rows 0.86 (32 loads in 14 cycles: load-bound). With 6 rows the
+// kernel alone runs at 87% of the FMA peak on a quiet core. The sums are the same either way.
 template <class T, int ROWS, PanelLayout LAYOUT>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T alpha, T beta,
                   T* __restrict c, int64_t ldc, Ahead ahead) {
