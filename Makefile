@@ -71,11 +71,12 @@ else
 endif
 
 # ---- code placement ----------------------------------------------------------------------------
-# Skylake-derived cores (the JCC erratum, Intel SKX102) keep no decoded micro-ops for a jump that
-# crosses or ends on a 32-byte boundary: a loop whose closing branch lands there goes through the
-# legacy decoders on every iteration. Measured on this project's FMA peak loop while the core's
-# other hyperthread was busy: 93 GFLOP/s instead of 131. The assembler can pad code so that no
-# branch lands there; speeds then do not depend on where the linker happened to put a loop.
+# Skylake-derived cores, with Intel's fix for the "jump conditional code" (JCC) erratum, keep no
+# decoded micro-ops for a jump that crosses or ends on a 32-byte boundary: a loop whose closing
+# branch lands there goes through the legacy decoders on every iteration. Measured on this
+# project's FMA peak loop while the core's other hyperthread was busy: 93 GFLOP/s instead of 131.
+# The assembler can pad code so that no branch lands there; speeds then do not depend on where
+# the linker happened to put a loop.
 JCC_PADDING := $(shell echo 'int main(){return 0;}' | $(CXX) -Wa,-mbranches-within-32B-boundaries \
                  -x c++ - -o /dev/null 2>/dev/null && echo -Wa,-mbranches-within-32B-boundaries)
 

@@ -133,7 +133,7 @@ constexpr double PEAK_BURST_MAX_FLOPS = 3e8;
 void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bool with_openblas,
                bool cpu_time) {
     set_threads(threads);
-    const Operands x(s);
+    Operands x(s);
     const double per_thread = cpu_time ? 1.0 / threads : 1.0;
     const double flops = 2.0 * s.M * s.N * s.K;
     const double burst_flops = std::min(flops / threads, PEAK_BURST_MAX_FLOPS);
