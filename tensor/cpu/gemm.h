@@ -33,8 +33,9 @@
 // independent accumulators to cover the FMA latency on both FMA ports. For 6 of the rows the FMAs
 // read and broadcast A[r][k] themselves, which saves the core's front end 6 of ~49 instructions
 // per k for 6 more loads (the trade is measured in gemm.cpp). It prefetches the B panel 8 rows
-// ahead and the C tile at its start, and writes C = alpha * tile + beta * C once at the end. Rows past M use the kernel instantiated for fewer rows; columns past N are
-// computed into a scratch tile and copied out.
+// ahead and the C tile at its start, and writes C = alpha * tile + beta * C once at the end.
+// Rows past M use the kernel instantiated for fewer rows; columns past N are computed into a
+// scratch tile and copied out.
 // ISA variants: AVX-512 (14 x 32 floats, 14 x 16 doubles), AVX2+FMA (6 x 16 floats), portable
 // scalar (4 x 4, for PORTABLE=1 builds).
 //
