@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tensor/cpu/parallel.h"
+#include "tensor/error.h"
 #include "tensor/reference/gemm.h"
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -628,6 +629,20 @@ int gemm_threads() {
     if (omp_in_parallel()) return 1;  // called from a parallel region: run on the caller
 #endif
     return max_threads();
+}
+
+MicroTile sgemm_micro_tile() { return {MR, NR<float>, KC<float>, NC}; }
+
+void sgemm_micro_kernel_sweep(int64_t depth, const float* a_panel, const float* b_block,
+                              int64_t panels, float* c, int64_t ldc) {
+    check(depth >= 0 && depth <= KC<float>, "sgemm_micro_kernel_sweep: depth=", depth,
+          " (expected 0 <= depth <= ", KC<float>, ")");
+    check(panels >= 0 && ldc >= panels * NR<float>, "sgemm_micro_kernel_sweep: ldc=", ldc,
+          " for ", panels, " panels (expected ldc >= ", panels * NR<float>, ")");
+    const MicroKernel<float> kernel = kernel_table<float, PanelLayout::ROW_PANEL>[MR - 1];
+    for (int64_t p = 0; p < panels; ++p)
+        kernel(depth, a_panel, b_block + p * NR<float> * depth, 1.0f, 1.0f, c + p * NR<float>,
+               ldc, Ahead{});
 }
 
 }  // namespace induction::cpu

@@ -72,4 +72,22 @@ void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, 
 // parallel region (or without OpenMP).
 int gemm_threads();
 
+// ---- the micro-kernel alone, for benchmarks -------------------------------------------------
+// The float GEMM's register tile on this build: `rows` (MR) x `cols` (NR) of C per micro-kernel
+// call, `depth`, the K slice (KC) that an A micro-panel is packed for, and `block_cols`, the
+// columns of a B block (NC, at most).
+struct MicroTile {
+    int64_t rows, cols, depth, block_cols;
+};
+MicroTile sgemm_micro_tile();
+
+// The GEMM's innermost loop for one A micro-panel, with no packing and no loops around it:
+// C[:, p*cols : (p+1)*cols] += A-panel x B-panel p, for each of `panels` packed B panels.
+//   a_panel: tile.rows rows of `depth` values of k, row r starting at a_panel + r * tile.depth;
+//   b_block: `panels` panels one after another, each [depth][tile.cols];
+//   c:       tile.rows rows of panels * tile.cols values, row stride ldc.
+// 0 <= depth <= tile.depth. `induction bench gemm` times it: the ceiling of the whole GEMM.
+void sgemm_micro_kernel_sweep(int64_t depth, const float* a_panel, const float* b_block,
+                              int64_t panels, float* c, int64_t ldc);
+
 }  // namespace induction::cpu

@@ -211,5 +211,42 @@ TEST(Gemm, RejectsBadArguments) {
                  Error);
 }
 
+// The micro-kernel alone (what `induction bench gemm` times as the GEMM's ceiling) adds
+// A-panel x B-panel to C for each packed B panel: checked against the reference GEMM on the
+// unpacked operands, with C starting non-zero, and its argument checks.
+TEST(Gemm, MicroKernelSweepAddsEachPanelProduct) {
+    const cpu::MicroTile tile = cpu::sgemm_micro_tile();
+    const int64_t depth = std::min<int64_t>(tile.depth, 37), panels = 3;
+    const int64_t N = panels * tile.cols, ldc = N + 5;
+    const std::vector<float> a_panel = random_values<float>(tile.rows * tile.depth, 1);
+    const std::vector<float> b_block = random_values<float>(panels * depth * tile.cols, 2);
+    // The same operands unpacked: A [rows, depth] and B [depth, N].
+    std::vector<float> A(tile.rows * depth), B(depth * N);
+    for (int64_t r = 0; r < tile.rows; ++r)
+        for (int64_t k = 0; k < depth; ++k) A[r * depth + k] = a_panel[r * tile.depth + k];
+    for (int64_t p = 0; p < panels; ++p)
+        for (int64_t k = 0; k < depth; ++k)
+            for (int64_t j = 0; j < tile.cols; ++j)
+                B[k * N + p * tile.cols + j] = b_block[(p * depth + k) * tile.cols + j];
+    std::vector<float> C_ref = random_values<float>(tile.rows * ldc, 3), C_sweep = C_ref;
+    gemm_reference<float>(false, false, tile.rows, N, depth, 1.0f, A.data(), depth, B.data(), N,
+                          1.0f, C_ref.data(), ldc);
+    cpu::sgemm_micro_kernel_sweep(depth, a_panel.data(), b_block.data(), panels, C_sweep.data(),
+                                  ldc);
+    const double atol = tolerance_for(DType::F32).atol * double(depth);
+    for (int64_t i = 0; i < tile.rows; ++i)
+        for (int64_t j = 0; j < ldc; ++j)
+            ASSERT_NEAR(C_sweep[i * ldc + j], C_ref[i * ldc + j],
+                        atol + tolerance_for(DType::F32).rtol * std::abs(C_ref[i * ldc + j]))
+                << "C[" << i << "," << j << "]";
+
+    EXPECT_THROW(cpu::sgemm_micro_kernel_sweep(tile.depth + 1, a_panel.data(), b_block.data(), 1,
+                                               C_sweep.data(), ldc),
+                 Error);
+    EXPECT_THROW(cpu::sgemm_micro_kernel_sweep(depth, a_panel.data(), b_block.data(), panels,
+                                               C_sweep.data(), N - 1),
+                 Error);
+}
+
 }  // namespace
 }  // namespace induction

@@ -17,6 +17,9 @@
 //    one's own.
 // GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
 // over its iterations of that paired fraction, at the same thread count.
+// A line above the table times the micro-kernel alone in the same way (time_micro_kernel): the
+// share of the peak that the GEMM's instruction mix reaches with no packing and no cache misses
+// beyond L2, so that the table's "% peak" can be read as the kernel's share times the blocking's.
 //
 //   induction bench gemm [--json] [--quick] [--cpu-time] [--benchmark_filter=...]
 //     --json      print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
@@ -166,6 +169,43 @@ void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bo
     state.counters["openblas_of_peak"] = openblas_of_peak;
 }
 
+// The micro-kernel alone: the GEMM's ceiling on this core. What sgemm does at 1024^3 for each
+// row tile of C, with nothing around it: one A micro-panel, which stays in L1 (a fixed one, not
+// packed), against one packed B block [depth x block_cols], streamed from L2, into C rows of
+// 1024 floats. Its GEMM shape for counting flops: M = the rows of C it covers, N = block_cols,
+// K = depth. Counters as in time_gemm, without OpenBLAS.
+GemmShape micro_kernel_shape() {
+    const cpu::MicroTile tile = cpu::sgemm_micro_tile();
+    return {1024 / tile.rows * tile.rows, tile.block_cols, tile.depth, false};
+}
+
+void time_micro_kernel(benchmark::State& state, bool cpu_time) {
+    set_threads(1);
+    const cpu::MicroTile tile = cpu::sgemm_micro_tile();
+    const GemmShape s = micro_kernel_shape();
+    const int64_t panels = tile.block_cols / tile.cols, ldc = 1024;
+    HostFloats a_panel(tile.rows * tile.depth), b_block(tile.depth * tile.block_cols),
+        C(s.M * ldc);
+    std::fill_n(a_panel.data, a_panel.count, 0.5f);
+    std::fill_n(b_block.data, b_block.count, 0.25f);
+    std::fill_n(C.data, C.count, 0.0f);
+    const double flops = 2.0 * s.M * s.N * s.K;
+    double ours_of_peak = 0;
+    for (auto _ : state) {
+        const double start = seconds_now(cpu_time);
+        for (int64_t i = 0; i < s.M; i += tile.rows)
+            cpu::sgemm_micro_kernel_sweep(tile.depth, a_panel.data, b_block.data, panels,
+                                          C.data + i * ldc, ldc);
+        const double seconds = seconds_now(cpu_time) - start;
+        state.SetIterationTime(seconds);
+        const double burst_flops = std::min(flops, PEAK_BURST_MAX_FLOPS);
+        ours_of_peak += flops / seconds * 1e-9 / fma_burst_gflops(1, burst_flops, cpu_time);
+    }
+    state.counters["openblas_seconds"] = 0;
+    state.counters["ours_of_peak"] = ours_of_peak;
+    state.counters["openblas_of_peak"] = 0;
+}
+
 // Collects, per benchmark, the seconds per iteration of every repetition (ours, and OpenBLAS
 // beside it when it ran), printing nothing.
 class RepetitionCollector : public benchmark::BenchmarkReporter {
@@ -282,6 +322,13 @@ int run_gemm_bench(int argc, char** argv) {
                     ->Repetitions(quick ? 1 : 8);
             }
 
+    const std::string micro_kernel_name = "kernel/alone/threads:1";
+    if (!json)
+        benchmark::RegisterBenchmark(micro_kernel_name.c_str(), time_micro_kernel, cpu_time)
+            ->UseManualTime()
+            ->MinTime(quick ? 0.02 : 0.05)
+            ->Repetitions(quick ? 1 : 8);
+
     std::map<int, double> peak;  // threads -> GFLOP/s
     for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads, cpu_time);
     if (!json) {
@@ -320,6 +367,14 @@ int run_gemm_bench(int argc, char** argv) {
     for (auto [threads, gflops] : peak)
         std::printf("measured FMA peak, %d thread%s: %.1f GFLOP/s\n", threads,
                     threads > 1 ? "s" : "", gflops);
+    const auto kernel = collector.summary(micro_kernel_name, micro_kernel_shape());
+    if (kernel.gflops >= 0) {
+        const cpu::MicroTile tile = cpu::sgemm_micro_tile();
+        std::printf("micro-kernel alone, 1 thread (%lldx%lld tile, A in L1, B block %lldx%lld "
+                    "in L2): %.1f GFLOP/s, %.0f%% of peak\n",
+                    (long long)tile.rows, (long long)tile.cols, (long long)tile.depth,
+                    (long long)tile.block_cols, kernel.gflops, 100 * kernel.of_peak);
+    }
     std::printf("\n%-26s %7s %10s %10s %10s %8s %10s %11s\n", "C = op(A) * B", "threads",
                 "ours GF/s", "OpenBLAS", "ours/BLAS", "% peak", "BLAS %peak", "naive GF/s");
     for (const GemmShape& s : SHAPES)
