@@ -374,8 +374,9 @@ Tokenizer Tokenizer::load(const std::string& path) {
         const int64_t left = pair[0].as_int(), right = pair[1].as_int();
         const int64_t limit = FIRST_MERGE + static_cast<int64_t>(r);
         auto valid = [&](int64_t id) { return id >= 0 && id < limit && id != END_OF_TEXT; };
+        // std::string("["), not "[": GCC 12 warns falsely (-Wrestrict) on "[" + a temporary.
         expect(valid(left) && valid(right), field,
-               "[" + std::to_string(left) + ", " + std::to_string(right) + "]",
+               std::string("[") + std::to_string(left) + ", " + std::to_string(right) + "]",
                "ids < " + std::to_string(limit) + " and not <|endoftext|>");
         tokenizer.add_merge(static_cast<int32_t>(left), static_cast<int32_t>(right));
     }
