@@ -11,10 +11,12 @@
 //    and "% peak" divides each iteration's GFLOP/s by that burst's: a burst of load slows both,
 //    so the fraction is that of the machine as it was. On the VM this project is developed on,
 //    the peak loop itself runs at ~152 or at ~105-135 GFLOP/s for seconds at a time (most likely
-//    another guest on the core's other hyperthread, taking issue slots); in the slow stretches
-//    the GEMM, which needs 1.5 micro-ops per FMA against the peak loop's 1.1, loses more, and
-//    the fraction drops by 10-20 points. GF/s over the printed peak is the figure for a core of
-//    one's own.
+//    another guest on the core's other hyperthread); in the slow stretches the GEMM loses more,
+//    and the fraction drops by 10-20 points. The micro-kernel alone drops about as far, even
+//    with every operand in L1 (57-73% of the burst, against 87% on a quiet core): per 28 FMAs
+//    it needs 22 loads and 42 micro-ops where the peak loop needs no loads and 31, and neither
+//    fewer loads (more broadcasts) nor fewer micro-ops (more FMAs reading memory) helps. GF/s
+//    over the printed peak is the figure for a core of one's own.
 // GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
 // over its iterations of that paired fraction, at the same thread count.
 // A line above the table times the micro-kernel alone in the same way (time_micro_kernel): the
