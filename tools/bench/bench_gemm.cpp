@@ -14,7 +14,7 @@
 //    another guest on the core's other hyperthread); in the slow stretches the GEMM loses more,
 //    and the fraction drops by 10-20 points. The micro-kernel alone drops about as far, even
 //    with every operand in L1 (57-73% of the burst, against 87% on a quiet core): per 28 FMAs
-//    it needs 22 loads and 42 micro-ops where the peak loop needs no loads and 31, and neither
+//    it needs 22 loads and 43 micro-ops where the peak loop needs no loads and 31, and neither
 //    fewer loads (more broadcasts) nor fewer micro-ops (more FMAs reading memory) helps. GF/s
 //    over the printed peak is the figure for a core of one's own.
 // GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
@@ -174,18 +174,20 @@ void time_gemm(benchmark::State& state, GemmShape s, int threads, bool naive, bo
 // The micro-kernel alone: the GEMM's ceiling on this core. What sgemm does at 1024^3 for each
 // row tile of C, with nothing around it: one A micro-panel, which stays in L1 (a fixed one, not
 // packed), against one packed B block [depth x block_cols], streamed from L2, into C rows of
-// 1024 floats. Its GEMM shape for counting flops: M = the rows of C it covers, N = block_cols,
-// K = depth. Counters as in time_gemm, without OpenBLAS.
+// MICRO_KERNEL_C_ROW floats. Its GEMM shape for counting flops: M = the rows of C it covers,
+// N = block_cols, K = depth. Counters as in time_gemm, without OpenBLAS.
+constexpr int64_t MICRO_KERNEL_C_ROW = 1024;  // C's rows and row length, as in the 1024^3 product
+
 GemmShape micro_kernel_shape() {
     const cpu::MicroTile tile = cpu::sgemm_micro_tile();
-    return {1024 / tile.rows * tile.rows, tile.block_cols, tile.depth, false};
+    return {MICRO_KERNEL_C_ROW / tile.rows * tile.rows, tile.block_cols, tile.depth, false};
 }
 
 void time_micro_kernel(benchmark::State& state, bool cpu_time) {
     set_threads(1);
     const cpu::MicroTile tile = cpu::sgemm_micro_tile();
     const GemmShape s = micro_kernel_shape();
-    const int64_t panels = tile.block_cols / tile.cols, ldc = 1024;
+    const int64_t panels = tile.block_cols / tile.cols, ldc = MICRO_KERNEL_C_ROW;
     HostFloats a_panel(tile.rows * tile.depth), b_block(tile.depth * tile.block_cols),
         C(s.M * ldc);
     std::fill_n(a_panel.data, a_panel.count, 0.5f);
