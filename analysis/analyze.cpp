@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "analysis/circuits.h"
 #include "analysis/losses.h"
+#include "analysis/validation.h"
 #include "autograd/var.h"
 #include "model/checkpoint.h"
 #include "model/file_io.h"
@@ -21,6 +23,7 @@ struct SnapshotMeasurements {
     IclScore icl;
     LossDerivative derivative;
     HeadScores heads;
+    KCompositionTrace kcomp;  // §4.5, weighted by this snapshot's previous-token scores
     std::vector<std::vector<float>> example_losses;  // the first few examples' rows, for token changes
 };
 
@@ -167,12 +170,44 @@ json::Value snapshots_json(const ModelToAnalyze& model, const std::vector<Snapsh
         e["icl_per_decade"] = number_or_null(s.icl.per_decade);
         e["prefix_matching"] = to_json(s.heads.prefix_matching);
         e["copying"] = to_json(s.heads.copying);
+        json::Value variants = json::Value::object();  // every reading of §3.1 (evaluators.h)
+        for (CopyingRatio r : ALL_COPYING_RATIOS)
+            variants[copying_ratio_name(r)] = to_json(s.heads.copying_by_ratio[size_t(r)]);
+        e["copying_variants"] = variants;
         e["copying_top"] = to_json(s.heads.copying_top);  // rank-based variant (analysis/evaluators.h)
         e["copy_eig"] = to_json(s.heads.copy_eig);        // §4.3, from the weights
         e["previous_token"] = to_json(s.heads.previous_token);
+        e["prev_token_kcomp_trace"] = to_json(s.kcomp.trace);  // §4.5
+        e["prev_token_kcomp_trace_normalised"] = to_json(s.kcomp.normalised);
         list.push_back(e);
     }
     v["snapshots"] = list;
+    return v;
+}
+
+// Target #12 of METHODS §9 over every head × snapshot (analysis/validation.h): each copying
+// reading against eig_copying, and prefix matching against the §4.5 trace (layers >= 2 only).
+json::Value validation_json(const std::vector<SnapshotMeasurements>& all) {
+    std::vector<HeadTable> eig, prefix, trace, normalised, top;
+    for (const SnapshotMeasurements& s : all) {
+        eig.push_back(s.heads.copy_eig);
+        prefix.push_back(s.heads.prefix_matching);
+        trace.push_back(s.kcomp.trace);
+        normalised.push_back(s.kcomp.normalised);
+        top.push_back(s.heads.copying_top);
+    }
+    json::Value copying = json::Value::object();
+    for (CopyingRatio r : ALL_COPYING_RATIOS) {
+        std::vector<HeadTable> scores;
+        for (const SnapshotMeasurements& s : all) scores.push_back(s.heads.copying_by_ratio[size_t(r)]);
+        copying[copying_ratio_name(r)] = to_json(snapshot_rank_correlation(scores, eig));
+    }
+    copying["copying-top"] = to_json(snapshot_rank_correlation(top, eig));
+    json::Value v = json::Value::object();
+    v["copying_ratio"] = copying_ratio_name(all.back().heads.ratio);
+    v["copying_vs_eig_copying"] = copying;
+    v["prefix_vs_kcomp_trace"] = to_json(snapshot_rank_correlation(prefix, trace, 1));
+    v["prefix_vs_kcomp_trace_normalised"] = to_json(snapshot_rank_correlation(prefix, normalised, 1));
     return v;
 }
 
@@ -199,6 +234,7 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         s.icl = icl_score(s.losses.by_position);
         s.derivative = loss_derivative(s.losses.by_position);
         s.heads = evaluate_heads(loaded.model, setup.evaluators);
+        s.kcomp = previous_token_kcomp_trace(circuit_weights(loaded.model), s.heads.previous_token);
         for (int64_t e = 0; e < examples; ++e) {
             const float* row = losses.data<float>() + e * losses.size(1);
             s.example_losses.emplace_back(row, row + losses.size(1));
@@ -214,8 +250,16 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
 
     // The final snapshot's head table and classification (§5.6).
     const SnapshotMeasurements& last = all.back();
-    std::vector<HeadClass> classes = classify_heads(last.heads, classification_rule(config));
-    json::write_file(dir + "/heads.json", heads_json(last.heads, classes));
+    ClassificationRule rule = classification_rule(config);
+    std::vector<HeadClass> classes = classify_heads(last.heads, rule);
+    json::write_file(dir + "/heads.json", heads_json(last.heads, classes, rule));
+    json::write_file(dir + "/validation.json", validation_json(all));
+
+    // The final snapshot read from its weights (§4).
+    LoadedCheckpoint final_model = load_checkpoint(model.snapshots.back().path);
+    json::write_file(dir + "/circuits.json",
+                     circuits_json(analyze_circuits(final_model.model, last.heads.previous_token,
+                                                    setup.eval.tokens.size(1))));
 
     // Phase change (§6): ICL per decade, max prefix-matching score, and the loss bump.
     std::vector<double> n, icl, prefix, loss;
@@ -273,7 +317,6 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     // The top induction head's pattern on a repeated random sequence (§3.2 layout).
     auto [layer, head] = top_prefix_head(last.heads, model.smeared);
     if (layer >= 0) {
-        LoadedCheckpoint final_model = load_checkpoint(model.snapshots.back().path);
         Tensor tokens = setup.evaluators.prefix.slice(0, 1);  // [1, 101]
         Tensor pattern = attention_pattern(final_model.model, tokens, layer, head);  // [T, T]
         json::Value v = json::Value::object();

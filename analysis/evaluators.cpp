@@ -3,11 +3,13 @@
 #include "analysis/evaluators.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
 
+#include "analysis/circuits.h"
 #include "analysis/linalg.h"
 #include "autograd/functions.h"
 #include "tensor/rng.h"
@@ -51,14 +53,6 @@ Interventions run_capturing(const Transformer& model, const Tensor& tokens,
     return interventions;
 }
 
-Tensor host_f64(const Tensor& t) {
-    return Tensor::from_vector(t.shape(), t.to_vector(), DType::F64);
-}
-
-double norm(const std::vector<double>& x) {  // Euclidean (Frobenius for a matrix's entries)
-    return std::sqrt(std::inner_product(x.begin(), x.end(), x.begin(), 0.0));
-}
-
 // Applies score(pattern, n, h) → value of example n, head h to every layer's captured pattern
 // [N, H, T, T] and averages over the N examples.
 template <class ScoreOfExample>
@@ -76,62 +70,76 @@ HeadTable mean_over_examples(const Transformer& model, const Interventions& capt
     return table;
 }
 
-// The LN-folded unembedding of §1.3 as stored ([d_model, V], logits = x · U):
-// U = C diag(γ_f) W_U, i.e. each column of γ_f ⊙ W_U centred over d_model. b_U is left out.
-std::vector<double> effective_unembedding(const Transformer& model) {
-    const int64_t D = model.config.d_model, V = model.config.d_vocab;
-    std::vector<double> U = model.W_U.value().to_vector();
-    if (!model.config.has_layer_norm()) return U;
-    std::vector<double> gamma = model.ln_final_w.value().to_vector();
-    std::vector<double> column_mean(size_t(V), 0.0);
-    for (int64_t i = 0; i < D; ++i)
-        for (int64_t v = 0; v < V; ++v) {
-            U[size_t(i * V + v)] *= gamma[size_t(i)];
-            column_mean[size_t(v)] += U[size_t(i * V + v)] / double(D);
-        }
-    for (int64_t i = 0; i < D; ++i)
-        for (int64_t v = 0; v < V; ++v) U[size_t(i * V + v)] -= column_mean[size_t(v)];
-    return U;
-}
-
 // One destination p of one head on one copying example (§3.1): the head's direct logit effect
-// on the sample's distinct tokens S, and where it attends.
+// on the sample's distinct tokens S, where it attends, and what it would write attending to
+// each source alone.
 struct Destination {
     std::vector<double> delta;  // [|S|] Δ_p[v] = (W_U^eff r^h_p)[v], v ∈ S
     std::vector<std::pair<double, int64_t>> attended;  // (A_pj, index of t_j in S) for j <= p
+    // [T][|S|]: Δ^(j)[v] = (W_U^eff W_O^h v^h_j)[v], the direct effect of attending to j alone
+    const std::vector<std::vector<double>>* source_delta = nullptr;
 };
 
-// ρ_p of §3.1; NaN when den_p = 0 (the position is skipped).
-double copying_ratio(const Destination& d, CopyingRatio ratio) {
-    double mean = std::accumulate(d.delta.begin(), d.delta.end(), 0.0) / double(d.delta.size());
+// The share of the centred raise of `delta` that goes to the tokens in `weighted_slots`
+// (weight, index in S): num = Σ weight · ReLU(dev[slot]) with dev = delta − mean(delta) (dev
+// itself when !rectify), over Σ|dev|, or over num + Σ ReLU(dev) with raised_denominator. In
+// [0, 0.5] ([−0.5, 0.5] unrectified) when the weights sum to at most 1; NaN when the
+// denominator is zero.
+double share_of_raise(const std::vector<double>& delta,
+                      const std::vector<std::pair<double, int64_t>>& weighted_slots, bool rectify,
+                      bool raised_denominator) {
+    double mean = std::accumulate(delta.begin(), delta.end(), 0.0) / double(delta.size());
     double absolute = 0, raised = 0;
-    for (double x : d.delta) {
+    for (double x : delta) {
         absolute += std::abs(x - mean);
         raised += std::max(x - mean, 0.0);
     }
-    double num = 0;  // the attention-weighted raise of the attended tokens
-    for (auto [weight, s] : d.attended) num += weight * std::max(d.delta[size_t(s)] - mean, 0.0);
-    double den = ratio == CopyingRatio::DEVIATION ? absolute : num + raised;
+    double num = 0;
+    for (auto [weight, s] : weighted_slots) {
+        double dev = delta[size_t(s)] - mean;
+        num += weight * (rectify ? std::max(dev, 0.0) : dev);
+    }
+    double den = raised_denominator ? num + raised : absolute;
     return den > 0 ? num / den : NOT_A_SCORE;
 }
 
-// One forward pass on the copying examples (tokens [N, T]); score(destination) for every head,
-// example and destination, averaged over each example's destinations and then over the
-// examples. A NaN score skips the destination; a head with every destination skipped gets NaN.
-template <class DestinationScore>
-HeadTable mean_over_destinations(const Transformer& model, const Tensor& tokens,
-                                 Interventions interventions, const DestinationScore& score) {
+// ρ_p of §3.1 in the chosen reading; NaN when it is undefined (the position is skipped).
+double copying_ratio(const Destination& d, CopyingRatio ratio) {
+    if (ratio == CopyingRatio::DEVIATION || ratio == CopyingRatio::RAISED_SHARE)
+        return share_of_raise(d.delta, d.attended, true, ratio == CopyingRatio::RAISED_SHARE);
+    // Σ_j A_pj ρ_j over the sources whose ρ_j is defined, renormalised by their attention.
+    const bool rectify = ratio == CopyingRatio::PER_SOURCE;
+    double weighted = 0, weight = 0;
+    for (size_t j = 0; j < d.attended.size(); ++j) {
+        auto [attention, s] = d.attended[j];
+        double rho_j = share_of_raise((*d.source_delta)[j], {{1.0, s}}, rectify, false);
+        if (std::isnan(rho_j)) continue;
+        weighted += attention * rho_j;
+        weight += attention;
+    }
+    return weight > 0 ? weighted / weight : NOT_A_SCORE;
+}
+
+// One forward pass on the copying examples (tokens [N, T]); each of `scores` (destination →
+// value) for every head, example and destination, averaged over each example's destinations and
+// then over the examples. A NaN value skips the destination; a head with every destination
+// skipped gets NaN. One table per score.
+using DestinationScore = std::function<double(const Destination&)>;
+std::vector<HeadTable> mean_over_destinations(const Transformer& model, const Tensor& tokens,
+                                              Interventions interventions,
+                                              const std::vector<DestinationScore>& scores) {
     const int64_t N = tokens.size(0), T = tokens.size(1), H = model.config.n_heads;
-    const int64_t D = model.config.d_model, V = model.config.d_vocab;
+    const int64_t D = model.config.d_model, dh = model.config.d_head, K = int64_t(scores.size());
     const int L = model.config.n_layers;
-    Interventions captures =
-        run_capturing(model, tokens, std::move(interventions), {Site::PATTERN, Site::RESULT});
-    std::vector<double> U = effective_unembedding(model);  // [D, V]
+    Interventions captures = run_capturing(model, tokens, std::move(interventions),
+                                           {Site::PATTERN, Site::V, Site::RESULT});
+    CircuitWeights weights = circuit_weights(model);  // W_U^eff [V, D], W_O^h [D, dh]
     std::vector<int32_t> t = tokens.to_ints();
 
-    // Per head: the sum of the example means over the examples that have one, and how many do.
-    std::vector<double> sum(static_cast<size_t>(L * H), 0.0);
-    std::vector<int64_t> count(static_cast<size_t>(L * H), 0);
+    // Per score and head: the sum of the example means over the examples that have one, and how
+    // many do.
+    std::vector<double> sum(static_cast<size_t>(K * L * H), 0.0);
+    std::vector<int64_t> count(static_cast<size_t>(K * L * H), 0);
     for (int64_t n = 0; n < N; ++n) {
         // S: the sample's distinct tokens; slot[p] is the index of t_p in S. U_S: [|S|, D].
         std::map<int32_t, int64_t> slot_of_token;
@@ -141,41 +149,74 @@ HeadTable mean_over_destinations(const Transformer& model, const Tensor& tokens,
                 slot_of_token.emplace(t[size_t(n * T + p)], int64_t(slot_of_token.size()))
                     .first->second;
         const int64_t S = int64_t(slot_of_token.size());
-        std::vector<double> U_S(static_cast<size_t>(S * D));
+        Matrix U_S(S, D);
         for (auto [token, s] : slot_of_token)
-            for (int64_t i = 0; i < D; ++i) U_S[size_t(s * D + i)] = U[size_t(i * V + token)];
+            std::copy(weights.W_U.row(token), weights.W_U.row(token) + D, U_S.row(s));
 
         for (int l = 0; l < L; ++l) {
             std::vector<double> A =
                 captures.captured(Site::PATTERN, l)[n].to_vector();                     // [H, T, T]
+            std::vector<double> v = captures.captured(Site::V, l)[n].to_vector();       // [H, T, dh]
             std::vector<double> r = captures.captured(Site::RESULT, l)[n].to_vector();  // [T, H, D]
             for (int64_t h = 0; h < H; ++h) {
-                double example_sum = 0;
-                int64_t destinations = 0;
-                Destination d{std::vector<double>(static_cast<size_t>(S)), {}};
+                // Δ^(j) = (U_S W_O^h) v^h_j for every source j: [T][|S|]
+                Matrix reads = multiply(U_S, weights.head(l, int(h)).W_O);  // [|S|, dh]
+                std::vector<std::vector<double>> source_delta(static_cast<size_t>(T));
+                for (int64_t j = 0; j < T; ++j) {
+                    const double* v_j = v.data() + (h * T + j) * dh;
+                    for (int64_t s = 0; s < S; ++s)
+                        source_delta[size_t(j)].push_back(
+                            std::inner_product(v_j, v_j + dh, reads.row(s), 0.0));
+                }
+                std::vector<double> example_sum(size_t(K), 0.0);
+                std::vector<int64_t> destinations(size_t(K), 0);
+                Destination d{std::vector<double>(static_cast<size_t>(S)), {}, &source_delta};
                 for (int64_t p = 0; p < T; ++p) {
                     const double* r_p = r.data() + (p * H + h) * D;  // r^h_p: [D]
                     for (int64_t s = 0; s < S; ++s)
-                        d.delta[size_t(s)] =
-                            std::inner_product(r_p, r_p + D, U_S.data() + s * D, 0.0);
+                        d.delta[size_t(s)] = std::inner_product(r_p, r_p + D, U_S.row(s), 0.0);
                     d.attended.clear();
                     for (int64_t j = 0; j <= p; ++j)
                         d.attended.push_back({A[size_t((h * T + p) * T + j)], slot[size_t(j)]});
-                    double x = score(d);
-                    if (std::isnan(x)) continue;
-                    example_sum += x;
-                    ++destinations;
+                    for (int64_t k = 0; k < K; ++k) {
+                        double x = scores[size_t(k)](d);
+                        if (std::isnan(x)) continue;
+                        example_sum[size_t(k)] += x;
+                        ++destinations[size_t(k)];
+                    }
                 }
-                if (destinations == 0) continue;
-                sum[size_t(l * H + h)] += example_sum / double(destinations);
-                ++count[size_t(l * H + h)];
+                for (int64_t k = 0; k < K; ++k) {
+                    if (destinations[size_t(k)] == 0) continue;
+                    size_t i = size_t((k * L + l) * H + h);
+                    sum[i] += example_sum[size_t(k)] / double(destinations[size_t(k)]);
+                    ++count[i];
+                }
             }
         }
     }
-    HeadTable table(L, int(H));
-    for (size_t i = 0; i < table.values.size(); ++i)
-        table.values[i] = count[i] > 0 ? sum[i] / double(count[i]) : NOT_A_SCORE;
-    return table;
+    std::vector<HeadTable> tables(size_t(K), HeadTable(L, int(H)));
+    for (int64_t k = 0; k < K; ++k)
+        for (int64_t i = 0; i < L * H; ++i) {
+            size_t at = size_t(k * L * H + i);
+            tables[size_t(k)].values[size_t(i)] = count[at] > 0 ? sum[at] / double(count[at]) : NOT_A_SCORE;
+        }
+    return tables;
+}
+
+// copy_top of one destination (see copying_top_score in evaluators.h).
+double copying_top(const Destination& d) {
+    auto [lowest, highest] = std::minmax_element(d.delta.begin(), d.delta.end());
+    if (*lowest == *highest) return NOT_A_SCORE;  // raises no sample token above another
+    auto most_attended = std::max_element(d.attended.begin(), d.attended.end(),
+                                          [](auto a, auto b) { return a.first < b.first; });
+    return most_attended->second == highest - d.delta.begin() ? 1.0 : 0.0;
+}
+
+DestinationScore copying_score_of(CopyingRatio ratio) {
+    // [0, 0.5] → [−1, 1], or [−0.5, 0.5] → [−1, 1] for the signed reading
+    if (ratio == CopyingRatio::PER_SOURCE_SIGNED)
+        return [](const Destination& d) { return 2.0 * copying_ratio(d, CopyingRatio::PER_SOURCE_SIGNED); };
+    return [ratio](const Destination& d) { return 4.0 * copying_ratio(d, ratio) - 1.0; };
 }
 
 HeadClass classify_head(double prefix, double copy, double previous, int layer,
@@ -338,76 +379,52 @@ HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
 HeadTable copying_score(const Transformer& model, const Tensor& tokens, CopyingRatio ratio,
                         Interventions interventions) {
     check_tokens("copying_score", model, tokens, 2);
-    HeadTable rho =
-        mean_over_destinations(model, tokens, std::move(interventions),
-                               [&](const Destination& d) { return copying_ratio(d, ratio); });
-    for (double& x : rho.values) x = 4.0 * x - 1.0;  // [0, 0.5] → [−1, 1]
-    return rho;
+    return mean_over_destinations(model, tokens, std::move(interventions),
+                                  {copying_score_of(ratio)})[0];
 }
 
 HeadTable copying_top_score(const Transformer& model, const Tensor& tokens,
                             Interventions interventions) {
     check_tokens("copying_top_score", model, tokens, 2);
-    return mean_over_destinations(
-        model, tokens, std::move(interventions), [](const Destination& d) {
-            auto [lowest, highest] = std::minmax_element(d.delta.begin(), d.delta.end());
-            if (*lowest == *highest) return NOT_A_SCORE;  // raises no sample token above another
-            auto most_attended = std::max_element(d.attended.begin(), d.attended.end(),
-                                                  [](auto a, auto b) { return a.first < b.first; });
-            return most_attended->second == highest - d.delta.begin() ? 1.0 : 0.0;
-        });
-}
-
-HeadTable copy_eig(const Transformer& model) {
-    const ModelConfig& c = model.config;
-    const int64_t D = c.d_model, V = c.d_vocab, H = c.n_heads, dh = c.d_head;
-    NoGrad no_grad;
-    // G = W_E W_U^eff (column convention) = W_E_stored^T U^T: [D, D], a sum over the vocabulary.
-    Tensor U = Tensor::from_vector({D, V}, effective_unembedding(model), DType::F64);
-    Tensor W_E = host_f64(model.W_E.value());
-    std::vector<double> G = matmul(W_E, U, /*transpose_a=*/true, /*transpose_b=*/true).to_vector();
-    HeadTable table(c.n_layers, c.n_heads);
-    for (int l = 0; l < c.n_layers; ++l) {
-        const AttentionParams& attn = model.blocks[size_t(l)].attn;
-        // A = diag(γ_l) C G folds the layer's LN into W_V (§1.3): centre G's columns, scale rows.
-        std::vector<double> A = G;
-        if (c.has_layer_norm()) {
-            std::vector<double> gamma = model.blocks[size_t(l)].ln1_w.value().to_vector();
-            for (int64_t k = 0; k < D; ++k) {
-                double column_mean = 0;
-                for (int64_t i = 0; i < D; ++i) column_mean += G[size_t(i * D + k)] / double(D);
-                for (int64_t i = 0; i < D; ++i)
-                    A[size_t(i * D + k)] = gamma[size_t(i)] * (G[size_t(i * D + k)] - column_mean);
-            }
-        }
-        // M^h = W_V^h,eff G W_O^h = W_V_stored[h]^T A W_O_stored[h]^T: [H, dh, dh]
-        Tensor W_V = host_f64(attn.W_V.value());  // [H, D, dh]
-        Tensor W_O = host_f64(attn.W_O.value());  // [H, dh, D]
-        Tensor A_t = Tensor::from_vector({D, D}, A, DType::F64);
-        Tensor M = matmul(matmul(W_V, A_t, /*transpose_a=*/true), W_O, false, /*transpose_b=*/true);
-        for (int64_t h = 0; h < H; ++h) {
-            Matrix M_h(dh, dh);
-            M_h.data = M[h].to_vector();
-            double eigen_mass = 0;
-            for (std::complex<double> lambda : eigenvalues(M_h)) eigen_mass += std::abs(lambda);
-            // ‖W_V‖ ‖A‖ ‖W_O‖ bounds every eigenvalue; below rounding of it there is no spectrum.
-            double bound = norm(W_V[h].to_vector()) * norm(A) * norm(W_O[h].to_vector());
-            table.at(l, int(h)) =
-                eigen_mass > 1e-12 * bound ? trace(M_h) / eigen_mass : NOT_A_SCORE;
-        }
-    }
-    return table;
+    return mean_over_destinations(model, tokens, std::move(interventions), {copying_top})[0];
 }
 
 HeadScores evaluate_heads(const Transformer& model, const EvaluatorInputs& inputs,
                           CopyingRatio ratio) {
+    check_tokens("evaluate_heads", model, inputs.copying, 2);
+    std::vector<DestinationScore> copying_scores = {copying_top};
+    for (CopyingRatio r : ALL_COPYING_RATIOS) copying_scores.push_back(copying_score_of(r));
+    std::vector<HeadTable> copying = mean_over_destinations(model, inputs.copying, {}, copying_scores);
     HeadScores scores;
     scores.prefix_matching = prefix_matching_score(model, inputs.prefix);
-    scores.copying = copying_score(model, inputs.copying, ratio);
-    scores.copying_top = copying_top_score(model, inputs.copying);
+    scores.copying_top = copying[0];
+    for (size_t r = 0; r < ALL_COPYING_RATIOS.size(); ++r)
+        scores.copying_by_ratio[r] = copying[r + 1];
+    scores.copying = scores.copying_by_ratio[size_t(ratio)];
+    scores.ratio = ratio;
+    scores.copying_random_baseline = copying_random_baseline(ratio, inputs.copying.size(1));
     scores.previous_token = previous_token_score(model, inputs.previous_token);
     scores.copy_eig = copy_eig(model);
     return scores;
+}
+
+const char* copying_ratio_name(CopyingRatio ratio) {
+    switch (ratio) {
+        case CopyingRatio::PER_SOURCE_SIGNED: return "per-source-signed";
+        case CopyingRatio::PER_SOURCE: return "per-source";
+        case CopyingRatio::DEVIATION: return "deviation";
+        case CopyingRatio::RAISED_SHARE: return "raised-share";
+    }
+    return "?";
+}
+
+CopyingRatio copying_ratio_from_name(const std::string& name) {
+    std::string known;
+    for (CopyingRatio r : ALL_COPYING_RATIOS) {
+        if (name == copying_ratio_name(r)) return r;
+        known += std::string(known.empty() ? "" : ", ") + copying_ratio_name(r);
+    }
+    fail("unknown copying ratio '", name, "' (expected one of: ", known, ")");
 }
 
 // ---- classification -----------------------------------------------------------------------------
@@ -463,24 +480,44 @@ std::vector<char> unstable_heads(const HeadScores& scores, const ClassificationR
     return unstable;
 }
 
-json::Value heads_json(const HeadScores& scores, const std::vector<HeadClass>& classes) {
+std::vector<char> copying_measures_disagree(const HeadScores& scores, const ClassificationRule& rule) {
+    std::vector<char> disagree;
+    for (size_t i = 0; i < scores.copying.values.size(); ++i) {
+        double copy = scores.copying.values[i], eig = scores.copy_eig.values[i];
+        disagree.push_back(std::isfinite(copy) && std::isfinite(eig) &&
+                           (copy > rule.copy_threshold) != (eig > 0));
+    }
+    return disagree;
+}
+
+json::Value heads_json(const HeadScores& scores, const std::vector<HeadClass>& classes,
+                       const ClassificationRule& rule) {
     const int L = scores.prefix_matching.n_layers, H = scores.prefix_matching.n_heads;
     check(classes.size() == size_t(L * H), "heads_json: ", classes.size(), " classes for ", L * H,
           " heads");
+    std::vector<char> unstable = unstable_heads(scores, rule);
+    std::vector<char> disagree = copying_measures_disagree(scores, rule);
     auto number = [](double x) { return std::isnan(x) ? json::Value() : json::Value(x); };
     json::Value heads = json::Value::array();
     for (int l = 0; l < L; ++l)
         for (int h = 0; h < H; ++h) {
+            size_t i = size_t(l * H + h);
             json::Value head = json::Value::object();
             head["layer"] = l;
             head["head"] = h;
             head["prefix_matching"] = number(scores.prefix_matching.at(l, h));
             head["copying"] = number(scores.copying.at(l, h));
+            head["copying_top"] = number(scores.copying_top.at(l, h));
+            head["eig_copying"] = number(scores.copy_eig.at(l, h));
             head["previous_token"] = number(scores.previous_token.at(l, h));
-            head["class"] = head_class_name(classes[size_t(l * H + h)]);
+            head["class"] = head_class_name(classes[i]);
+            head["unstable"] = bool(unstable[i]);
+            head["copying_disagreement"] = bool(disagree[i]);
             heads.push_back(head);
         }
     json::Value out = json::Value::object();
+    out["copying_ratio"] = copying_ratio_name(scores.ratio);
+    out["copying_random_baseline"] = scores.copying_random_baseline;
     out["heads"] = heads;
     return out;
 }

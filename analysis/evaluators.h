@@ -18,6 +18,8 @@
 //   for any sequence with repeats, not only the BOS + 25 x 4 layout.
 #pragma once
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -95,11 +97,47 @@ struct HeadTable {
     double at(int layer, int head) const { return values[size_t(layer * n_heads + head)]; }
 };
 
-// The ratio behind the copying score (§3.1); both lie in [0, 0.5] and map to 4 rho - 1.
+// The readings of [O]'s copying ratio (§3.1, reconstructed: METHODS §10.1). Each is a ratio
+// ρ_p per destination, averaged over destinations and examples, then mapped to [−1, 1]. With
+// dev = Δ − mean_{v ∈ S} Δ[v] for a direct logit effect Δ (W_U^eff applied to what the head
+// writes) on the sample's tokens S, and Δ^(j) = W_U^eff W_O^h v^h_j what the head writes when it
+// attends to source j alone:
 enum class CopyingRatio {
-    DEVIATION,     // rho  = num / sum_v |dev[v]|              (default)
-    RAISED_SHARE,  // rho' = num / (num + sum_v ReLU(dev[v]))
+    // ρ_p = Σ_j A_pj ρ_j, ρ_j = dev^(j)[t_j] / Σ_v |dev^(j)[v]| ∈ [−0.5, 0.5]; score 2ρ. [OURS]:
+    // for each source, how far the head raises (or lowers) the token it attends to relative to
+    // the other sample tokens. +1 for a perfect copier however diffuse its attention, −1 for a
+    // perfect anti-copier, and 0 in expectation for a head unrelated to the attended token.
+    // The default: of the readings here it agrees best with eig_copying (README).
+    PER_SOURCE_SIGNED,
+    // The same with ReLU(dev^(j)[t_j]) ∈ [0, 0.5] (the issue's candidate, keeping [O]'s ReLU);
+    // score 4ρ − 1, random ≈ −1 + 2/|S|. Anti-copiers and unrelated heads both sit near −1.
+    PER_SOURCE,
+    // ρ_p = num / Σ_v |dev_p[v]|, num = Σ_j A_pj ReLU(dev_p[t_j]) on the head's actual output at
+    // p (METHODS §3.1's reconstruction); score 4ρ − 1. A copier that spreads its attention over
+    // k tokens scores at most 4/(2k) − 1, near the random baseline (METHODS §3.1, "measured
+    // problem").
+    DEVIATION,
+    // ρ_p = num / (num + Σ_v ReLU(dev_p[v])) (METHODS §3.1's alternative reading); score 4ρ − 1.
+    RAISED_SHARE,
 };
+inline constexpr std::array<CopyingRatio, 4> ALL_COPYING_RATIOS = {
+    CopyingRatio::PER_SOURCE_SIGNED, CopyingRatio::PER_SOURCE, CopyingRatio::DEVIATION,
+    CopyingRatio::RAISED_SHARE};
+// "per-source-signed" | "per-source" | "deviation" | "raised-share" (the --copying-ratio spelling).
+const char* copying_ratio_name(CopyingRatio ratio);
+// The inverse; an unknown name is an error listing the known ones.
+CopyingRatio copying_ratio_from_name(const std::string& name);
+// The score of a head whose output is unrelated to the attended token, for a sample of
+// |S| = sample_size tokens: 0 for the signed reading; −1 + 2/|S| for the rectified ones
+// (ρ ≈ 1/(2|S|)), except raised-share's −1 + 4/(|S| + 1) (ρ' ≈ 1/(|S| + 1)).
+inline double copying_random_baseline(CopyingRatio ratio, int64_t sample_size) {
+    const double S = double(sample_size);
+    switch (ratio) {
+        case CopyingRatio::PER_SOURCE_SIGNED: return 0.0;
+        case CopyingRatio::RAISED_SHARE: return -1.0 + 4.0 / (S + 1.0);
+        default: return -1.0 + 2.0 / S;
+    }
+}
 
 // Each evaluator runs the model once on its tokens, forward-only, with `interventions` in force
 // (e.g. a replaced pattern or an ablation) plus the captures it needs.
@@ -109,7 +147,7 @@ HeadTable prefix_matching_score(const Transformer& model, const Tensor& tokens,
                                 Interventions interventions = {});
 // §3.1. tokens: i32 [N, T] of distinct tokens (normally EvaluatorInputs::copying). In [-1, 1].
 HeadTable copying_score(const Transformer& model, const Tensor& tokens,
-                        CopyingRatio ratio = CopyingRatio::DEVIATION,
+                        CopyingRatio ratio = CopyingRatio::PER_SOURCE_SIGNED,
                         Interventions interventions = {});
 // [OURS] rank-based companion of the copying score, on the same examples: the fraction of
 // destinations whose most-attended source token is the sample token the head raises most (its
@@ -122,17 +160,20 @@ HeadTable copying_top_score(const Transformer& model, const Tensor& tokens,
 // §3.3. tokens: i32 [N, T] (normally EvaluatorInputs::previous_token). In [0, 1].
 HeadTable previous_token_score(const Transformer& model, const Tensor& tokens,
                                Interventions interventions = {});
-// §4.3: trace(M) / sum |eig(M)| with M = W_V^eff (W_E W_U^eff) W_O, from the weights alone.
-HeadTable copy_eig(const Transformer& model);
-
 struct HeadScores {
-    HeadTable prefix_matching, copying, copying_top, previous_token, copy_eig;
+    HeadTable prefix_matching;
+    HeadTable copying;  // copying_by_ratio[ratio]
+    CopyingRatio ratio = CopyingRatio::PER_SOURCE_SIGNED;
+    double copying_random_baseline = NAN;  // of the copying examples' sample size
+    HeadTable copying_top, previous_token;
+    HeadTable copy_eig;  // §4.3, from the weights (analysis/circuits.h)
+    std::array<HeadTable, ALL_COPYING_RATIOS.size()> copying_by_ratio;  // by CopyingRatio value
 };
 
-// All of the above on fixed inputs: four forward passes (two on the short copying examples)
-// and one eigenvalue problem per head.
+// All of the above on fixed inputs: three forward passes (one on the short copying examples,
+// which every copying variant shares) and one d_head × d_head eigenvalue problem per head.
 HeadScores evaluate_heads(const Transformer& model, const EvaluatorInputs& inputs,
-                          CopyingRatio ratio = CopyingRatio::DEVIATION);
+                          CopyingRatio ratio = CopyingRatio::PER_SOURCE_SIGNED);
 
 // ---- classification (§5.6) ----------------------------------------------------------------------
 
@@ -161,8 +202,16 @@ std::vector<HeadClass> classify_heads(const HeadScores& scores, const Classifica
 // threshold moves by +-0.1 or when copy_eig replaces the copying score; layer-major.
 std::vector<char> unstable_heads(const HeadScores& scores, const ClassificationRule& rule);
 
-// {"heads": [{"layer", "head", "prefix_matching", "copying", "previous_token", "class"}]} (0-based
-// layer and head; NaN as null), the format of metrics/<model>/heads.json.
-json::Value heads_json(const HeadScores& scores, const std::vector<HeadClass>& classes);
+// 1 for each head whose two copying measures disagree: the activation score says copying
+// (copy > rule.copy_threshold) and eig_copying says not (<= 0), or the reverse; layer-major.
+// Heads missing either score never disagree.
+std::vector<char> copying_measures_disagree(const HeadScores& scores, const ClassificationRule& rule);
+
+// The format of metrics/<model>/heads.json (0-based layer and head; NaN as null):
+// {"copying_ratio": "per-source", "copying_random_baseline": -0.92,
+//  "heads": [{"layer", "head", "prefix_matching", "copying", "copying_top", "eig_copying",
+//             "previous_token", "class", "unstable", "copying_disagreement"}]}
+json::Value heads_json(const HeadScores& scores, const std::vector<HeadClass>& classes,
+                       const ClassificationRule& rule);
 
 }  // namespace induction

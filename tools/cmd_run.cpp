@@ -12,6 +12,7 @@
 #include "analysis/report.h"
 #include "model/file_io.h"
 #include "tensor/cpu/parallel.h"
+#include "tools/analysis_inputs.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/corpus.h"
@@ -64,17 +65,8 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
 
     // Fixed inputs, shared by every snapshot of every model.
     CorpusInfo corpus = read_corpus_info(first.corpus_dir);
-    TokenFile heldout = TokenFile::open(corpus.heldout_path(), corpus.token_type, corpus.vocab_size);
-    std::vector<int32_t> heldout_tokens(size_t(heldout.size()));
-    heldout.copy(0, heldout.size(), heldout_tokens.data());
-    TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
-    AnalysisSetup setup;
-    setup.eval = make_eval_set(heldout_tokens, options.examples, first.context, options.seed);
+    AnalysisSetup setup = make_analysis_setup(corpus, first.context, {options.examples, options.seed});
     setup.burn_in_fraction = options.burn_in;
-    EvaluatorInputOptions evaluator_options;
-    evaluator_options.seed = options.seed;
-    setup.evaluators = make_evaluator_inputs(token_counts(train_tokens, corpus.vocab_size),
-                                             setup.eval.tokens, evaluator_options);
     Tokenizer tokenizer = Tokenizer::load(corpus.tokenizer_path());
     for (int32_t id = 0; id < corpus.vocab_size; ++id)
         setup.token_text.push_back(json::printable_utf8(tokenizer.decode({id})));
@@ -110,6 +102,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     json::Value eval = json::Value::object();
     IclScore positions = icl_score(std::vector<double>(size_t(first.context - 1), 0.0));
     eval["n_examples"] = options.examples;
+    eval["seed"] = options.seed;
     eval["context"] = first.context;
     eval["icl_lo"] = positions.i_lo;
     eval["icl_hi"] = positions.i_hi;

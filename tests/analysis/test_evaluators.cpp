@@ -10,6 +10,7 @@
 #include <limits>
 #include <set>
 
+#include "analysis/circuits.h"
 #include "analysis/evaluators.h"
 #include "analysis/hand_built.h"
 #include "analysis/linalg.h"
@@ -125,7 +126,7 @@ Interventions one_source_each(const Tensor& tokens) {
     return impose;
 }
 
-HeadTable toy_copying_score(const Tensor& ov, CopyingRatio ratio = CopyingRatio::DEVIATION) {
+HeadTable toy_copying_score(const Tensor& ov, CopyingRatio ratio) {
     Tensor tokens = small_vocab_inputs().copying;
     return copying_score(make_copying_model(ov, V), tokens, ratio, one_source_each(tokens));
 }
@@ -143,16 +144,29 @@ Tensor identity(int64_t n, double sign) {
 
 TEST(Evaluator, CopyingToyModelUnitValues) {
     constexpr int64_t D = 80;
-    EXPECT_NEAR(toy_copying_score(identity(D, +1)).at(0, 0), +1.0, 1e-5);
-    EXPECT_NEAR(toy_copying_score(identity(D, -1)).at(0, 0), -1.0, 1e-5);
-    EXPECT_NEAR(toy_copying_score(identity(D, +1), CopyingRatio::RAISED_SHARE).at(0, 0), +1.0,
-                1e-5);
-    EXPECT_NEAR(toy_copying_score(identity(D, -1), CopyingRatio::RAISED_SHARE).at(0, 0), -1.0,
-                1e-5);
-    // A random OV raises unrelated tokens: rho ≈ 1 / (2 |S|), copy ≈ −1 + 2/25 = −0.92.
-    double random = toy_copying_score(Rng(9).normal({D, D})).at(0, 0);
-    EXPECT_GT(random, -0.97);
-    EXPECT_LT(random, -0.85);
+    for (CopyingRatio ratio : ALL_COPYING_RATIOS) {
+        EXPECT_NEAR(toy_copying_score(identity(D, +1), ratio).at(0, 0), +1.0, 1e-5)
+            << copying_ratio_name(ratio);
+        EXPECT_NEAR(toy_copying_score(identity(D, -1), ratio).at(0, 0), -1.0, 1e-5)
+            << copying_ratio_name(ratio);
+    }
+    // A random OV raises unrelated tokens: each reading scores near its random baseline (−0.92
+    // for the rectified ones with |S| = 25, −0.85 for raised-share, 0 for the signed one).
+    for (CopyingRatio ratio : ALL_COPYING_RATIOS) {
+        double random = toy_copying_score(Rng(9).normal({D, D}), ratio).at(0, 0);
+        double baseline = copying_random_baseline(ratio, 25);
+        EXPECT_NEAR(random, baseline, ratio == CopyingRatio::PER_SOURCE_SIGNED ? 0.15 : 0.07)
+            << copying_ratio_name(ratio);
+    }
+    EXPECT_NEAR(copying_random_baseline(CopyingRatio::DEVIATION, 25), -0.92, 1e-12);
+    EXPECT_NEAR(copying_random_baseline(CopyingRatio::RAISED_SHARE, 25), -1.0 + 4.0 / 26, 1e-12);
+    EXPECT_EQ(copying_random_baseline(CopyingRatio::PER_SOURCE_SIGNED, 25), 0.0);
+}
+
+TEST(Evaluator, CopyingRatioNames) {
+    for (CopyingRatio ratio : ALL_COPYING_RATIOS)
+        EXPECT_EQ(copying_ratio_from_name(copying_ratio_name(ratio)), ratio);
+    EXPECT_THROW_MESSAGE(copying_ratio_from_name("signed"), "per-source-signed, per-source");
 }
 
 TEST(Evaluator, CopyingTopToyModelValues) {
@@ -163,8 +177,9 @@ TEST(Evaluator, CopyingTopToyModelValues) {
 }
 
 // A perfect copier (W_OV = I) that spreads its attention over all earlier tokens, more on recent
-// ones (A_pj ∝ j + 1): rho counts that as weak copying, copying_top does not.
-TEST(Evaluator, DiffuseAttentionLowersCopyingButNotCopyingTop) {
+// ones (A_pj ∝ j + 1): METHODS §3.1's rho counts that as weak copying; the per-source readings
+// (the default among them) and copying_top do not.
+TEST(Evaluator, DiffuseAttentionLowersOnlyTheAttendedRatios) {
     Tensor tokens = small_vocab_inputs().copying;
     const int64_t N = tokens.size(0), T = tokens.size(1);
     std::vector<double> pattern(static_cast<size_t>(N * T * T), 0.0);
@@ -177,6 +192,9 @@ TEST(Evaluator, DiffuseAttentionLowersCopyingButNotCopyingTop) {
     diffuse.replace(Site::PATTERN, 0, Var(Tensor::from_vector({N, 1, T, T}, pattern)));
     Transformer model = make_copying_model(identity(80, +1), V);
     EXPECT_LT(copying_score(model, tokens, CopyingRatio::DEVIATION, diffuse).at(0, 0), 0.0);
+    EXPECT_LT(copying_score(model, tokens, CopyingRatio::RAISED_SHARE, diffuse).at(0, 0), 0.0);
+    EXPECT_NEAR(copying_score(model, tokens, CopyingRatio::PER_SOURCE, diffuse).at(0, 0), 1.0, 1e-5);
+    EXPECT_NEAR(copying_score(model, tokens, {}, diffuse).at(0, 0), 1.0, 1e-5);  // the default
     EXPECT_NEAR(copying_top_score(model, tokens, diffuse).at(0, 0), 1.0, 1e-12);
     EXPECT_NEAR(copy_eig(model).at(0, 0), 1.0, 1e-9);  // the weights alone say: copying
 }
@@ -366,19 +384,41 @@ TEST(Evaluator, UnstableHeadsAreThoseNearAThreshold) {
               (std::vector<char>{0, 1, 1, 1, 0}));
 }
 
+TEST(Evaluator, CopyingMeasuresDisagreeWhenTheirSignsDiffer) {
+    HeadScores s = scores_of({
+        {0.9, 0.5, 0.0, 0.9},   // both copying
+        {0.9, 0.5, 0.0, -0.3},  // activation says copying, weights anti-copying
+        {0.9, -0.2, 0.0, 0.4},  // the reverse
+        {0.9, -0.2, 0.0, -0.4}, // both not
+        {0.9, NaN, 0.0, 0.4},   // no activation score: no verdict
+    });
+    std::vector<char> disagree = copying_measures_disagree(s, ClassificationRule{});
+    EXPECT_EQ(std::vector<char>(disagree.begin() + 5, disagree.end()),
+              (std::vector<char>{0, 1, 1, 0, 0}));
+}
+
 TEST(Evaluator, HeadsJsonFormat) {
     HeadScores s = scores_of({{0.9, 0.8, 0.1, 0.7}, {0.0, NaN, 0.95, NaN}});
-    json::Value v = heads_json(s, classify_heads(s, ClassificationRule{}));
+    s.copying_top = s.copying;
+    s.copying_random_baseline = 0.0;
+    ClassificationRule rule;
+    json::Value v = heads_json(s, classify_heads(s, rule), rule);
+    EXPECT_EQ(v.at("copying_ratio").as_string(), "per-source-signed");
+    EXPECT_EQ(v.at("copying_random_baseline").as_number(), 0.0);
     ASSERT_EQ(v.at("heads").size(), 4u);
     const json::Value& head = v.at("heads")[2];  // layer 1, head 0
     EXPECT_EQ(head.at("layer").as_int(), 1);
     EXPECT_EQ(head.at("head").as_int(), 0);
     EXPECT_DOUBLE_EQ(head.at("prefix_matching").as_number(), 0.9);
     EXPECT_DOUBLE_EQ(head.at("copying").as_number(), 0.8);
+    EXPECT_DOUBLE_EQ(head.at("eig_copying").as_number(), 0.7);
     EXPECT_DOUBLE_EQ(head.at("previous_token").as_number(), 0.1);
     EXPECT_EQ(head.at("class").as_string(), "induction");
-    EXPECT_EQ(head.members().size(), 6u);
+    EXPECT_FALSE(head.at("unstable").as_bool());
+    EXPECT_FALSE(head.at("copying_disagreement").as_bool());
+    EXPECT_EQ(head.members().size(), 10u);
     EXPECT_TRUE(v.at("heads")[3].at("copying").is_null());
+    EXPECT_TRUE(v.at("heads")[3].at("eig_copying").is_null());
     EXPECT_EQ(v.at("heads")[3].at("class").as_string(), "previous-token");
     EXPECT_NO_THROW(json::dump(v));
 }
