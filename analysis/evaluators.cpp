@@ -1,5 +1,4 @@
-// evaluators.cpp — head activation evaluators (METHODS §3), copy_eig (§4.3) and head
-// classification (§5.6).
+// evaluators.cpp — head activation evaluators (METHODS §3) and head classification (§5.6).
 #include "analysis/evaluators.h"
 
 #include <algorithm>

@@ -1,8 +1,9 @@
 // evaluators.h — the head activation evaluators of METHODS §3 (prefix matching, copying,
-// previous token), the eigenvalue copying score of §4.3 and the head classification of §5.6.
+// previous token) and the head classification of §5.6, which also weighs the eigenvalue copying
+// score of §4.3 (analysis/circuits.h).
 //
 // Each evaluator scores every head of a snapshot from one batched, forward-only pass that
-// captures all layers' patterns (and, for copying, the per-head result vectors W_O z). The
+// captures all layers' patterns (and, for copying, the values v and result vectors W_O z). The
 // evaluation inputs are drawn once from seeds (make_evaluator_inputs) and reused for every
 // snapshot and model, so scores of different snapshots are comparable.
 //
@@ -184,7 +185,9 @@ const char* head_class_name(HeadClass head_class);
 
 struct ClassificationRule {
     double prefix_threshold = 0.30;    // induction and anti-copying prefix: prefix >= this
-    double copy_threshold = 0.0;       // induction: copy > this; anti-copying: copy <= this
+    double copy_threshold = 0.0;       // induction: copy > this; anti-copying: copy <= this (0 is
+                                       // the random baseline of the default copying reading and
+                                       // of eig_copying, so "copying" means above chance)
     double previous_threshold = 0.40;  // previous-token: prev >= this
     bool use_copy_eig = false;         // judge copying by copy_eig instead of copying
     bool require_later_layer = true;   // induction heads only in layers >= 2 (0-based >= 1)

@@ -16,20 +16,10 @@
 #include "model/checkpoint.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
+#include "tools/format.h"
 #include "tools/commands.h"
 
 namespace induction {
-
-namespace {
-
-std::string number_text(double x, const char* format = "%.3f") {
-    if (std::isnan(x)) return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, format, x);
-    return text;
-}
-
-}  // namespace
 
 int run_circuits_command(int argc, char** argv) {
     std::set<std::string> options = SNAPSHOT_INPUT_OPTIONS;

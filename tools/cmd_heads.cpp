@@ -15,20 +15,10 @@
 #include "model/checkpoint.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
+#include "tools/format.h"
 #include "tools/commands.h"
 
 namespace induction {
-
-namespace {
-
-std::string score_text(double x) {  // "-" for a head without this score
-    if (std::isnan(x)) return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.3f", x);
-    return text;
-}
-
-}  // namespace
 
 int run_heads_command(int argc, char** argv) {
     std::set<std::string> options = SNAPSHOT_INPUT_OPTIONS;
@@ -64,11 +54,11 @@ int run_heads_command(int argc, char** argv) {
         for (int h = 0; h < config.n_heads; ++h) {
             size_t i = size_t(l * config.n_heads + h);
             std::printf("%5d %4d %7s %6s %9s %12s %6s  %s%s%s\n", l, h,
-                        score_text(scores.prefix_matching.at(l, h)).c_str(),
-                        score_text(scores.copying.at(l, h)).c_str(),
-                        score_text(scores.copying_top.at(l, h)).c_str(),
-                        score_text(scores.copy_eig.at(l, h)).c_str(),
-                        score_text(scores.previous_token.at(l, h)).c_str(),
+                        number_text(scores.prefix_matching.at(l, h)).c_str(),
+                        number_text(scores.copying.at(l, h)).c_str(),
+                        number_text(scores.copying_top.at(l, h)).c_str(),
+                        number_text(scores.copy_eig.at(l, h)).c_str(),
+                        number_text(scores.previous_token.at(l, h)).c_str(),
                         head_class_name(classes[i]), unstable[i] ? " (unstable)" : "",
                         disagree[i] ? " (copy and eig_copying disagree)" : "");
         }

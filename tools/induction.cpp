@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
     }
     for (const Command& c : COMMANDS) {
         if (std::strcmp(argv[1], c.name) != 0) continue;
+        for (int i = 2; i < argc; ++i)
+            if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+                std::printf("usage: induction %s\n", c.help);
+                return 0;
+            }
         try {
             return c.run(argc - 1, argv + 1);
         } catch (const induction::Error& e) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # quick_run_check.sh CLI OUT_DIR — the browser check of the main job (part of `make test`): runs
-# `induction run --quick --out OUT_DIR` on the built-in corpus, then opens OUT_DIR/report.html in
-# headless Chromium through check_report.sh, which fails on a console error or a page without plots.
+# `induction run --quick --out OUT_DIR` on the built-in corpus, checks that `induction heads` and
+# `induction circuits` print for each final snapshot what the run's metrics hold and that
+# eig_copying matches numpy (check_circuits.py), then opens OUT_DIR/report.html in headless
+# Chromium through check_report.sh, which fails on a console error or a page without plots.
 #
 # Needs Chromium and the corpus packages (.ci/run installs both). When either is missing it says
 # so on one line and exits 0: a skipped check, never a silent one. Set REQUIRE_BROWSER_CHECK=1 to
@@ -32,5 +34,22 @@ if ! "$cli" run --quick --out "$out" > "$out.log" 2>&1; then
     tail -5 "$out.log"
     exit 1
 fi
-echo "browser check: the quick run took $((SECONDS - start)) s; opening $out/report.html"
+echo "browser check: the quick run took $((SECONDS - start)) s"
+# The one-snapshot commands must report what the run's analysis wrote for the same snapshot, and
+# eig_copying must match an independent numpy computation (check_circuits.py).
+for model_dir in "$out"/*/snapshots; do
+    model=$(basename "$(dirname "$model_dir")")
+    final=$(ls "$model_dir"/step-*.safetensors | tail -n 1)
+    for command in heads circuits; do
+        "$cli" "$command" "$final" --json > "$out/$model-$command.json"
+        if ! python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+                "$out/$model-$command.json" "$out/metrics/$model/$command.json"; then
+            echo "browser check: FAIL: induction $command $final --json differs from $out/metrics/$model/$command.json"
+            exit 1
+        fi
+    done
+    "$here/check_circuits.py" "$cli" "$final"
+done
+echo "browser check: induction heads/circuits --json equal the run's metrics for every final snapshot"
+echo "browser check: opening $out/report.html"
 "$here/check_report.sh" "$out/report.html" --screenshot "$out/screenshot.png"
