@@ -1,8 +1,11 @@
 // report.cpp — the HTML report of report.h: reads the metrics files (analysis/metrics_schema.md) and
 // lays out a summary against the paper's values (METHODS §9), [O]'s Model Analysis Table (one
 // column per model: PCA §7, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6, head
-// scores §3, all with the §6 phase-change window) and per-model details (head table, the top
-// induction head's pattern, the tokens that changed across the window).
+// scores §3, the previous-token K-composition trace §4.5, all with the §6 phase-change window) and
+// per-model details (head table, the top induction head's pattern, the tokens that changed across
+// the window, the final snapshot's circuits from circuits.json: OV eigenvalues §4.3, composition
+// §4.6, singular values; and the evaluators against the weight-based measures over training, §9
+// target 12, with validation.json's rank correlations).
 #include "analysis/report.h"
 
 #include <algorithm>
@@ -11,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <numbers>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -111,7 +115,7 @@ struct Window {
 struct ModelMetrics {
     std::string name;
     std::string dir;  // DIR/metrics/<name>
-    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes;
+    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation;
     std::optional<CsvTable> loss_by_position, loss_derivative;
 
     const std::vector<json::Value>& snapshot_list() const {
@@ -182,6 +186,8 @@ RunMetrics read_run(const std::string& run_dir) {
         m.phase = read_json_if_present(m.dir + "/phase.json");
         m.pattern = read_json_if_present(m.dir + "/induction_pattern.json");
         m.token_changes = read_json_if_present(m.dir + "/token_changes.json");
+        m.circuits = read_json_if_present(m.dir + "/circuits.json");
+        m.validation = read_json_if_present(m.dir + "/validation.json");
         m.loss_by_position = read_csv_if_present(m.dir + "/loss_by_position.csv");
         m.loss_derivative = read_csv_if_present(m.dir + "/loss_derivative.csv");
     }
@@ -378,36 +384,112 @@ std::string icl_score_cell(const RunMetrics& run, const ModelMetrics& m) {
     return figure.render();
 }
 
-// One line per head of a per-layer, per-head score in snapshots.json, coloured by layer.
-std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const std::string& key,
-                            const std::string& label) {
-    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+// A per-layer, per-head score of snapshots.json as scores[l][h][s], NaN where a snapshot lacks
+// the value (a null layer or head included); empty when no snapshot has the key.
+using HeadSeries = std::vector<std::vector<std::vector<double>>>;
+
+HeadSeries head_series(const ModelMetrics& m, const std::string& key) {
     const std::vector<json::Value>& snapshots = m.snapshot_list();
-    // scores[l][h][s], NaN where a snapshot lacks the value.
-    std::vector<std::vector<std::vector<double>>> scores;
+    HeadSeries scores;
     for (size_t s = 0; s < snapshots.size(); ++s) {
         if (!snapshots[s].contains(key) || snapshots[s].at(key).is_null()) continue;
         const std::vector<json::Value>& layers = snapshots[s].at(key).as_array();
         if (scores.size() < layers.size()) scores.resize(layers.size());
         for (size_t l = 0; l < layers.size(); ++l) {
+            if (layers[l].is_null()) continue;
             std::vector<double> heads = numbers(layers[l]);
             if (scores[l].size() < heads.size())
                 scores[l].resize(heads.size(), std::vector<double>(snapshots.size(), NAN));
             for (size_t h = 0; h < heads.size(); ++h) scores[l][h][s] = heads[h];
         }
     }
-    if (scores.empty()) return note("snapshots.json has no \"" + key + "\" scores");
+    return scores;
+}
+
+std::string head_name(int layer, int head) { return "L" + std::to_string(layer) + "H" + std::to_string(head); }
+// "L1H2" of a JSON object with "layer" and "head".
+std::string head_name(const json::Value& head) { return head_name(head.get<int>("layer", 0), head.get<int>("head", 0)); }
+
+const char* layer_color(size_t layer) { return LAYER_COLORS[layer % std::size(LAYER_COLORS)]; }
+
+// A head's final class (heads.json), "" when unknown.
+std::string head_class(const ModelMetrics& m, size_t layer, size_t head) {
+    if (!m.heads) return "";
+    for (const json::Value& h : m.heads->at("heads").as_array())
+        if (h.get<int>("layer", -1) == static_cast<int>(layer) && h.get<int>("head", -1) == static_cast<int>(head))
+            return h.get("class", "");
+    return "";
+}
+
+// The line colour of a head class (§5.6); orange is left out (it marks the window).
+const char* class_color(const std::string& cls) {
+    return cls == "induction"             ? "#d62728"
+           : cls == "previous-token"      ? "#1f77b4"
+           : cls == "anti-copying prefix" ? "#9467bd"
+                                          : "#9a9a9a";
+}
+
+// The class colours as coloured words, for explanations.
+std::string class_colors_text() {
+    std::string text;
+    for (const char* cls : {"induction", "previous-token", "anti-copying prefix", "other"})
+        text += std::string(text.empty() ? "" : ", ") + "<span style=\"color:" + class_color(cls) + "\">" + cls +
+                "</span>";
+    return text;
+}
+
+// A head's line colour and legend entry.
+struct HeadStyle {
+    std::string color, label;
+};
+using HeadStyler = std::function<HeadStyle(size_t layer, size_t head)>;
+
+HeadStyle by_layer(size_t layer, size_t) { return {layer_color(layer), "layer " + std::to_string(layer)}; }
+
+HeadStyler by_final_class(const ModelMetrics& m) {
+    return [&m](size_t layer, size_t head) {
+        std::string cls = head_class(m, layer, head);
+        return HeadStyle{class_color(cls), cls.empty() ? "class unknown" : cls};
+    };
+}
+
+// One line per head in layers >= first_layer against training tokens, with the windows.
+svg::Figure head_lines_figure(const RunMetrics& run, const ModelMetrics& m, const HeadSeries& scores,
+                              size_t first_layer, const HeadStyler& style, const std::string& label) {
     svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
     figure.x = tokens_axis(m);
     figure.y.label = label;
-    figure.y.min = 0;
-    figure.y.max = 1;
     add_windows(figure, run, m, false);
     std::vector<double> tokens = m.series("tokens");
-    for (size_t l = 0; l < scores.size(); ++l)
-        for (const std::vector<double>& head : scores[l])
-            figure.add(svg::Line{tokens, head, LAYER_COLORS[l % std::size(LAYER_COLORS)],
-                                 "layer " + std::to_string(l), 1.1, 0.85});
+    for (size_t l = first_layer; l < scores.size(); ++l)
+        for (size_t h = 0; h < scores[l].size(); ++h) {
+            HeadStyle s = style(l, h);
+            figure.add(svg::Line{tokens, scores[l][h], s.color, s.label, 1.1, 0.85});
+        }
+    return figure;
+}
+
+// A score in [0, 1] of every head, coloured by layer.
+std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const std::string& key,
+                            const std::string& label) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    HeadSeries scores = head_series(m, key);
+    if (scores.empty()) return note("snapshots.json has no \"" + key + "\" scores");
+    svg::Figure figure = head_lines_figure(run, m, scores, 0, by_layer, label);
+    figure.y.min = 0;
+    figure.y.max = 1;
+    return figure.render();
+}
+
+// §4.5's trace of every head above the first layer, coloured by its final class.
+std::string kcomp_trace_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    HeadSeries traces = head_series(m, "prev_token_kcomp_trace");
+    if (traces.empty()) return note("snapshots.json has no \"prev_token_kcomp_trace\" (older metrics)");
+    if (traces.size() < 2)
+        return note(m.name + " has one layer: the trace needs previous-token heads in an earlier layer");
+    svg::Figure figure = head_lines_figure(run, m, traces, 1, by_final_class(m), "K-comp trace (logits)");
+    figure.add(svg::HLine{0.0});
     return figure.render();
 }
 
@@ -542,6 +624,11 @@ std::vector<Row> table_rows(const RunMetrics& run) {
         {"Previous token",
          "Previous-token score of every head (§3.3): attention to the immediately preceding token.",
          [&run](const ModelMetrics& m) { return head_score_cell(run, m, "previous_token", "previous-token score"); }},
+        {"Previous-token K-composition trace over training",
+         "Trace of the previous-token K-composition term of each head above the first layer (§4.5), in unscaled "
+         "logits: the earlier heads' OV circuits weighted by their previous-token scores. One line per head, "
+         "coloured by its final class: " + class_colors_text() + ".",
+         [&run](const ModelMetrics& m) { return kcomp_trace_cell(run, m); }},
     };
 }
 
@@ -577,24 +664,43 @@ std::string analysis_table_section(const RunMetrics& run) {
     return html;
 }
 
+// A value with a footnote marker when `flag` is set.
+std::string flagged(const std::string& text, bool flag, const char* marker, const std::string& tip) {
+    return flag ? text + " <span class=\"flag\" title=\"" + escape(tip) + "\">" + marker + "</span>" : text;
+}
+
 std::string head_table(const ModelMetrics& m) {
     if (!m.heads) return note("no heads.json for " + m.name);
+    const std::string disagree = "copying measures disagree: the copying score and eig_copying differ in sign";
+    const std::string unstable = "unstable: the class changes when the thresholds move by ±0.1 or when "
+                                 "eig_copying stands in for the copying score";
+    std::string reading = m.heads->get("copying_ratio", "");
     std::string html =
-        "<table class=\"heads\"><thead><tr><th>head</th><th>prefix matching</th><th>copying</th>"
-        "<th>previous token</th><th>class (§5.6)</th></tr></thead><tbody>\n";
+        "<table class=\"heads\"><thead><tr><th>head</th><th>prefix matching</th><th>copying" +
+        (reading.empty() ? std::string()
+                         : "<br><small>" + escape(reading) + ", random " +
+                               svg::format_number(field(*m.heads, "copying_random_baseline")) + "</small>") +
+        "</th><th>eig_copying<br><small>§4.3, random 0</small></th><th>previous token</th><th>class (§5.6)</th>"
+        "</tr></thead><tbody>\n";
+    bool any_disagreement = false, any_unstable = false;
     for (const json::Value& head : m.heads->at("heads").as_array()) {
         std::string cls = head.get("class", "");
         std::string row_class = cls == "induction"             ? "cls-induction"
                                 : cls == "previous-token"      ? "cls-previous"
                                 : cls == "anti-copying prefix" ? "cls-anti"
                                                                : "cls-other";
-        html += "<tr class=\"" + row_class + "\"><td>L" + std::to_string(head.get<int>("layer", 0)) + "H" +
-                std::to_string(head.get<int>("head", 0)) + "</td><td class=\"num\">" +
-                fixed(field(head, "prefix_matching")) + "</td><td class=\"num\">" + fixed(field(head, "copying")) +
-                "</td><td class=\"num\">" + fixed(field(head, "previous_token")) + "</td><td>" + escape(cls) +
-                "</td></tr>\n";
+        bool disagreement = head.get<bool>("copying_disagreement", false), is_unstable = head.get<bool>("unstable", false);
+        any_disagreement |= disagreement;
+        any_unstable |= is_unstable;
+        html += "<tr class=\"" + row_class + "\"><td>" + head_name(head) + "</td><td class=\"num\">" +
+                fixed(field(head, "prefix_matching")) + "</td><td class=\"num\">" +
+                flagged(fixed(field(head, "copying")), disagreement, "*", disagree) + "</td><td class=\"num\">" +
+                fixed(field(head, "eig_copying")) + "</td><td class=\"num\">" + fixed(field(head, "previous_token")) +
+                "</td><td>" + flagged(escape(cls), is_unstable, "†", unstable) + "</td></tr>\n";
     }
     html += "</tbody></table>\n";
+    if (any_disagreement) html += "<p class=\"muted\"><span class=\"flag\">*</span> " + escape(disagree) + ".</p>\n";
+    if (any_unstable) html += "<p class=\"muted\"><span class=\"flag\">†</span> " + escape(unstable) + ".</p>\n";
     return html;
 }
 
@@ -620,8 +726,7 @@ std::string pattern_figure(const ModelMetrics& m) {
         std::copy(row.begin(), row.end(), heatmap.values.begin() + static_cast<std::ptrdiff_t>(k * T));
     }
     svg::Figure figure(600, 560);
-    figure.title = "L" + std::to_string(m.pattern->get<int>("layer", 0)) + "H" +
-                   std::to_string(m.pattern->get<int>("head", 0)) + " attention, prefix matching " +
+    figure.title = head_name(*m.pattern) + " attention, prefix matching " +
                    fixed(field(*m.pattern, "prefix_matching"));
     figure.x.label = "key position (attended to)";
     figure.y.label = "query position";
@@ -675,6 +780,224 @@ std::string token_changes_view(const ModelMetrics& m) {
     return html;
 }
 
+// ---- circuits (circuits.json) and evaluator validation (validation.json), per model ---------------
+
+// A head's OV-circuit eigenvalues (§4.3) divided by the largest |λ|, in the unit disk.
+std::string eigenvalue_figure(const json::Value& head) {
+    std::vector<double> re, im;
+    double largest = 0;
+    for (const json::Value& eigenvalue : head.at("eigenvalues").as_array()) {
+        std::vector<double> z = numbers(eigenvalue);
+        check(z.size() == 2, head_name(head), ": an eigenvalue is not [re, im]");
+        re.push_back(z[0]);
+        im.push_back(z[1]);
+        largest = std::max(largest, std::hypot(z[0], z[1]));
+    }
+    for (size_t k = 0; k < re.size(); ++k) {
+        re[k] /= largest;
+        im[k] /= largest;
+    }
+    svg::Figure figure(210, 222);  // a square plot area
+    figure.title = head_name(head) + " · eig_copying " + fixed(field(head, "eig_copying"), 2);
+    figure.x.label = "Re λ / max |λ|";
+    figure.y.label = "Im";
+    for (svg::Axis* axis : {&figure.x, &figure.y}) {
+        axis->min = -1.1;
+        axis->max = 1.1;
+        axis->ticks = {{-1, "-1"}, {0, "0"}, {1, "1"}};
+    }
+    std::vector<double> circle_x, circle_y;
+    for (int k = 0; k <= 96; ++k) {
+        circle_x.push_back(std::cos(2 * std::numbers::pi * k / 96));
+        circle_y.push_back(std::sin(2 * std::numbers::pi * k / 96));
+    }
+    figure.add(svg::Line{circle_x, circle_y, "#aaaaaa", "", 1.0});
+    figure.add(svg::Line{{-1.1, 1.1}, {0, 0}, "#aaaaaa", "", 0.8});
+    figure.add(svg::Line{{0, 0}, {-1.1, 1.1}, "#aaaaaa", "", 0.8});
+    svg::Line points{re, im, MODEL_COLOR, "", 2.0, 0.8};
+    points.connect = false;
+    figure.add(points);
+    return figure.render();
+}
+
+// Heatmaps of K-, Q- and V-composition (§4.6) minus the random baseline, earlier heads (x) by later
+// heads (y), on one colour scale centred on 0.
+std::string composition_figures(const json::Value& circuits) {
+    const std::vector<json::Value>& pairs = circuits.at("pairs").as_array();
+    if (pairs.empty()) return note("no pairs of heads in different layers: composition needs two layers");
+    using HeadId = std::pair<int, int>;
+    auto head_id = [](const json::Value& id) {
+        check(id.size() == 2, "a pair's \"from\"/\"to\" is not [layer, head]");
+        return HeadId{static_cast<int>(id[0].as_int()), static_cast<int>(id[1].as_int())};
+    };
+    std::vector<HeadId> earlier, later;
+    for (const json::Value& pair : pairs) {
+        earlier.push_back(head_id(pair.at("from")));
+        later.push_back(head_id(pair.at("to")));
+    }
+    for (std::vector<HeadId>* heads : {&earlier, &later}) {
+        std::sort(heads->begin(), heads->end());
+        heads->erase(std::unique(heads->begin(), heads->end()), heads->end());
+    }
+    auto index = [](const std::vector<HeadId>& heads, HeadId id) {
+        return static_cast<size_t>(std::lower_bound(heads.begin(), heads.end(), id) - heads.begin());
+    };
+    const std::vector<std::string> kinds = {"k_comp", "q_comp", "v_comp"};
+    std::vector<std::vector<double>> values(kinds.size(), std::vector<double>(earlier.size() * later.size(), NAN));
+    double largest = 0;  // |score - baseline| over all three
+    for (const json::Value& pair : pairs) {
+        size_t cell = index(later, head_id(pair.at("to"))) * earlier.size() + index(earlier, head_id(pair.at("from")));
+        for (size_t k = 0; k < kinds.size(); ++k) {
+            values[k][cell] = field(pair, kinds[k]) - field(pair, "baseline_mean");
+            if (std::isfinite(values[k][cell])) largest = std::max(largest, std::abs(values[k][cell]));
+        }
+    }
+    auto ticks = [](const std::vector<HeadId>& heads) {
+        std::vector<svg::Tick> out;
+        for (size_t i = 0; i < heads.size(); ++i)
+            out.push_back({static_cast<double>(i), head_name(heads[i].first, heads[i].second)});
+        return out;
+    };
+    std::string html = "<div class=\"multiples\">\n";
+    for (size_t k = 0; k < kinds.size(); ++k) {
+        svg::Heatmap heatmap;
+        heatmap.map = svg::ColorMap::DIVERGING;
+        heatmap.label = "score − baseline";
+        if (largest > 0) {
+            heatmap.min = -largest;
+            heatmap.max = largest;
+        }
+        for (size_t i = 0; i < earlier.size(); ++i) heatmap.x.push_back(static_cast<double>(i));
+        for (size_t j = 0; j < later.size(); ++j) heatmap.y.push_back(static_cast<double>(j));
+        heatmap.values = values[k];
+        // About 16 px per head at least, so that the rotated labels do not overlap.
+        svg::Figure figure(std::max(300, 150 + 16 * static_cast<int>(earlier.size())),
+                           std::max(300, 110 + 16 * static_cast<int>(later.size())));
+        figure.title = std::string(1, static_cast<char>(std::toupper(kinds[k][0]))) + "-composition";
+        figure.x.label = "earlier head";
+        figure.y.label = "later head";
+        figure.x.ticks = ticks(earlier);
+        figure.y.ticks = ticks(later);
+        figure.x.rotate_labels = true;
+        figure.y.reversed = true;
+        figure.set(std::move(heatmap));
+        html += figure.render();
+    }
+    const json::Value& baseline = circuits.at("baseline");
+    return html + "</div>\n<p class=\"muted\">Composition scores (§4.6" +
+           (circuits.get<bool>("fold_layer_norm", false) ? ", layer norm folded" : "") +
+           ") minus the mean of random matrices of the same shapes: baseline " + fixed(field(baseline, "mean"), 4) +
+           " ± " + fixed(field(baseline, "std"), 4) + " (mean ± std over " + fixed(field(baseline, "draws"), 0) +
+           " random pairs). Red: more composition than chance, blue: less; one colour scale for K, Q and V.</p>\n";
+}
+
+// A line per head of a descending list of singular values (a circuits.json head key) against
+// their index, coloured by layer.
+std::string singular_values_figure(const json::Value& circuits, const std::string& key, const std::string& title) {
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
+    figure.title = title;
+    figure.x.label = "index";
+    figure.y.label = "singular value";
+    figure.y.scale = svg::Scale::LOG;
+    for (const json::Value& head : circuits.at("heads").as_array()) {
+        std::vector<double> values = numbers(head.at(key)), index;
+        for (size_t k = 0; k < values.size(); ++k) index.push_back(static_cast<double>(k + 1));
+        HeadStyle style = by_layer(static_cast<size_t>(head.get<int>("layer", 0)), 0);
+        figure.add(svg::Line{index, values, style.color, style.label, 1.1, 0.85});
+    }
+    return figure.render();
+}
+
+std::string circuits_view(const ModelMetrics& m) {
+    if (!m.circuits) return note("no circuits.json for " + m.name);
+    try {
+        const json::Value& circuits = *m.circuits;
+        std::string html = "<p class=\"muted\">Eigenvalues λ of each head's OV circuit W<sub>U</sub> W<sub>OV</sub> "
+                           "W<sub>E</sub> (§4.3), divided by the largest |λ|: copying heads have them on the positive "
+                           "real side (eig_copying = Σλ / Σ|λ| near 1).</p>\n<div class=\"multiples\">\n";
+        for (const json::Value& head : circuits.at("heads").as_array()) html += eigenvalue_figure(head);
+        html += "</div>\n" + composition_figures(circuits);
+        html += "<div class=\"multiples\">\n" +
+                singular_values_figure(circuits, "ov_singular_values", "W_OV singular values") +
+                singular_values_figure(circuits, "qk_singular_values", "W_QK singular values") + "</div>\n";
+        return html;
+    } catch (const Error& e) {
+        fail(m.dir, "/circuits.json: ", e.what());
+    }
+}
+
+// "Spearman ρ = 0.84, 95% interval [0.75, 0.90], ..." of a validation.json correlation R.
+std::string spearman_text(const json::Value& r) {
+    std::string counts = fixed(field(r, "pairs"), 0) + " head-snapshots, " + fixed(field(r, "snapshots"), 0) +
+                         " snapshots";
+    if (!std::isfinite(field(r, "spearman"))) return "Spearman ρ not available (" + counts + ")";
+    return "Spearman ρ = " + fixed(field(r, "spearman"), 2) + ", 95% interval [" + fixed(field(r, "low"), 2) + ", " +
+           fixed(field(r, "high"), 2) + "] (" + counts + ")";
+}
+
+// One dot per head per snapshot (layers >= first_layer) of one per-head score of snapshots.json
+// against another, coloured by layer; captioned with validation.json's correlation r (nullptr: none).
+std::string validation_scatter(const ModelMetrics& m, const std::string& x_key, const std::string& y_key,
+                               const std::string& x_label, const std::string& y_label, size_t first_layer,
+                               const json::Value* r) {
+    HeadSeries xs = head_series(m, x_key), ys = head_series(m, y_key);
+    svg::Figure figure(FIGURE_WIDTH, FIGURE_WIDTH);
+    figure.x.label = x_label;
+    figure.y.label = y_label;
+    figure.x.margin = 0.04;
+    for (size_t l = first_layer; l < std::min(xs.size(), ys.size()); ++l) {
+        svg::Line dots{{}, {}, layer_color(l), "layer " + std::to_string(l), 1.8, 0.6};
+        dots.connect = false;
+        for (size_t h = 0; h < std::min(xs[l].size(), ys[l].size()); ++h) {
+            dots.x.insert(dots.x.end(), xs[l][h].begin(), xs[l][h].end());
+            dots.y.insert(dots.y.end(), ys[l][h].begin(), ys[l][h].end());
+        }
+        figure.add(dots);
+    }
+    return "<figure>" + figure.render() + "<figcaption>" +
+           escape(r ? spearman_text(*r) : std::string("no validation.json")) + "</figcaption></figure>\n";
+}
+
+// validation.json's correlations of every copying reading with eig_copying, the default marked.
+std::string copying_readings_table(const json::Value& validation) {
+    std::string reading = validation.get("copying_ratio", "");
+    std::string html = "<table class=\"heads\"><thead><tr><th>copying reading</th><th>Spearman ρ with "
+                       "eig_copying [95% interval]</th><th>pairs</th></tr></thead><tbody>\n";
+    for (const auto& [name, r] : validation.at("copying_vs_eig_copying").members()) {
+        bool is_default = name == reading;
+        html += "<tr" + std::string(is_default ? " class=\"default\"" : "") + "><td>" + escape(name) +
+                (is_default ? " <b>(default)</b>" : "") + "</td><td class=\"num\">" + fixed(field(r, "spearman"), 2) +
+                " [" + fixed(field(r, "low"), 2) + ", " + fixed(field(r, "high"), 2) + "]</td><td class=\"num\">" +
+                fixed(field(r, "pairs"), 0) + "</td></tr>\n";
+    }
+    return html + "</tbody></table>\n";
+}
+
+// METHODS §9 target #12: the evaluators against the weight-based measures, over heads × snapshots.
+std::string validation_view(const ModelMetrics& m) {
+    if (m.snapshot_list().size() < 2) return note("the validation plots need at least 2 snapshots");
+    const json::Value *copying = nullptr, *prefix = nullptr;  // validation.json's correlations
+    std::string table = note("no validation.json for " + m.name);
+    if (m.validation) {
+        try {
+            const json::Value& readings = m.validation->at("copying_vs_eig_copying");
+            copying = &readings.at(m.validation->get("copying_ratio", ""));
+            prefix = &m.validation->at("prefix_vs_kcomp_trace");
+            table = copying_readings_table(*m.validation);
+        } catch (const Error& e) {
+            fail(m.dir, "/validation.json: ", e.what());
+        }
+    }
+    std::string html = "<div class=\"details\">\n" +
+                       validation_scatter(m, "copy_eig", "copying", "eig_copying (§4.3)", "copying score (§3.1)", 0,
+                                          copying);
+    html += head_series(m, "prev_token_kcomp_trace").size() < 2
+                ? note("prefix matching against the K-composition trace needs heads above the first layer")
+                : validation_scatter(m, "prev_token_kcomp_trace", "prefix_matching", "previous-token K-comp trace "
+                                     "(§4.5)", "prefix matching (§3.2)", 1, prefix);
+    return html + "<div>" + table + "</div>\n</div>\n";
+}
+
 std::string model_section(const ModelMetrics& m) {
     std::string html = "<section class=\"model\" id=\"" + anchor(m.name) + "\">\n<h2>" + escape(m.name) + " " +
                        verdict_chip(m) + "</h2>\n";
@@ -682,7 +1005,9 @@ std::string model_section(const ModelMetrics& m) {
     try {
         html += "<div class=\"details\">\n<div><h3>Heads at the final snapshot</h3>\n" + head_table(m) +
                 "</div>\n<div><h3>Top induction head on repeated random tokens</h3>\n" + pattern_figure(m) +
-                "</div>\n</div>\n<h3>Which tokens changed across the window</h3>\n" + token_changes_view(m);
+                "</div>\n</div>\n<h3>Which tokens changed across the window</h3>\n" + token_changes_view(m) +
+                "<h3>Circuits (final snapshot)</h3>\n" + circuits_view(m) +
+                "<h3>Evaluators against the weights over training (METHODS §9, target 12)</h3>\n" + validation_view(m);
     } catch (const Error& e) {
         fail("report: details of model '", m.name, "' (", m.dir, "): ", e.what());
     }
@@ -733,6 +1058,11 @@ tr.cls-anti td { background: #eadcf2; }
           white-space: pre-wrap; line-height: 1.8; font: 12.5px/1.8 ui-monospace, SFMono-Regular, Menlo, Consolas,
           monospace; }
 .tok { border-radius: 2px; }
+.multiples { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: flex-start; }
+figure { margin: 0; }
+figcaption { max-width: 300px; font-size: 12px; color: var(--muted); }
+tr.default td { background: #fff6ec; }
+.flag { color: #b04000; font-weight: 600; cursor: help; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 )css";
 

@@ -584,7 +584,7 @@ std::string circle_element(double cx, double cy, double r, const std::string& at
 }
 
 // A line series (plot pixels): polylines through its usable points, split where a point is
-// unusable; a lone point or `markers` gives dots.
+// unusable; a lone point, `markers` or `connect == false` gives dots (the latter without lines).
 std::string draw_line(const Line& line, const Layout& layout) {
     std::vector<std::vector<std::pair<double, double>>> runs(1);
     for (size_t k = 0; k < line.x.size(); ++k) {
@@ -599,7 +599,7 @@ std::string draw_line(const Line& line, const Layout& layout) {
     std::string dot = "fill=\"" + escape(line.color) + "\"" +
                       (line.opacity < 1 ? " fill-opacity=\"" + format_number(line.opacity) + "\"" : "");
     for (const auto& run : runs) {
-        if (run.size() >= 2) {
+        if (line.connect && run.size() >= 2) {
             out += "<polyline " + line_style(line) + " points=\"";
             for (size_t k = 0; k < run.size(); ++k) {
                 if (k > 0) out += ' ';
@@ -607,7 +607,7 @@ std::string draw_line(const Line& line, const Layout& layout) {
             }
             out += "\"/>\n";
         }
-        if (line.markers || run.size() == 1)
+        if (line.markers || !line.connect || run.size() == 1)
             for (const auto& [cx, cy] : run) out += circle_element(cx, cy, std::max(1.6, line.width), dot);
     }
     if (line.mark_ends && !runs.empty()) {
@@ -676,8 +676,9 @@ std::string draw_legend(const Layout& layout) {
     for (const LegendEntry& entry : layout.legend) {
         const Line& line = *entry.line;
         double y = entry.y + 8;
-        out += line_element(entry.x, y, entry.x + 18, y, line_style(line));
-        if (line.markers || line.mark_ends) out += circle_element(entry.x + 9, y, 2.5, "fill=\"" + escape(line.color) + "\"");
+        if (line.connect) out += line_element(entry.x, y, entry.x + 18, y, line_style(line));
+        if (line.markers || line.mark_ends || !line.connect)
+            out += circle_element(entry.x + 9, y, 2.5, "fill=\"" + escape(line.color) + "\"");
         out += text_element(entry.x + 24, y, line.label, "dy=\".32em\"") + "\n";
     }
     return out;

@@ -2,8 +2,8 @@
 //
 // A Figure is one plot: an x and a y axis (linear or log, with "nice" ticks) and layers drawn in
 // this order: an optional heatmap with its colour bar, shaded vertical bands (the phase-change
-// window), horizontal reference lines, line series (with markers for trajectories), then the
-// axes, the title and a legend under the plot.
+// window), horizontal reference lines, line series (polylines, with markers for trajectories, or
+// markers alone for scatter plots), then the axes, the title and a legend under the plot.
 //
 // render() returns one standalone <svg> element: no ids, no scripts, no external references, so
 // any number of figures can sit inline in one HTML page that works offline. A heatmap is drawn
@@ -80,6 +80,7 @@ struct Line {
     double opacity = 1.0;
     bool dashed = false;
     bool markers = false;      // a dot at every point
+    bool connect = true;       // false: dots only, no polyline (a scatter plot)
     bool mark_ends = false;    // a ring at the first point and a big dot at the last (trajectories)
 };
 

@@ -1,9 +1,11 @@
 // test_report.cpp — the HTML report on a synthetic metrics directory of two models: "attn-2l" with
-// a phase-change window and "attn-1l" with none (and no induction_pattern.json / token_changes.json).
+// a phase-change window and "attn-1l" with none (and no induction_pattern.json / token_changes.json);
+// both with circuits.json and validation.json.
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "analysis/report.h"
@@ -49,6 +51,70 @@ double rise(int s, bool phase_change, double height) {
     return phase_change ? height / (1 + std::exp(-2.0 * (s - 5))) : 0.005 * s;
 }
 
+// circuits.json: every head's eigenvalues (the first head's scaled by 4, one of them complex) and
+// singular values; K/Q/V composition of every pair of heads in different layers.
+json::Value circuits(int n_layers, int n_heads) {
+    json::Value heads = json::Value::array(), pairs = json::Value::array();
+    for (int l = 0; l < n_layers; ++l)
+        for (int h = 0; h < n_heads; ++h) {
+            json::Value head = json::Value::object();
+            head["layer"] = l;
+            head["head"] = h;
+            head["eig_copying"] = l == 1 && h == 0 ? 0.99 : 0.2;
+            double scale = h == 0 ? 4.0 : 1.0;
+            head["eigenvalues"] = json::Value::array({numbers({scale, 0}), numbers({0.5 * scale, 0.5 * scale}),
+                                                      numbers({0.5 * scale, -0.5 * scale})});
+            head["prev_token_kcomp_trace"] = l > 0 ? json::Value(120.0) : json::Value();
+            head["ov_singular_values"] = numbers({3.0, 1.5, 0.2});
+            head["qk_singular_values"] = numbers({2.0, 0.5, 0.01});
+            heads.push_back(head);
+            for (int earlier = 0; earlier < l; ++earlier)
+                for (int e = 0; e < n_heads; ++e) {
+                    json::Value pair = json::Value::object();
+                    pair["from"] = json::Value::array({earlier, e});
+                    pair["to"] = json::Value::array({l, h});
+                    pair["k_comp"] = h == 0 && e == 1 ? 0.15 : 0.09;
+                    pair["q_comp"] = 0.08;
+                    pair["v_comp"] = 0.088;
+                    pair["baseline_mean"] = 0.0883;
+                    pair["baseline_std"] = 0.002;
+                    pairs.push_back(pair);
+                }
+        }
+    json::Value baseline = json::Value::object();
+    baseline["mean"] = 0.0883;
+    baseline["std"] = 0.002;
+    baseline["draws"] = 200;
+    json::Value file = json::Value::object();
+    file["fold_layer_norm"] = true;
+    file["baseline"] = baseline;
+    file["heads"] = heads;
+    file["pairs"] = pairs;
+    return file;
+}
+
+// validation.json's R; a null rho when there are no pairs (no heads above the first layer).
+json::Value correlation(double rho, double low, double high, int pairs) {
+    json::Value r = json::Value::object();
+    r["spearman"] = pairs > 0 ? json::Value(rho) : json::Value();
+    r["low"] = pairs > 0 ? json::Value(low) : json::Value();
+    r["high"] = pairs > 0 ? json::Value(high) : json::Value();
+    r["pairs"] = pairs;
+    r["snapshots"] = SNAPSHOTS;
+    return r;
+}
+
+json::Value validation(int n_layers) {
+    json::Value readings = json::Value::object();
+    readings["per-source-signed"] = correlation(0.84, 0.75, 0.9, 2 * n_layers * SNAPSHOTS);
+    readings["deviation"] = correlation(0.54, 0.38, 0.72, 2 * n_layers * SNAPSHOTS);
+    json::Value file = json::Value::object();
+    file["copying_ratio"] = "per-source-signed";
+    file["copying_vs_eig_copying"] = readings;
+    file["prefix_vs_kcomp_trace"] = correlation(0.67, 0.52, 0.76, 2 * (n_layers - 1) * SNAPSHOTS);
+    return file;
+}
+
 void write_model(const TempDir& dir, const std::string& name, int n_layers, bool phase_change) {
     const std::string base = "metrics/" + name + "/";
     const int n_heads = 2;
@@ -66,12 +132,16 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
         snapshot["icl_score"] = -icl;
         snapshot["icl_amount"] = icl;
         snapshot["icl_per_decade"] = icl;
-        for (const std::string key : {"prefix_matching", "copying", "previous_token"}) {
+        for (const std::string key : {"prefix_matching", "copying", "copy_eig", "previous_token",
+                                      "prev_token_kcomp_trace"}) {
             json::Value layers = json::Value::array();
             for (int l = 0; l < n_layers; ++l) {
                 json::Value heads = json::Value::array();
-                for (int h = 0; h < n_heads; ++h)
-                    heads.push_back(0.1 + (l == n_layers - 1 && h == 0 ? rise(s, phase_change, 0.7) : 0.02 * h));
+                for (int h = 0; h < n_heads; ++h) {
+                    double value = 0.1 + (l == n_layers - 1 && h == 0 ? rise(s, phase_change, 0.7) : 0.02 * h);
+                    bool defined = key != "prev_token_kcomp_trace" || l > 0;  // null in the first layer
+                    heads.push_back(defined ? json::Value(key == "copy_eig" ? value - 0.05 : value) : json::Value());
+                }
                 layers.push_back(heads);
             }
             snapshot[key] = layers;
@@ -101,14 +171,21 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
             head["layer"] = l;
             head["head"] = h;
             head["prefix_matching"] = 0.8;
-            head["copying"] = 0.5;
+            head["copying"] = h == 1 ? -0.02 : 0.5;
+            head["eig_copying"] = 0.25;
             head["previous_token"] = 0.1;
             head["class"] = l == n_layers - 1 && h == 0 && phase_change ? "induction" : "other";
+            head["unstable"] = h == 1;
+            head["copying_disagreement"] = h == 1;
             heads.push_back(head);
         }
     json::Value heads_file = json::Value::object();
+    heads_file["copying_ratio"] = "per-source-signed";
+    heads_file["copying_random_baseline"] = 0.0;
     heads_file["heads"] = heads;
     write_json(dir, base + "heads.json", heads_file);
+    write_json(dir, base + "circuits.json", circuits(n_layers, n_heads));
+    write_json(dir, base + "validation.json", validation(n_layers));
 
     json::Value rise_window = json::Value::object();
     rise_window["found"] = phase_change;
@@ -213,15 +290,21 @@ TEST(Report, DrawsEveryRowForEveryModelWithTheWindowAndNotes) {
     write_run(dir);
     std::string html = render_report(dir.path);
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-    // 7 table rows x 2 models, plus the attention pattern of attn-2l.
-    EXPECT_EQ(count(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\""), 15u);
+    // 8 table rows x 2 models but attn-1l's K-composition trace (a note); the attention pattern of
+    // attn-2l; circuits: an eigenvalue plot per head and 2 singular-value plots per model, 3
+    // composition heatmaps for attn-2l; validation scatters: 1 for attn-1l, 2 for attn-2l.
+    EXPECT_EQ(count(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\""),
+              15u + 1u + (2u + 2u) + (4u + 2u + 3u) + 1u + 2u);
     for (const std::string row : {"PCA trajectory", "Loss curve", "In-context learning heatmap", "Loss derivative",
-                                  "ICL score", "Prefix matching", "Previous token"})
+                                  "ICL score", "Prefix matching", "Previous token",
+                                  "Previous-token K-composition trace over training"})
         EXPECT_NE(html.find("<b class=\"title\">" + row + "</b>"), std::string::npos) << row;
-    // attn-2l's window: an orange band with a strip in its 6 token-axis rows; attn-1l shows the
-    // reference model's (attn-2l) window as a grey band without a strip in the same rows.
-    EXPECT_EQ(count(html, "class=\"band-strip\""), 6u);
-    EXPECT_EQ(count(html, "class=\"band\""), 12u);
+    EXPECT_NE(html.find("attn-1l has one layer: the trace needs previous-token heads in an earlier layer"),
+              std::string::npos);
+    // attn-2l's window: an orange band with a strip in its 7 token-axis rows; attn-1l shows the
+    // reference model's (attn-2l) window as a grey band without a strip in its 6 drawn ones.
+    EXPECT_EQ(count(html, "class=\"band-strip\""), 7u);
+    EXPECT_EQ(count(html, "class=\"band\""), 13u);
     EXPECT_NE(html.find("4000 – 7000 tokens (steps 40 – 70)"), std::string::npos);
     // The summary table, with the paper's reference row.
     EXPECT_NE(html.find("class=\"summary\""), std::string::npos);
@@ -247,6 +330,62 @@ TEST(Report, DrawsEveryRowForEveryModelWithTheWindowAndNotes) {
     std::string visible = visible_lower(html);
     EXPECT_EQ(visible.find("nan"), std::string::npos);
     EXPECT_EQ(visible.find("infinity"), std::string::npos);
+}
+
+TEST(Report, DrawsTheCircuitsOrANoteWhenCircuitsJsonIsMissing) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    EXPECT_EQ(count(html, "<h3>Circuits (final snapshot)</h3>"), 2u);
+    // Eigenvalue plots titled with eig_copying; eigenvalues scaled into the unit disk.
+    EXPECT_NE(html.find(">L1H0 · eig_copying 0.99<"), std::string::npos);
+    EXPECT_NE(html.find(">L0H1 · eig_copying 0.20<"), std::string::npos);
+    EXPECT_NE(html.find(">Re λ / max |λ|<"), std::string::npos);
+    // Composition heatmaps (attn-2l only) with the baseline in the caption; attn-1l gets a note.
+    for (const std::string title : {">K-composition<", ">Q-composition<", ">V-composition<"})
+        EXPECT_EQ(count(html, title), 1u) << title;
+    EXPECT_NE(html.find("baseline 0.0883 ± 0.0020 (mean ± std over 200 random pairs)"), std::string::npos);
+    EXPECT_NE(html.find("composition needs two layers"), std::string::npos);
+    EXPECT_EQ(count(html, ">W_OV singular values<"), 2u);
+    EXPECT_EQ(count(html, ">W_QK singular values<"), 2u);
+
+    std::filesystem::remove(dir / "metrics/attn-2l/circuits.json");
+    html = render_report(dir.path);
+    EXPECT_NE(html.find("no circuits.json for attn-2l"), std::string::npos);
+    EXPECT_EQ(html.find(">K-composition<"), std::string::npos);
+    EXPECT_EQ(html.find(">L1H0 · eig_copying"), std::string::npos);
+    EXPECT_EQ(count(html, ">W_OV singular values<"), 1u);  // attn-1l's
+}
+
+TEST(Report, DrawsTheValidationScattersWithTheirCorrelations) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    // copying against eig_copying for both models; prefix matching against the trace for attn-2l only.
+    EXPECT_EQ(count(html, "Spearman ρ = 0.84, 95% interval [0.75, 0.90]"), 2u);
+    EXPECT_EQ(count(html, "Spearman ρ = 0.67, 95% interval [0.52, 0.76] (24 head-snapshots, 12 snapshots)"), 1u);
+    EXPECT_NE(html.find("needs heads above the first layer"), std::string::npos);
+    EXPECT_EQ(count(html, "per-source-signed <b>(default)</b>"), 2u);
+    EXPECT_EQ(count(html, "<td>deviation</td><td class=\"num\">0.54 [0.38, 0.72]</td>"), 2u);
+    // Without validation.json the scatters stay (they are drawn from snapshots.json).
+    std::filesystem::remove(dir / "metrics/attn-2l/validation.json");
+    html = render_report(dir.path);
+    EXPECT_NE(html.find("no validation.json for attn-2l"), std::string::npos);
+    EXPECT_EQ(count(html, "Spearman ρ = 0.84"), 1u);
+    EXPECT_EQ(count(html, "<figcaption>no validation.json</figcaption>"), 2u);
+}
+
+TEST(Report, HeadTableShowsEigCopyingAndFlags) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    EXPECT_EQ(count(html, "<th>eig_copying<br><small>§4.3, random 0</small></th>"), 2u);
+    EXPECT_EQ(count(html, "<br><small>per-source-signed, random 0</small>"), 2u);
+    // Head 1 of each layer (3 heads in all) disagrees and is unstable; one footnote of each per model.
+    EXPECT_EQ(count(html, "<span class=\"flag\" title=\"copying measures disagree"), 3u);
+    EXPECT_EQ(count(html, "<span class=\"flag\">*</span> copying measures disagree"), 2u);
+    EXPECT_EQ(count(html, ">†</span>"), 3u + 2u);
+    EXPECT_NE(html.find("-0.020 <span class=\"flag\""), std::string::npos);
 }
 
 TEST(Report, WritesTheSameBytesEveryTime) {
@@ -279,6 +418,17 @@ TEST(Report, ErrorsNameTheFile) {
     write_run(dir);
     dir.write("metrics/attn-2l/loss_by_position.csv", "step,tokens,2\n10,1000,oops\n");
     EXPECT_THROW_MESSAGE(render_report(dir.path), "loss_by_position.csv: line 2: expected a number, got 'oops'");
+}
+
+TEST(Report, AMalformedCircuitsJsonIsAnErrorNamingTheFile) {
+    TempDir dir;
+    write_run(dir);
+    json::Value circuits = json::read_file(dir / "metrics/attn-2l/circuits.json");
+    circuits["pairs"] = 3;
+    write_json(dir, "metrics/attn-2l/circuits.json", circuits);
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json: json: expected array");
+    dir.write("metrics/attn-2l/circuits.json", "{\"heads\": [");
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json");
 }
 
 }  // namespace

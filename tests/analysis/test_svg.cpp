@@ -215,6 +215,19 @@ TEST(SvgFigure, EscapesTextAndWritesNoNonFiniteNumbers) {
     EXPECT_EQ(count(out, "<svg"), count(out, "</svg>"));
 }
 
+TEST(SvgFigure, UnconnectedLineIsAScatterOfDots) {
+    Figure figure(300, 200);
+    Line scatter{{0, 1, NAN, 3, 4}, {4, 2, 1, 3, 0}, "#2ca02c", "heads"};
+    scatter.connect = false;
+    figure.add(scatter);
+    std::string out = figure.render();
+    EXPECT_EQ(count(out, "<polyline"), 0u);
+    EXPECT_EQ(count(out, "stroke=\"#2ca02c\""), 0u);  // no line in the plot or the legend
+    EXPECT_EQ(count(out, "<circle"), 4u + 1u);  // the four usable points, and the legend's dot
+    EXPECT_EQ(count(out, "fill=\"#2ca02c\""), 5u);
+    EXPECT_FALSE(has_non_finite_word(without_data_uris(out)));
+}
+
 TEST(SvgFigure, AxesGetTicksAndLabelsOnLinearAndLogScales) {
     Figure figure(320, 220);
     figure.x.label = "training tokens";

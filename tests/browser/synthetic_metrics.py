@@ -2,7 +2,9 @@
 """synthetic_metrics.py DIR — writes a made-up but realistic DIR/metrics/ (analysis/metrics_schema.md).
 
 Four models, 60 snapshots, context 256: a 1-layer model without a phase change and three deeper
-models whose ICL amount, induction-head scores and PCA trajectory turn inside a window. Used to
+models whose ICL amount, induction-head scores, K-composition traces and PCA trajectory turn inside
+a window; with the final snapshot's circuits (circuits.json) and the evaluators' correlations with
+the weight-based measures (validation.json). Used to
 try the report and its browser check without a training run (`induction report DIR`, then
 tests/browser/check_report.sh DIR/report.html). Deterministic: a fixed seed, Python stdlib only.
 """
@@ -59,11 +61,95 @@ def derivative(losses):
     return [math.exp(x) for x in xs], out
 
 
+D_HEAD = 32
+COPYING_READINGS = ["per-source-signed", "per-source", "deviation", "raised-share"]  # the first is the default
+
+
+def eigenvalues(rng, copying):
+    """D_HEAD eigenvalues [re, im] of an OV circuit: conjugate pairs of falling size, on the positive
+    real side with probability (1 + copying) / 2. Returns them and eig_copying = sum(re) / sum(|z|)."""
+    out = []
+    for k in range(D_HEAD // 2):
+        size = 40 * math.exp(-k / 6) * rng.uniform(0.6, 1.2)
+        angle = abs(rng.gauss(0, 0.25)) + (0 if rng.random() < (1 + copying) / 2 else math.pi - 0.5)
+        re, im = size * math.cos(angle), size * math.sin(angle)
+        out += [[round(re, 4), round(im, 4)], [round(re, 4), round(-im, 4)]]
+    return out, sum(z[0] for z in out) / sum(math.hypot(*z) for z in out)
+
+
+def ranks(values):
+    order = sorted(range(len(values)), key=values.__getitem__)
+    out = [0.0] * len(values)
+    k = 0
+    while k < len(order):
+        end = k
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[k]]:
+            end += 1
+        for j in range(k, end + 1):
+            out[order[j]] = (k + end) / 2
+        k = end + 1
+    return out
+
+
+def correlation(xs, ys, snapshots):
+    """validation.json's R: Spearman's rho of paired per-head values, with a Fisher-z 95% interval
+    (the real file bootstraps over snapshots)."""
+    pairs = [(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
+    if len(pairs) < 4:
+        return {"spearman": None, "low": None, "high": None, "pairs": len(pairs), "snapshots": snapshots}
+    rx, ry = ranks([p[0] for p in pairs]), ranks([p[1] for p in pairs])
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    rho = cov / math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
+    z, half = math.atanh(max(-0.999, min(0.999, rho))), 1.96 * 1.03 / math.sqrt(len(pairs) - 3)
+    return {"spearman": round(rho, 4), "low": round(math.tanh(z - half), 4), "high": round(math.tanh(z + half), 4),
+            "pairs": len(pairs), "snapshots": snapshots}
+
+
+def flat(snapshots, key, first_layer=0):
+    """Every head's value of a per-layer, per-head snapshot score, over all snapshots."""
+    return [v for s in snapshots for layer in s[key][first_layer:] for v in layer]
+
+
+def circuits(rng, layers, heads, final, eig, induction, previous):
+    """circuits.json of the final snapshot (METHODS §4)."""
+    head_rows, pairs = [], []
+    for l in range(layers):
+        for h in range(heads):
+            sizes = sorted((rng.uniform(0.8, 1.2) * (3 + 2 * l) * math.exp(-k / 14) for k in range(D_HEAD)), reverse=True)
+            qk = sorted((rng.uniform(0.8, 1.2) * 3 * math.exp(-k / (9 if (l, h) in induction else 5))
+                         for k in range(D_HEAD)), reverse=True)
+            trace = final["prev_token_kcomp_trace"][l][h]
+            head_rows.append({
+                "layer": l, "head": h, "eig_copying": round(eig[l][h][1], 4), "eigenvalues": eig[l][h][0],
+                "prev_token_kcomp_trace": trace, "prev_token_kcomp_trace_normalised":
+                    final["prev_token_kcomp_trace_normalised"][l][h],
+                "positional_previous_token": round(0.8 if (l, h) in previous else rng.uniform(0.0, 0.2), 4),
+                "ov_singular_values": [round(v, 4) for v in sizes], "qk_singular_values": [round(v, 4) for v in qk]})
+    for l1 in range(layers):
+        for h1 in range(heads):
+            for l2 in range(l1 + 1, layers):
+                for h2 in range(heads):
+                    lift = 0.05 if (l1, h1) in previous and (l2, h2) in induction else 0.0
+                    comp = {kind: round(0.0625 + rng.gauss(0, 0.004) + (lift if kind == "k_comp" else 0), 5)
+                            for kind in ("k_comp", "q_comp", "v_comp")}
+                    reduced = {kind + "_reduced": round(v + rng.gauss(0, 0.002), 5) for kind, v in comp.items()}
+                    pairs.append(dict({"from": [l1, h1], "to": [l2, h2], "baseline_mean": 0.0625,
+                                       "baseline_std": 0.0021}, **comp, **reduced))
+    return {"fold_layer_norm": True,
+            "baseline": {"mean": 0.0625, "std": 0.0021, "reduced_mean": 0.0626, "reduced_std": 0.0019, "draws": 200,
+                         "seed": 0},
+            "heads": head_rows, "pairs": pairs}
+
+
 def model_metrics(root, name, layers, centre, rng):
     heads = 8
     # Which heads become induction / previous-token heads (last layer / first layer).
     induction = {(layers - 1, h): 0.55 + 0.1 * h for h in (1, 4, 6)} if centre else {}
     previous = {(0, h): 0.5 + 0.1 * h for h in (2, 3)} if centre else {}
+    # Each head's OV eigenvalues at the end of training: induction heads copy.
+    eig = [[eigenvalues(rng, 0.95 if (l, h) in induction else rng.uniform(-0.6, 0.6)) for h in range(heads)]
+           for l in range(layers)]
     snapshots, loss_rows, derivative_rows, centres = [], [], [], None
     for step in STEPS:
         tokens = step * TOKENS_PER_STEP
@@ -81,6 +167,15 @@ def model_metrics(root, name, layers, centre, rng):
             level = top * sigmoid((step - centre + lead) / 60) if top else 0
             return round(max(0.0, low + level + rng.gauss(0, 0.01)), 4)
 
+        def copying_scores(l, h):
+            e = eig[l][h][1] * (0.3 + 0.7 * sigmoid((step - 600) / 150))
+            c = max(-1.0, min(1.0, 0.35 * e + rng.gauss(0, 0.03)))
+            return round(e, 4), c
+
+        def trace(l, h, scale):
+            return round(scale * score(induction, l, h, 0.0) + rng.gauss(0, 0.03 * scale), 4) if l > 0 else None
+
+        copy = [[copying_scores(l, h) for h in range(heads)] for l in range(layers)]
         snapshots.append({
             "step": step, "tokens": tokens,
             "loss": round(sum(losses) / len(losses), 5),
@@ -89,8 +184,15 @@ def model_metrics(root, name, layers, centre, rng):
             "icl_amount": round(losses[23] - losses[248], 5),
             "icl_per_decade": round(losses[23] - losses[248], 5),
             "prefix_matching": [[score(induction, l, h, 0.04 + 0.01 * h) for h in range(heads)] for l in range(layers)],
-            "copying": [[round(rng.uniform(-0.2, 0.4), 3) for _ in range(heads)] for _ in range(layers)],
+            "copying": [[round(c, 4) for _, c in row] for row in copy],
+            "copying_variants": {reading: [[round(max(-1.0, min(1.0, c * (1 - 0.15 * k) + rng.gauss(0, 0.02 * k))), 4)
+                                            for _, c in row] for row in copy]
+                                 for k, reading in enumerate(COPYING_READINGS)},
+            "copying_top": [[round(max(0.0, 0.1 + 0.6 * c + rng.gauss(0, 0.03)), 4) for _, c in row] for row in copy],
+            "copy_eig": [[e for e, _ in row] for row in copy],
             "previous_token": [[score(previous, l, h, 0.05 + 0.01 * h) for h in range(heads)] for l in range(layers)],
+            "prev_token_kcomp_trace": [[trace(l, h, 2.5e4) for h in range(heads)] for l in range(layers)],
+            "prev_token_kcomp_trace_normalised": [[trace(l, h, 0.4) for h in range(heads)] for l in range(layers)],
         })
     description = f"{layers}-layer {'attention-only' if name.startswith('attn') else 'with MLPs'}, 8 heads, d_model 256"
     base = os.path.join(root, name)
@@ -108,11 +210,27 @@ def model_metrics(root, name, layers, centre, rng):
     head_rows = []
     for l in range(layers):
         for h in range(heads):
-            p, c, q = final["prefix_matching"][l][h], abs(final["copying"][l][h]) + 0.3, final["previous_token"][l][h]
-            cls = "induction" if p > 0.4 else "previous-token" if q > 0.4 else "other"
-            head_rows.append({"layer": l, "head": h, "prefix_matching": p, "copying": round(c, 3),
-                              "previous_token": q, "class": cls})
-    write(os.path.join(base, "heads.json"), {"heads": head_rows})
+            p, c, q = final["prefix_matching"][l][h], final["copying"][l][h], final["previous_token"][l][h]
+            e = final["copy_eig"][l][h]
+            cls = "induction" if p > 0.4 and c > 0 else "previous-token" if q > 0.4 else "other"
+            head_rows.append({"layer": l, "head": h, "prefix_matching": p, "copying": c,
+                              "copying_top": final["copying_top"][l][h], "eig_copying": e, "previous_token": q,
+                              "class": cls, "unstable": abs(p - 0.4) < 0.1 or abs(q - 0.4) < 0.1 or (c > 0) != (e > 0),
+                              "copying_disagreement": (c > 0) != (e > 0)})
+    write(os.path.join(base, "heads.json"), {"copying_ratio": COPYING_READINGS[0], "copying_random_baseline": 0.0,
+                                             "heads": head_rows})
+    write(os.path.join(base, "circuits.json"), circuits(rng, layers, heads, final, eig, induction, previous))
+    eigs = flat(snapshots, "copy_eig")
+    readings = {reading: correlation(flat([s["copying_variants"] for s in snapshots], reading), eigs, len(snapshots))
+                for reading in COPYING_READINGS}
+    readings["copying-top"] = correlation(flat(snapshots, "copying_top"), eigs, len(snapshots))
+    write(os.path.join(base, "validation.json"), {
+        "copying_ratio": COPYING_READINGS[0], "copying_vs_eig_copying": readings,
+        "prefix_vs_kcomp_trace": correlation(flat(snapshots, "prefix_matching", 1),
+                                             flat(snapshots, "prev_token_kcomp_trace", 1), len(snapshots)),
+        "prefix_vs_kcomp_trace_normalised": correlation(flat(snapshots, "prefix_matching", 1),
+                                                        flat(snapshots, "prev_token_kcomp_trace_normalised", 1),
+                                                        len(snapshots))})
 
     window = None
     if centre:
