@@ -120,7 +120,7 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
     const int n_heads = 2;
     json::Value snapshots = json::Value::array();
     std::string loss_csv = "step,tokens", derivative_csv = "step,tokens,2,3.5,6,10.5\n";
-    for (int i = 2; i <= CONTEXT; ++i) loss_csv += "," + std::to_string(i);
+    for (int i = 2; i <= CONTEXT; ++i) (loss_csv += ',') += std::to_string(i);
     loss_csv += "\n";
     for (int s = 0; s < SNAPSHOTS; ++s) {
         double tokens = 1000.0 * (s + 1), icl = 0.05 + rise(s, phase_change, 0.4);
@@ -149,7 +149,8 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
         snapshots.push_back(snapshot);
         std::string row = std::to_string(10 * (s + 1)) + "," + std::to_string(int(tokens));
         loss_csv += row;
-        for (int i = 2; i <= CONTEXT; ++i) loss_csv += "," + std::to_string(6.0 - 0.2 * s - icl * std::log(i));
+        for (int i = 2; i <= CONTEXT; ++i)
+            (loss_csv += ',') += std::to_string(6.0 - 0.2 * s - icl * std::log(i));
         loss_csv += "\n";
         derivative_csv += row + ",-0.1,-0.2," + (s == 0 ? std::string("nan") : "-0.3") + ",0.05\n";
     }
