@@ -86,6 +86,30 @@ bool Interventions::wants(Site site, int layer) const {
     return false;
 }
 
+namespace {
+bool covers_whole_site(int64_t head, int64_t pos_begin, int64_t pos_end) {
+    return head == Interventions::ALL_HEADS && pos_begin == 0 && pos_end == Interventions::ALL_POSITIONS;
+}
+}  // namespace
+
+bool Interventions::replaces_whole(Site site, int layer) const {
+    for (const Entry& e : entries_)
+        if (e.kind == Kind::REPLACE && e.site == site && e.layer == layer &&
+            covers_whole_site(e.head, e.pos_begin, e.pos_end))
+            return true;
+    return false;
+}
+
+const Var& Interventions::whole_replacement(Site site, int layer) const {
+    const Var* value = nullptr;
+    for (const Entry& e : entries_)
+        if (e.kind == Kind::REPLACE && e.site == site && e.layer == layer &&
+            covers_whole_site(e.head, e.pos_begin, e.pos_end))
+            value = &e.value;
+    check(value != nullptr, "interventions: no whole replacement at ", hook_name(site, layer));
+    return *value;
+}
+
 const Tensor& Interventions::captured(Site site, int layer) const {
     auto it = captured_.find({site, site == Site::LOGITS ? 0 : layer});
     check(it != captured_.end(), "interventions: nothing captured at ", hook_name(site, layer),

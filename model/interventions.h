@@ -53,6 +53,10 @@ public:
     Interventions& ablate_head(int layer, int head) { return scale(Site::Z, layer, head, 0.0); }
 
     bool wants(Site site, int layer) const;
+    // Whether a replacement covers every head and position of the site (a frozen pattern, say),
+    // and that replacement's value (the last one given, as apply() would leave it).
+    bool replaces_whole(Site site, int layer) const;
+    const Var& whole_replacement(Site site, int layer) const;
     const Tensor& captured(Site site, int layer = 0) const;  // throws naming the hook when absent
     void clear_captures() { captured_.clear(); }
 

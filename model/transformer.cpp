@@ -32,14 +32,12 @@ Var normalise(const ModelConfig& config, const Var& x, const Var& w, const Var& 
     return config.has_layer_norm() ? layer_norm(x, w, b) : x;
 }
 
-Var attention(const ModelConfig& config, const AttentionParams& p, int layer, const Var& u,
-              const Var& positions, Interventions* interventions) {
-    const int64_t B = u.size(0), T = u.size(1), H = config.n_heads, dh = config.d_head;
-    // Position-infused attention: positions join the query/key inputs only (METHODS §1.4 i).
-    Var qk_input = positions.defined() ? add(u, positions) : u;
+// The attention pattern [B, H, T, T] of one layer, from the queries and keys.
+Var attention_pattern(const ModelConfig& config, const AttentionParams& p, int layer, const Var& qk_input,
+                      Triangle causal, Interventions* interventions) {
+    const int64_t B = qk_input.size(0), T = qk_input.size(1), H = config.n_heads, dh = config.d_head;
     Var q = split_heads(matmul(qk_input, fuse_heads(p.W_Q)), B, T, H, dh);  // [B, H, T, dh]
     Var k = split_heads(matmul(qk_input, fuse_heads(p.W_K)), B, T, H, dh);
-    Var v = split_heads(matmul(u, fuse_heads(p.W_V)), B, T, H, dh);
     if (config.smear_keys) {
         // k̃_j = σ(α) k_j + (1 − σ(α)) k_{j−1}, k̃_0 = k_0 (METHODS §1.6)
         Var mix = reshape(sigmoid(p.smear_alpha), {1, H, 1, 1});
@@ -48,6 +46,17 @@ Var attention(const ModelConfig& config, const AttentionParams& p, int layer, co
     }
     q = hook(interventions, Site::Q, layer, q);
     k = hook(interventions, Site::K, layer, k);
+    // Scaling q by 1/sqrt(d_head) is cheaper than scaling the [T, T] scores and gives the same.
+    Var scores = matmul(scale(q, 1.0 / std::sqrt(double(dh))), k, false, true,
+                        {.c = causal});  // [B, H, T, T]
+    scores = hook(interventions, Site::SCORES, layer, scores);
+    return softmax(scores, /*causal=*/true, config.windows_of_layer(layer));
+}
+
+Var attention(const ModelConfig& config, const AttentionParams& p, int layer, const Var& u,
+              const Var& positions, Interventions* interventions) {
+    const int64_t B = u.size(0), T = u.size(1), H = config.n_heads, dh = config.d_head;
+    Var v = split_heads(matmul(u, fuse_heads(p.W_V)), B, T, H, dh);  // [B, H, T, dh]
     v = hook(interventions, Site::V, layer, v);
     // Causal attention never uses scores above the diagonal, and its pattern is zero there: both
     // products skip that triangle (tensor/triangle.h), unless a hook captures or replaces the
@@ -55,11 +64,19 @@ Var attention(const ModelConfig& config, const AttentionParams& p, int layer, co
     const bool hooked = interventions && (interventions->wants(Site::SCORES, layer) ||
                                           interventions->wants(Site::PATTERN, layer));
     const Triangle causal = hooked ? Triangle::FULL : Triangle::LOWER;
-    // Scaling q by 1/sqrt(d_head) is cheaper than scaling the [T, T] scores and gives the same.
-    Var scores = matmul(scale(q, 1.0 / std::sqrt(double(dh))), k, false, true,
-                        {.c = causal});  // [B, H, T, T]
-    scores = hook(interventions, Site::SCORES, layer, scores);
-    Var pattern = softmax(scores, /*causal=*/true, config.windows_of_layer(layer));
+    // When every head's pattern is given whole and nobody looks at the queries, keys or scores,
+    // they would only be thrown away: a frozen-pattern pass (METHODS §5.2) skips them.
+    const bool pattern_given = interventions && interventions->replaces_whole(Site::PATTERN, layer) &&
+                               !interventions->wants(Site::Q, layer) &&
+                               !interventions->wants(Site::K, layer) &&
+                               !interventions->wants(Site::SCORES, layer);
+    // Position-infused attention: positions join the query/key inputs only (METHODS §1.4 i).
+    Var pattern = pattern_given ? interventions->whole_replacement(Site::PATTERN, layer)
+                                : attention_pattern(config, p, layer,
+                                                    positions.defined() ? add(u, positions) : u,
+                                                    causal, interventions);
+    check(pattern.shape() == Shape({B, H, T, T}), "blocks.", layer, ".attn.hook_pattern: the given pattern is ",
+          describe(pattern.value()), ", expected [", B, ", ", H, ", ", T, ", ", T, "]");
     pattern = hook(interventions, Site::PATTERN, layer, pattern);
     Var z = matmul(pattern, v, false, false, {.a = causal});  // [B, H, T, dh]
     z = hook(interventions, Site::Z, layer, z);
@@ -178,17 +195,26 @@ Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dty
     return m;
 }
 
-Var forward(const Transformer& model, const Tensor& tokens, Interventions* interventions) {
+Var embed(const Transformer& model, const Tensor& tokens) {
     const ModelConfig& config = model.config;
     check(tokens.dtype() == DType::I32 && tokens.ndim() == 2, "forward: tokens must be i32 [batch, T], ",
           "got ", describe(tokens));
     const int64_t T = tokens.size(1);
     check(T >= 1 && T <= config.n_ctx, "forward: sequence length ", T, " outside [1, n_ctx = ",
           config.n_ctx, "]");
-    Var positions = slice(model.W_pos, 0, 0, T);  // [T, d_model]
-    Var x = embedding(model.W_E, tokens);         // [B, T, d_model]
-    if (!config.position_infused()) x = add(x, positions);
-    for (int l = 0; l < config.n_layers; ++l) {
+    Var x = embedding(model.W_E, tokens);  // [B, T, d_model]
+    return config.position_infused() ? x : add(x, slice(model.W_pos, 0, 0, T));
+}
+
+Var run_blocks(const Transformer& model, Var x, int first_layer, Interventions* interventions) {
+    const ModelConfig& config = model.config;
+    check(first_layer >= 0 && first_layer <= config.n_layers, "run_blocks: first layer ", first_layer,
+          " outside [0, ", config.n_layers, "]");
+    check(x.value().ndim() == 3 && x.size(2) == config.d_model && x.size(1) <= config.n_ctx,
+          "run_blocks: residual stream must be [batch, T <= n_ctx, d_model = ", config.d_model, "], got ",
+          describe(x.value()));
+    Var positions = slice(model.W_pos, 0, 0, x.size(1));  // [T, d_model]
+    for (int l = first_layer; l < config.n_layers; ++l) {
         const BlockParams& b = model.blocks[size_t(l)];
         x = hook(interventions, Site::RESID_PRE, l, x);
         Var u = normalise(config, x, b.ln1_w, b.ln1_b);
@@ -201,9 +227,17 @@ Var forward(const Transformer& model, const Tensor& tokens, Interventions* inter
         }
         x = hook(interventions, Site::RESID_POST, l, x);
     }
-    x = normalise(config, x, model.ln_final_w, model.ln_final_b);
-    Var logits = add(matmul(x, model.W_U), model.b_U);  // [B, T, d_vocab]
-    return hook(interventions, Site::LOGITS, 0, logits);
+    return x;
+}
+
+Var unembed(const Transformer& model, const Var& x) {
+    Var normalised = normalise(model.config, x, model.ln_final_w, model.ln_final_b);
+    return add(matmul(normalised, model.W_U), model.b_U);
+}
+
+Var forward(const Transformer& model, const Tensor& tokens, Interventions* interventions) {
+    Var residual = run_blocks(model, embed(model, tokens), 0, interventions);
+    return hook(interventions, Site::LOGITS, 0, unembed(model, residual));  // [B, T, d_vocab]
 }
 
 Var next_token_losses(const Var& logits, const Tensor& tokens) {

@@ -60,6 +60,16 @@ Tensor sinusoidal_positions(int64_t n_ctx, int64_t d_model, DType dtype = DType:
 // tokens: i32 [B, T] with T <= n_ctx → logits [B, T, d_vocab].
 Var forward(const Transformer& model, const Tensor& tokens, Interventions* interventions = nullptr);
 
+// forward() in its three stages, for passes that start or stop part-way (ablations, METHODS §5):
+//   embed:      tokens i32 [B, T] → the residual stream entering block 0, [B, T, d_model];
+//   run_blocks: the residual stream entering block first_layer → the one leaving the last block
+//               (first_layer = n_layers returns x unchanged), with the hooks of those blocks;
+//   unembed:    any [..., d_model] rows of the final residual stream → logits [..., d_vocab]
+//               (final LayerNorm and W_U; each row on its own, so rows may be picked first).
+Var embed(const Transformer& model, const Tensor& tokens);
+Var run_blocks(const Transformer& model, Var x, int first_layer, Interventions* interventions = nullptr);
+Var unembed(const Transformer& model, const Var& x);
+
 // Per-token next-token losses: position p predicts tokens[p + 1], so the result is [B, T - 1].
 Var next_token_losses(const Var& logits, const Tensor& tokens);
 

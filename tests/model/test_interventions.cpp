@@ -153,6 +153,27 @@ TEST(Interventions, ReplacedPatternIsExactlyThePatternUsed) {
     EXPECT_TRUE(same_bits(hooks.captured(Site::Z, 0), shift(hooks.captured(Site::V, 0), 2)));
 }
 
+TEST(Interventions, FrozenPatternsGiveTheCleanLogitsWithOrWithoutQueriesAndKeys) {
+    // With every layer's pattern given whole, the forward pass skips queries, keys and softmax
+    // (METHODS §5.2's frozen-pattern run) unless a hook asks for them; both give the clean logits.
+    Transformer model = random_model(config_with_layers(2));
+    Tensor tokens = tokens_in(0, V);
+    Interventions clean;
+    clean.capture(Site::PATTERN, 0).capture(Site::PATTERN, 1);
+    Tensor clean_logits = forward(model, tokens, &clean).value();
+    Interventions frozen, frozen_with_queries;
+    for (int l = 0; l < 2; ++l) {
+        frozen.replace(Site::PATTERN, l, Var(clean.captured(Site::PATTERN, l)));
+        frozen_with_queries.replace(Site::PATTERN, l, Var(clean.captured(Site::PATTERN, l))).capture(Site::Q, l);
+    }
+    EXPECT_TRUE(same_bits(forward(model, tokens, &frozen).value(), clean_logits));
+    EXPECT_TRUE(same_bits(forward(model, tokens, &frozen_with_queries).value(), clean_logits));
+    EXPECT_TRUE(frozen_with_queries.captured(Site::Q, 1).defined());
+    Interventions wrong;
+    wrong.replace(Site::PATTERN, 1, Var(previous_token_pattern(H - 1)));
+    EXPECT_THROW_MESSAGE(forward(model, tokens, &wrong), "blocks.1.attn.hook_pattern: the given pattern is");
+}
+
 TEST(Interventions, ReplacingOneHeadAndPositionRangeLeavesTheRestUntouched) {
     Transformer model = random_model(config_with_layers(1));
     Tensor tokens = tokens_in(0, V);

@@ -1,0 +1,266 @@
+// ablation.cpp — the three ablations of METHODS §5.1–§5.3, by definition and fast.
+#include "analysis/ablation.h"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "autograd/functions.h"
+
+namespace induction {
+
+namespace {
+
+void check_heads(const HeadSet& heads, const ModelConfig& config) {
+    check(!heads.empty(), "ablation: no heads to ablate");
+    for (const HeadRef& h : heads)
+        check(h.layer >= 0 && h.layer < config.n_layers && h.head >= 0 && h.head < config.n_heads,
+              "ablation: head ", h.layer, ".", h.head, " is not in a model of ", config.n_layers,
+              " layers × ", config.n_heads, " heads");
+}
+
+void check_tokens(const Tensor& tokens) {
+    check(tokens.dtype() == DType::I32 && tokens.ndim() == 2 && tokens.size(1) >= 2,
+          "ablation: tokens must be i32 [N, T >= 2], got ", describe(tokens));
+}
+
+int first_layer(const HeadSet& heads) {
+    int first = heads.front().layer;
+    for (const HeadRef& h : heads) first = std::min(first, h.layer);
+    return first;
+}
+
+// Removes each head's output: z^h = 0, hence r^h = W_O z^h = 0 (§5.1; [SC]'s v = 0 is the same
+// when there is no b_O, and our heads have none).
+void remove_outputs(Interventions& hooks, const HeadSet& heads, int from_layer) {
+    for (const HeadRef& h : heads)
+        if (h.layer >= from_layer) hooks.ablate_head(h.layer, h.head);
+}
+
+// Run 1 of every mode: what the clean pass must keep for the ablated pass to use.
+void capture_frozen(Interventions& hooks, const ModelConfig& config, AblationMode mode) {
+    for (int l = 0; l < config.n_layers; ++l) {
+        if (mode == AblationMode::PATTERN_PRESERVING) hooks.capture(Site::PATTERN, l);
+        if (mode == AblationMode::VALUE_PRESERVING) hooks.capture(Site::V, l);
+    }
+}
+
+// Run 2's freezing (§5.2, §5.3) for layers >= from_layer, from a clean pass's captures.
+void freeze(Interventions& hooks, const Interventions& clean, const ModelConfig& config,
+            AblationMode mode, int from_layer) {
+    for (int l = from_layer; l < config.n_layers; ++l) {
+        if (mode == AblationMode::PATTERN_PRESERVING)
+            hooks.replace(Site::PATTERN, l, Var(clean.captured(Site::PATTERN, l)));
+        if (mode == AblationMode::VALUE_PRESERVING)
+            hooks.replace(Site::V, l, Var(clean.captured(Site::V, l)));
+    }
+}
+
+// The ablated heads in an ablated pass: value-preserving zeroes their values after the clamps
+// ([SC]: replacements are applied before scales at a site); the others zero their z.
+void ablate(Interventions& hooks, const HeadSet& heads, AblationMode mode, int from_layer) {
+    if (mode != AblationMode::VALUE_PRESERVING) return remove_outputs(hooks, heads, from_layer);
+    for (const HeadRef& h : heads)
+        if (h.layer >= from_layer) hooks.scale(Site::V, h.layer, h.head, 0.0);
+}
+
+// An attention-only model with frozen patterns is linear in the residual stream between layer
+// norms, and nothing in a layer reads that layer's own output: the stream leaving the first
+// ablated layer is the clean one minus the ablated heads' clean result vectors.
+bool skips_first_ablated_layer(const ModelConfig& config, AblationMode mode) {
+    return mode == AblationMode::PATTERN_PRESERVING && config.attn_only;
+}
+
+}  // namespace
+
+const char* ablation_mode_name(AblationMode mode) {
+    switch (mode) {
+        case AblationMode::FULL: return "full";
+        case AblationMode::PATTERN_PRESERVING: return "pattern";
+        case AblationMode::VALUE_PRESERVING: return "value";
+    }
+    return "?";
+}
+
+AblationMode ablation_mode_from_name(const std::string& name) {
+    for (AblationMode mode : {AblationMode::PATTERN_PRESERVING, AblationMode::FULL, AblationMode::VALUE_PRESERVING})
+        if (name == ablation_mode_name(mode)) return mode;
+    throw Error("ablation mode '" + name + "' is not one of pattern, full, value");
+}
+
+std::string head_set_name(const HeadSet& heads) {
+    std::string name;
+    for (const HeadRef& h : heads) {
+        if (!name.empty()) name += '+';
+        name += std::to_string(h.layer);
+        name += '.';
+        name += std::to_string(h.head);
+    }
+    return name;
+}
+
+std::vector<HeadSet> single_heads(const ModelConfig& config) {
+    std::vector<HeadSet> sets;
+    for (int l = 0; l < config.n_layers; ++l)
+        for (int h = 0; h < config.n_heads; ++h) sets.push_back({{l, h}});
+    return sets;
+}
+
+HeadSet parse_head_set(const std::string& text, const ModelConfig& config) {
+    HeadSet heads;
+    std::stringstream items(text);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+        size_t dot = item.find('.');
+        HeadRef h{-1, -1};
+        try {
+            size_t used_layer = 0, used_head = 0;
+            if (dot != std::string::npos) {
+                h.layer = std::stoi(item.substr(0, dot), &used_layer);
+                h.head = std::stoi(item.substr(dot + 1), &used_head);
+            }
+            if (used_layer != dot || used_head != item.size() - dot - 1) h = {-1, -1};
+        } catch (const std::exception&) {
+            h = {-1, -1};
+        }
+        check(h.layer >= 0 && h.layer < config.n_layers && h.head >= 0 && h.head < config.n_heads,
+              "heads '", text, "': '", item, "' is not LAYER.HEAD with layer in [0, ", config.n_layers,
+              ") and head in [0, ", config.n_heads, ")");
+        check(std::find(heads.begin(), heads.end(), h) == heads.end(), "heads '", text, "': ", item,
+              " is listed twice");
+        heads.push_back(h);
+    }
+    check(!heads.empty(), "heads '", text, "': expected LAYER.HEAD[,LAYER.HEAD...]");
+    return heads;
+}
+
+Tensor ablated_losses_two_pass(const Transformer& model, const Tensor& tokens, const HeadSet& heads,
+                               AblationMode mode, int64_t batch_size) {
+    check_tokens(tokens);
+    check_heads(heads, model.config);
+    const int64_t N = tokens.size(0), T = tokens.size(1);
+    Tensor losses = Tensor::empty({N, T - 1}, model.W_E.dtype());
+    NoGrad no_grad;
+    for (int64_t begin = 0; begin < N; begin += batch_size) {
+        const int64_t end = std::min(N, begin + batch_size);
+        Tensor rows = tokens.slice(begin, end);
+        Interventions run1;  // clean: store what the ablated run keeps
+        capture_frozen(run1, model.config, mode);
+        forward(model, rows, &run1);
+        Interventions run2;  // ablated, from the embedding on
+        freeze(run2, run1, model.config, mode, 0);
+        ablate(run2, heads, mode, 0);
+        Tensor batch = next_token_losses(forward(model, rows, &run2), rows).value();
+        std::memcpy(losses.slice(begin, end).raw_data(), batch.raw_data(), batch.nbytes());
+    }
+    return losses;
+}
+
+Tensor every_column(int64_t n_rows, int64_t T) {
+    std::vector<int32_t> columns;
+    for (int64_t n = 0; n < n_rows; ++n)
+        for (int64_t p = 0; p + 1 < T; ++p) columns.push_back(int32_t(p));
+    return Tensor::from_ints({n_rows, T - 1}, columns);
+}
+
+Tensor pick_columns(const Tensor& losses, const Tensor& columns) {
+    check(losses.ndim() == 2 && columns.dtype() == DType::I32 && columns.ndim() == 2 &&
+              columns.size(0) == losses.size(0),
+          "pick_columns: expected losses [N, T-1] and i32 columns [N, P], got ", describe(losses), " and ",
+          describe(columns));
+    const int64_t N = losses.size(0), width = losses.size(1), P = columns.size(1);
+    std::vector<int32_t> flat;  // row-major indices into the flattened loss matrix
+    const int32_t* c = columns.data<int32_t>();
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t k = 0; k < P; ++k) {
+            check(c[n * P + k] >= 0 && c[n * P + k] < width, "pick_columns: column ", c[n * P + k],
+                  " outside [0, ", width, ")");
+            flat.push_back(int32_t(n * width + c[n * P + k]));
+        }
+    NoGrad no_grad;
+    Var picked = embedding(Var(losses.reshape({N * width, 1})), Tensor::from_ints({N * P}, flat));
+    return picked.value().reshape({N, P});
+}
+
+AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, const Tensor& columns,
+                             const std::vector<HeadSet>& sets, AblationMode mode, int64_t batch_size) {
+    check_tokens(tokens);
+    for (const HeadSet& heads : sets) check_heads(heads, model.config);
+    const ModelConfig& config = model.config;
+    const int64_t N = tokens.size(0), T = tokens.size(1), D = config.d_model;
+    check(columns.dtype() == DType::I32 && columns.ndim() == 2 && columns.size(0) == N,
+          "ablation_sweep: columns must be i32 [", N, ", P], got ", describe(columns));
+    const int64_t P = columns.size(1);
+    const int32_t* column = columns.data<int32_t>();
+    for (int64_t i = 0; i < columns.numel(); ++i)
+        check(column[i] >= 0 && column[i] < T - 1, "ablation_sweep: column ", column[i],
+              " outside [0, ", T - 1, ")");
+    const bool skip_first = skips_first_ablated_layer(config, mode);
+
+    AblationSweep sweep;
+    sweep.clean = Tensor::empty({N, T - 1}, model.W_E.dtype());
+    for (size_t s = 0; s < sets.size(); ++s) sweep.ablated.push_back(Tensor::empty({N, P}, model.W_E.dtype()));
+    NoGrad no_grad;
+    for (int64_t begin = 0; begin < N; begin += batch_size) {
+        const int64_t end = std::min(N, begin + batch_size), B = end - begin;
+        Tensor rows = tokens.slice(begin, end);
+        // The scored positions as rows of the flattened [B * T, d_model] stream, and their targets.
+        std::vector<int32_t> picked, targets;
+        const int32_t* ids = rows.data<int32_t>();
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t k = 0; k < P; ++k) {
+                int32_t p = column[(begin + b) * P + k];
+                picked.push_back(int32_t(b * T + p));
+                targets.push_back(ids[b * T + p + 1]);
+            }
+        const Tensor picked_rows = Tensor::from_ints({B * P}, picked);
+        const Tensor picked_targets = Tensor::from_ints({B * P}, targets);
+
+        // Run 1, shared by every head set: the clean losses, and what the ablated runs start from.
+        Interventions clean;
+        capture_frozen(clean, config, mode);
+        for (int l = 0; l < config.n_layers; ++l) {
+            if (skip_first) {
+                clean.capture(Site::RESID_POST, l);
+                clean.capture(Site::RESULT, l);
+            } else {
+                clean.capture(Site::RESID_PRE, l);
+            }
+        }
+        Tensor clean_losses = next_token_losses(forward(model, rows, &clean), rows).value();
+        std::memcpy(sweep.clean.slice(begin, end).raw_data(), clean_losses.raw_data(), clean_losses.nbytes());
+
+        for (size_t s = 0; s < sets.size(); ++s) {
+            const HeadSet& heads = sets[s];
+            const int first = first_layer(heads);
+            Var x;  // [B, T, d_model] the residual stream entering block `start`
+            int start = first;
+            if (skip_first) {
+                x = Var(clean.captured(Site::RESID_POST, first));
+                Var results(clean.captured(Site::RESULT, first));  // [B, T, H, d_model]
+                for (const HeadRef& h : heads)
+                    if (h.layer == first) x = sub(x, reshape(slice(results, 2, h.head, h.head + 1), {B, T, D}));
+                start = first + 1;
+            } else {
+                x = Var(clean.captured(Site::RESID_PRE, first));
+            }
+            Interventions hooks;
+            freeze(hooks, clean, config, mode, start);
+            ablate(hooks, heads, mode, start);
+            Var final_stream = reshape(run_blocks(model, x, start, &hooks), {B * T, D});
+            Var logits = unembed(model, embedding(final_stream, picked_rows));  // [B * P, d_vocab]
+            Tensor losses = cross_entropy(logits, picked_targets).value();      // [B * P]
+            std::memcpy(sweep.ablated[s].slice(begin, end).raw_data(), losses.raw_data(), losses.nbytes());
+        }
+    }
+    return sweep;
+}
+
+Tensor ablated_losses(const Transformer& model, const Tensor& tokens, const HeadSet& heads,
+                      AblationMode mode, int64_t batch_size) {
+    check_tokens(tokens);
+    Tensor columns = every_column(tokens.size(0), tokens.size(1));
+    return ablation_sweep(model, tokens, columns, {heads}, mode, batch_size).ablated.front();
+}
+
+}  // namespace induction
