@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <sstream>
 
+#include "analysis/attribution_metrics.h"
 #include "analysis/circuits.h"
 #include "analysis/losses.h"
 #include "analysis/validation.h"
 #include "autograd/var.h"
 #include "model/checkpoint.h"
 #include "model/file_io.h"
+#include "model/safetensors.h"
 
 namespace induction {
 
@@ -24,6 +26,7 @@ struct SnapshotMeasurements {
     LossDerivative derivative;
     HeadScores heads;
     KCompositionTrace kcomp;  // §4.5, weighted by this snapshot's previous-token scores
+    SnapshotAttribution attribution;  // §5.4
     std::vector<std::vector<float>> example_losses;  // the first few examples' rows, for token changes
 };
 
@@ -211,6 +214,22 @@ json::Value validation_json(const std::vector<SnapshotMeasurements>& all) {
     return v;
 }
 
+// The random-token vectors v_s of §2.3 (the inputs of §5.5 and §7), one row per snapshot, so a
+// later command can measure against exactly these losses.
+void write_random_token_losses(const std::vector<SnapshotMeasurements>& all, const std::string& path) {
+    const int64_t S = int64_t(all.size()), N = int64_t(all.front().losses.random_token_vector.size());
+    std::vector<double> vectors;
+    std::vector<int32_t> steps;
+    for (const SnapshotMeasurements& s : all) {
+        vectors.insert(vectors.end(), s.losses.random_token_vector.begin(), s.losses.random_token_vector.end());
+        steps.push_back(int32_t(s.step));
+    }
+    write_safetensors(path, {{"random_token_losses", Tensor::from_vector({S, N}, vectors, DType::F32)},
+                             {"steps", Tensor::from_ints({S}, steps)}},
+                      {{"description", "v_s of METHODS §2.3: row s is snapshot steps[s]; column e is example e "
+                                       "of ../eval_tokens.bin at its random column (../eval_set.json)"}});
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& setup,
@@ -220,20 +239,44 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     const std::string dir = metrics_dir + "/" + model.name;
     make_directories(dir);
     const int64_t examples = std::min<int64_t>(setup.token_change_examples, setup.eval.tokens.size(0));
+    // The final snapshot's classes (§5.6) decide which heads are ablated together at every snapshot.
+    LoadedCheckpoint final_model = load_checkpoint(model.snapshots.back().path);
+    const ModelConfig config = final_model.model.config;
+    const HeadScores final_heads = evaluate_heads(final_model.model, setup.evaluators);
+    const ClassificationRule rule = classification_rule(config);
+    const std::vector<HeadClass> classes = classify_heads(final_heads, rule);
+    AttributionSettings attribution;
+    attribution.mode = setup.ablation_mode;
+    attribution.n_layers = config.n_layers;
+    attribution.n_heads = config.n_heads;
+    attribution.groups = head_groups(classes, config.n_layers, config.n_heads);
+    attribution.columns = attribution_columns(setup.eval);
+    attribution.bootstrap_resamples = setup.bootstrap_resamples;
+    std::vector<HeadSet> ablated_sets = single_heads(config);
+    const size_t n_single = ablated_sets.size();
+    for (const HeadGroup& g : attribution.groups) ablated_sets.push_back(g.heads);
+    const BootstrapPlan plan =
+        make_bootstrap_plan(setup.eval.tokens.size(0), setup.bootstrap_resamples, setup.bootstrap_seed);
+
     std::vector<SnapshotMeasurements> all;
     ModelAnalysis analysis;
-    ModelConfig config;
     for (const SnapshotRef& ref : model.snapshots) {
-        LoadedCheckpoint loaded = load_checkpoint(ref.path);
-        config = loaded.model.config;
+        const bool last_snapshot = &ref == &model.snapshots.back();
+        LoadedCheckpoint loaded = last_snapshot ? final_model : load_checkpoint(ref.path);
         SnapshotMeasurements s;
         s.step = ref.step;
         s.tokens = ref.tokens;
-        Tensor losses = per_token_losses(loaded.model, setup.eval.tokens, setup.batch_size);
+        // One clean pass gives the per-token losses and serves every ablation (analysis/ablation.h).
+        AblationSweep sweep = ablation_sweep(loaded.model, setup.eval.tokens, attribution.columns.columns,
+                                             ablated_sets, setup.ablation_mode, setup.batch_size);
+        Tensor losses = sweep.clean.to(DType::F32);
+        s.attribution = attribute_snapshot(sweep, attribution.columns, n_single, plan);
+        s.attribution.step = ref.step;
+        s.attribution.tokens = ref.tokens;
         s.losses = summarize_losses(losses, setup.eval);
         s.icl = icl_score(s.losses.by_position);
         s.derivative = loss_derivative(s.losses.by_position);
-        s.heads = evaluate_heads(loaded.model, setup.evaluators);
+        s.heads = last_snapshot ? final_heads : evaluate_heads(loaded.model, setup.evaluators);
         s.kcomp = previous_token_kcomp_trace(circuit_weights(loaded.model), s.heads.previous_token);
         for (int64_t e = 0; e < examples; ++e) {
             const float* row = losses.data<float>() + e * losses.size(1);
@@ -244,19 +287,17 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         all.push_back(std::move(s));
         if (progress) progress(int64_t(all.size()), int64_t(model.snapshots.size()));
     }
+    write_random_token_losses(all, dir + "/loss_vectors.safetensors");
     const int64_t context = setup.eval.tokens.size(1);
     json::write_file(dir + "/snapshots.json", snapshots_json(model, all, config, context));
     write_csv_tables(all, dir);
 
     // The final snapshot's head table and classification (§5.6).
     const SnapshotMeasurements& last = all.back();
-    ClassificationRule rule = classification_rule(config);
-    std::vector<HeadClass> classes = classify_heads(last.heads, rule);
     json::write_file(dir + "/heads.json", heads_json(last.heads, classes, rule));
     json::write_file(dir + "/validation.json", validation_json(all));
 
     // The final snapshot read from its weights (§4).
-    LoadedCheckpoint final_model = load_checkpoint(model.snapshots.back().path);
     json::write_file(dir + "/circuits.json",
                      circuits_json(analyze_circuits(final_model.model, last.heads.previous_token,
                                                     setup.eval.tokens.size(1))));
@@ -284,6 +325,12 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         phase["reason"] = analysis.phase_change ? "" : (!icl_window.found ? "ICL: " + icl_window.reason
                                                                          : "prefix matching: " + prefix_window.reason);
         phase["icl"] = to_json(icl_window);
+        if (icl_window.found) {
+            attribution.window_start = icl_window.start;
+            attribution.window_end = icl_window.end;
+        } else {
+            attribution.no_window_reason = "no ICL window: " + icl_window.reason;
+        }
         phase["prefix"] = to_json(prefix_window);
         phase["midpoint_lag_tokens"] = combined.both_found ? json::Value(combined.lag) : json::Value();
         phase["iou"] = combined.both_found ? json::Value(combined.iou) : json::Value();
@@ -311,8 +358,12 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     } else {
         phase["verdict"] = "no phase change";
         phase["reason"] = "fewer than 5 snapshots";
+        attribution.no_window_reason = "fewer than 5 snapshots";
     }
     json::write_file(dir + "/phase.json", phase);
+    std::vector<SnapshotAttribution> attributions;
+    for (const SnapshotMeasurements& s : all) attributions.push_back(s.attribution);
+    json::write_file(dir + "/ablations.json", ablations_json(attribution, attributions));
 
     // The top induction head's pattern on a repeated random sequence (§3.2 layout).
     auto [layer, head] = top_prefix_head(last.heads, model.smeared);

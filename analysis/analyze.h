@@ -1,8 +1,9 @@
 // analyze.h — the measurements of the main job for one model's snapshots, written as data.
 //
 // For every snapshot: per-token losses on the fixed evaluation set (METHODS §2), the ICL score and
-// the loss derivative, and the three head evaluators for every head (§3). Then, over training:
-// the phase-change window and loss bump (§6) and the final head classification (§5.6). Results go
+// the loss derivative, the three head evaluators for every head (§3), and the ablation of every
+// head and head group (§5). Then, over training: the phase-change window and loss bump (§6), the
+// final head classification (§5.6) and the before-and-after attribution (§5.5). Results go
 // to DIR/metrics/<model>/ in the formats of analysis/metrics_schema.md; the PCA rows
 // (§7) are returned so that one PCA can be fitted over all models of a run.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/ablation.h"
 #include "analysis/evaluators.h"
 #include "analysis/icl.h"
 #include "analysis/pca.h"
@@ -42,6 +44,10 @@ struct AnalysisSetup {
     int64_t batch_size = 16;
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
     double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of snapshots
+    // §5.4–§5.5: every head, and the final snapshot's head groups, ablated at every snapshot.
+    AblationMode ablation_mode = AblationMode::PATTERN_PRESERVING;
+    int bootstrap_resamples = 1000;       // ICL intervals (analysis/attribution.h)
+    uint64_t bootstrap_seed = 1;
 };
 
 struct ModelAnalysis {

@@ -66,6 +66,22 @@ IclScore icl_score(const std::vector<double>& by_position) {
     return s;
 }
 
+IclBands icl_bands(int64_t T) {
+    const IclScore indices = icl_score(std::vector<double>(size_t(T - 1), 0.0));
+    IclBands b;
+    b.lo_first = int64_t(std::ceil(0.8 * double(indices.i_lo)));
+    b.lo_last = int64_t(std::floor(1.25 * double(indices.i_lo)));
+    b.hi_first = int64_t(std::ceil(0.8 * double(indices.i_hi)));
+    b.hi_last = std::min(T, int64_t(std::floor(1.25 * double(indices.i_hi))));
+    auto centre_log = [](int64_t first, int64_t last) {
+        double total = 0;
+        for (int64_t i = first; i <= last; ++i) total += std::log(double(i));
+        return total / double(last - first + 1);
+    };
+    b.log10_ratio = (centre_log(b.hi_first, b.hi_last) - centre_log(b.lo_first, b.lo_last)) / std::log(10.0);
+    return b;
+}
+
 LossDerivative loss_derivative(const std::vector<double>& by_position) {
     const int64_t T = int64_t(by_position.size()) + 1;
     std::vector<double> mean_loss, mean_log_i;

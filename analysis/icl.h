@@ -43,6 +43,17 @@ struct IclScore {
 // by_position: [T-1] as in LossSummary. Throws when T is too short (i_lo < 8, §2.6).
 IclScore icl_score(const std::vector<double>& by_position);
 
+// The band-averaged ICL amount ([OURS], METHODS §2.6's noise note): L averaged over the context
+// indices i in [0.8 i_lo, 1.25 i_lo] against those in [0.8 i_hi, min(T, 1.25 i_hi)], per decade
+// of the bands' geometric-mean centres. For T = 256: i = 20..31 against 200..256. Beside [O]'s
+// single-index score, it has about a third of its sampling noise.
+struct IclBands {
+    int64_t lo_first = 0, lo_last = 0;  // 1-based context indices, inclusive
+    int64_t hi_first = 0, hi_last = 0;
+    double log10_ratio = 0;             // log10(centre_hi / centre_lo)
+};
+IclBands icl_bands(int64_t T);  // throws where icl_score() would
+
 // d L / d ln i, log-binned central differences (§2.5 default): bins of a quarter octave.
 struct LossDerivative {
     std::vector<double> centers;  // exp(mean ln i) of each non-empty bin

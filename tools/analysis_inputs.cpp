@@ -29,15 +29,63 @@ std::vector<int64_t> training_token_counts(const CorpusInfo& corpus) {
 }  // namespace
 
 AnalysisSetup make_analysis_setup(const CorpusInfo& corpus, int64_t context,
-                                  const AnalysisInputOptions& options) {
-    TokenFile heldout = TokenFile::open(corpus.heldout_path(), corpus.token_type, corpus.vocab_size);
-    std::vector<int32_t> heldout_tokens(size_t(heldout.size()));
-    heldout.copy(0, heldout.size(), heldout_tokens.data());
+                                  const AnalysisInputOptions& options, const EvalSet* stored) {
     AnalysisSetup setup;
-    setup.eval = make_eval_set(heldout_tokens, options.examples, context, options.seed);
+    if (stored) {
+        setup.eval = *stored;
+    } else {
+        TokenFile heldout = TokenFile::open(corpus.heldout_path(), corpus.token_type, corpus.vocab_size);
+        std::vector<int32_t> heldout_tokens(size_t(heldout.size()));
+        heldout.copy(0, heldout.size(), heldout_tokens.data());
+        setup.eval = make_eval_set(heldout_tokens, options.examples, context, options.seed);
+    }
     setup.evaluators = make_evaluator_inputs(training_token_counts(corpus), setup.eval.tokens,
                                              evaluator_options(options.seed));
     return setup;
+}
+
+void write_eval_set(const std::string& metrics_dir, const EvalSet& eval, const AnalysisInputOptions& options) {
+    const Tensor& tokens = eval.tokens;
+    write_file_atomic(metrics_dir + "/eval_tokens.bin",
+                      std::string_view(static_cast<const char*>(tokens.raw_data()), tokens.nbytes()));
+    json::Value v = json::Value::object();
+    v["n_examples"] = tokens.size(0);
+    v["context"] = tokens.size(1);
+    v["seed"] = int64_t(options.seed);
+    v["tokens_file"] = "eval_tokens.bin";
+    json::Value columns = json::Value::array();
+    for (int64_t c : eval.random_column) columns.push_back(c);
+    v["random_columns"] = columns;
+    json::write_file(metrics_dir + "/eval_set.json", v);
+}
+
+EvalSet read_eval_set(const std::string& metrics_dir, int64_t vocab_size) {
+    const std::string path = metrics_dir + "/eval_set.json";
+    json::Value v = json::read_file(path);
+    const int64_t N = v.at("n_examples").as_int(), T = v.at("context").as_int();
+    EvalSet eval;
+    eval.tokens = read_token_rows(metrics_dir + "/" + v.at("tokens_file").as_string(), T, vocab_size);
+    check(eval.tokens.size(0) == N, path, ": n_examples is ", N, " but ", v.at("tokens_file").as_string(),
+          " holds ", eval.tokens.size(0), " rows of ", T);
+    for (const json::Value& c : v.at("random_columns").as_array()) {
+        eval.random_column.push_back(c.as_int());
+        check(eval.random_column.back() >= 0 && eval.random_column.back() < T - 1, path,
+              ": random_columns holds ", eval.random_column.back(), ", expected a column in [0, ", T - 1, ")");
+    }
+    check(int64_t(eval.random_column.size()) == N, path, ": random_columns has ", eval.random_column.size(),
+          " entries, expected n_examples = ", N);
+    return eval;
+}
+
+std::optional<EvalSet> stored_eval_set(const std::string& metrics_dir, const AnalysisInputOptions& options,
+                                       int64_t context, int64_t vocab_size) {
+    const std::string path = metrics_dir + "/eval_set.json";
+    if (!file_exists(path)) return std::nullopt;
+    json::Value v = json::read_file(path);
+    if (v.get<int64_t>("n_examples", -1) != options.examples || v.get<int64_t>("context", -1) != context ||
+        v.get<int64_t>("seed", -1) != int64_t(options.seed))
+        return std::nullopt;
+    return read_eval_set(metrics_dir, vocab_size);
 }
 
 AnalysisInputOptions analysis_input_options_of(const std::string& checkpoint) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "analysis/analyze.h"
@@ -19,10 +20,22 @@ struct AnalysisInputOptions {
     uint64_t seed = 1;       // the evaluation set and the evaluator examples
 };
 
-// The evaluation set (windows of `context` tokens from the held-out split) and the evaluator
-// inputs (R_ok from the training split's counts); token_text is left empty.
+// The evaluation set (windows of `context` tokens from the held-out split, or `stored` when given)
+// and the evaluator inputs (R_ok from the training split's counts); token_text is left empty.
 AnalysisSetup make_analysis_setup(const CorpusInfo& corpus, int64_t context,
-                                  const AnalysisInputOptions& options);
+                                  const AnalysisInputOptions& options, const EvalSet* stored = nullptr);
+
+// The evaluation set stored in a run (METHODS §2.1: "save the token ids; never regenerate them"):
+//   DIR/metrics/eval_tokens.bin  raw little-endian int32, N rows of T tokens (`induction eval --tokens`);
+//   DIR/metrics/eval_set.json    {"n_examples", "context", "seed", "tokens_file", "random_columns": [c_e]}
+//                                (c_e 0-based loss-matrix columns: context index i_e = c_e + 2).
+// stored_eval_set returns the stored set when there is one made with these options (checking that
+// the token file matches its description), and nothing otherwise.
+void write_eval_set(const std::string& metrics_dir, const EvalSet& eval, const AnalysisInputOptions& options);
+std::optional<EvalSet> stored_eval_set(const std::string& metrics_dir, const AnalysisInputOptions& options,
+                                       int64_t context, int64_t vocab_size);
+// The stored set whatever options made it (`induction ablate --eval DIR`); errors name the file.
+EvalSet read_eval_set(const std::string& metrics_dir, int64_t vocab_size);
 
 // The options that the analysis of the run holding `checkpoint` used (the run is the directory
 // above DIR/<model>/snapshots/; its metrics/run.json records them), or the defaults when that

@@ -65,14 +65,18 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
 
     // Fixed inputs, shared by every snapshot of every model.
     CorpusInfo corpus = read_corpus_info(first.corpus_dir);
-    AnalysisSetup setup = make_analysis_setup(corpus, first.context, {options.examples, options.seed});
+    const std::string metrics = dir + "/metrics";
+    make_directories(metrics);
+    // The evaluation set is made once and stored in the run; later analyses read it back.
+    const AnalysisInputOptions input_options{options.examples, options.seed};
+    std::optional<EvalSet> stored = stored_eval_set(metrics, input_options, first.context, corpus.vocab_size);
+    AnalysisSetup setup = make_analysis_setup(corpus, first.context, input_options, stored ? &*stored : nullptr);
+    if (!stored) write_eval_set(metrics, setup.eval, input_options);
     setup.burn_in_fraction = options.burn_in;
     Tokenizer tokenizer = Tokenizer::load(corpus.tokenizer_path());
     for (int32_t id = 0; id < corpus.vocab_size; ++id)
         setup.token_text.push_back(json::printable_utf8(tokenizer.decode({id})));
 
-    const std::string metrics = dir + "/metrics";
-    make_directories(metrics);
     std::vector<ModelAnalysis> analyses;
     for (size_t m = 0; m < names.size(); ++m) {
         const TrainConfig& c = configs[m];
