@@ -66,27 +66,63 @@ BootstrapPlan make_bootstrap_plan(int64_t n, int resamples, uint64_t seed) {
     return plan;
 }
 
-Estimate mean_with_interval(const std::vector<double>& x, const BootstrapPlan& plan) {
-    check(int64_t(x.size()) == plan.n, "bootstrap: ", x.size(), " values for a plan of ", plan.n);
-    Estimate e;
-    for (double v : x) e.value += v;
-    e.value /= double(plan.n);
-    std::vector<double> means(size_t(plan.resamples));
+namespace {
+
+double mean_of(const std::vector<double>& x, const uint32_t* pick, int64_t n) {
+    double total = 0;
+    for (int64_t k = 0; k < n; ++k) total += x[pick ? pick[k] : size_t(k)];
+    return total / double(n);
+}
+
+// The percentile 95% interval of statistic(resample) over the plan's resamples; NaN when any
+// resample's statistic is not finite.
+template <typename Statistic>
+void bootstrap_interval(const BootstrapPlan& plan, Statistic statistic, Estimate& e) {
+    std::vector<double> values(size_t(plan.resamples));
     for (int r = 0; r < plan.resamples; ++r) {
-        const uint32_t* pick = plan.indices.data() + size_t(r) * size_t(plan.n);
-        double total = 0;
-        for (int64_t k = 0; k < plan.n; ++k) total += x[pick[k]];
-        means[size_t(r)] = total / double(plan.n);
+        values[size_t(r)] = statistic(plan.indices.data() + size_t(r) * size_t(plan.n));
+        if (!std::isfinite(values[size_t(r)])) {
+            e.lo = e.hi = std::nan("");
+            return;
+        }
     }
-    std::sort(means.begin(), means.end());
+    std::sort(values.begin(), values.end());
     auto quantile = [&](double q) {  // linear interpolation between order statistics
-        double at = q * double(means.size() - 1);
+        double at = q * double(values.size() - 1);
         size_t below = size_t(at);
-        size_t above = std::min(below + 1, means.size() - 1);
-        return means[below] + (at - double(below)) * (means[above] - means[below]);
+        size_t above = std::min(below + 1, values.size() - 1);
+        return values[below] + (at - double(below)) * (values[above] - values[below]);
     };
     e.lo = quantile(0.025);
     e.hi = quantile(0.975);
+}
+
+void check_plan(const std::vector<double>& x, const BootstrapPlan& plan) {
+    check(int64_t(x.size()) == plan.n, "bootstrap: ", x.size(), " values for a plan of ", plan.n);
+}
+
+}  // namespace
+
+Estimate mean_with_interval(const std::vector<double>& x, const BootstrapPlan& plan) {
+    check_plan(x, plan);
+    Estimate e;
+    e.value = mean_of(x, nullptr, plan.n);
+    bootstrap_interval(plan, [&](const uint32_t* pick) { return mean_of(x, pick, plan.n); }, e);
+    return e;
+}
+
+Estimate ratio_with_interval(const std::vector<double>& numerator, const std::vector<double>& denominator,
+                             const BootstrapPlan& plan) {
+    check_plan(numerator, plan);
+    check_plan(denominator, plan);
+    auto ratio = [&](const uint32_t* pick) {
+        double d = mean_of(denominator, pick, plan.n);
+        return d > 0 ? mean_of(numerator, pick, plan.n) / d : std::nan("");
+    };
+    Estimate e;
+    e.value = ratio(nullptr);
+    if (std::isfinite(e.value)) bootstrap_interval(plan, ratio, e);
+    else e.lo = e.hi = std::nan("");
     return e;
 }
 
@@ -105,6 +141,13 @@ AblationEffect ablation_effect(const ExampleReadings& clean, const ExampleReadin
     effect.icl_band = mean_with_interval(ablated.icl_band, plan);
     effect.delta_icl = difference_with_interval(clean.icl, ablated.icl, plan);
     effect.delta_icl_band = difference_with_interval(clean.icl_band, ablated.icl_band, plan);
+    auto removed = [](const std::vector<double>& before, const std::vector<double>& after) {
+        std::vector<double> lost(before.size());
+        for (size_t e = 0; e < before.size(); ++e) lost[e] = before[e] - after[e];
+        return lost;
+    };
+    effect.share_removed = ratio_with_interval(removed(clean.icl, ablated.icl), clean.icl, plan);
+    effect.share_removed_band = ratio_with_interval(removed(clean.icl_band, ablated.icl_band), clean.icl_band, plan);
     for (size_t e = 0; e < clean.random_token.size(); ++e) {
         effect.delta_random_token.push_back(ablated.random_token[e] - clean.random_token[e]);
         effect.delta_loss += effect.delta_random_token.back();

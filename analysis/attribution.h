@@ -53,6 +53,10 @@ struct Estimate {
     double lo = 0, hi = 0;  // its bootstrap 95% interval
 };
 Estimate mean_with_interval(const std::vector<double>& per_example, const BootstrapPlan& plan);
+// mean(numerator) / mean(denominator), resampled jointly; NaN (value or interval) where a
+// denominator mean is not positive.
+Estimate ratio_with_interval(const std::vector<double>& numerator, const std::vector<double>& denominator,
+                             const BootstrapPlan& plan);
 // The paired difference mean(b − a).
 Estimate difference_with_interval(const std::vector<double>& a, const std::vector<double>& b,
                                   const BootstrapPlan& plan);
@@ -61,6 +65,7 @@ Estimate difference_with_interval(const std::vector<double>& a, const std::vecto
 struct AblationEffect {
     Estimate icl, icl_band;              // ablated ICL amount per decade: [O]'s indices, [OURS] bands
     Estimate delta_icl, delta_icl_band;  // ablated − clean, paired
+    Estimate share_removed, share_removed_band;  // −delta / clean amount (NaN unless clean > 0)
     double delta_loss = 0;               // mean_e (v^abl − v): the change of [O]'s Loss(n_s), §2.4
     std::vector<double> delta_random_token;  // δ = v^abl − v, for §5.5
 };

@@ -10,6 +10,8 @@ namespace {
 
 json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) : json::Value(); }
 
+}  // namespace
+
 json::Value interval(const Estimate& e) {
     json::Value v = json::Value::array();
     v.push_back(number_or_null(e.lo));
@@ -17,7 +19,7 @@ json::Value interval(const Estimate& e) {
     return v;
 }
 
-json::Value heads_json(const HeadSet& heads) {
+json::Value head_set_json(const HeadSet& heads) {
     json::Value list = json::Value::array();
     for (const HeadRef& h : heads) {
         json::Value pair = json::Value::array();
@@ -27,6 +29,8 @@ json::Value heads_json(const HeadSet& heads) {
     }
     return list;
 }
+
+namespace {
 
 // [[value per head] per layer] of one field of the single-head effects.
 template <typename Field>
@@ -40,7 +44,9 @@ json::Value head_table(const std::vector<AblationEffect>& effects, int n_layers,
     return table;
 }
 
-json::Value effect_json(const AblationEffect& effect, const Estimate& clean_icl, const Estimate& clean_band) {
+}  // namespace
+
+json::Value effect_json(const AblationEffect& effect) {
     json::Value v = json::Value::object();
     v["icl_amount"] = number_or_null(effect.icl.value);
     v["icl_amount_ci"] = interval(effect.icl);
@@ -49,25 +55,16 @@ json::Value effect_json(const AblationEffect& effect, const Estimate& clean_icl,
     v["icl_amount_band"] = number_or_null(effect.icl_band.value);
     v["delta_icl_band"] = number_or_null(effect.delta_icl_band.value);
     v["delta_icl_band_ci"] = interval(effect.delta_icl_band);
-    v["delta_loss"] = number_or_null(effect.delta_loss);
-    // The share of the clean ICL amount that the ablation removes, with the interval of ΔICL
-    // divided by the clean amount (a ratio of estimates; null when the clean amount is not positive).
-    auto share = [](const Estimate& delta, const Estimate& clean) {
+    auto share = [](const Estimate& e) {  // the share of the clean ICL amount removed, jointly resampled
         json::Value s = json::Value::object();
-        const bool defined = clean.value > 0;
-        s["value"] = defined ? number_or_null(-delta.value / clean.value) : json::Value();
-        json::Value ci = json::Value::array();
-        ci.push_back(defined ? number_or_null(-delta.hi / clean.value) : json::Value());
-        ci.push_back(defined ? number_or_null(-delta.lo / clean.value) : json::Value());
-        s["ci"] = ci;
+        s["value"] = number_or_null(e.value);
+        s["ci"] = interval(e);
         return s;
     };
-    v["share_removed"] = share(effect.delta_icl, clean_icl);
-    v["share_removed_band"] = share(effect.delta_icl_band, clean_band);
+    v["share_removed"] = share(effect.share_removed);
+    v["share_removed_band"] = share(effect.share_removed_band);
     return v;
 }
-
-}  // namespace
 
 std::vector<HeadGroup> head_groups(const std::vector<HeadClass>& classes, int n_layers, int n_heads) {
     check(classes.size() == size_t(n_layers * n_heads), "head_groups: ", classes.size(), " classes for ",
@@ -114,7 +111,7 @@ json::Value ablations_json(const AttributionSettings& settings, const std::vecto
     v["bootstrap_resamples"] = settings.bootstrap_resamples;
     v["delta_sign"] = "ablated minus clean ICL amount per decade: negative when the ablation removes ICL";
     json::Value groups = json::Value::object();
-    for (const HeadGroup& g : settings.groups) groups[g.name] = heads_json(g.heads);
+    for (const HeadGroup& g : settings.groups) groups[g.name] = head_set_json(g.heads);
     v["groups"] = groups;
 
     // §5.5: the before-and-after vector of the clean random-token losses across the window.
@@ -168,7 +165,8 @@ json::Value ablations_json(const AttributionSettings& settings, const std::vecto
         e["heads"] = heads;
         json::Value group_effects = json::Value::object();
         for (size_t g = 0; g < settings.groups.size(); ++g) {
-            json::Value ge = effect_json(s.groups[g], s.icl, s.icl_band);
+            json::Value ge = effect_json(s.groups[g]);
+            ge["delta_loss"] = number_or_null(s.groups[g].delta_loss);
             if (!b.empty()) ge["before_after"] = before_after_attribution(s.groups[g].delta_random_token, b).projection;
             group_effects[settings.groups[g].name] = ge;
         }

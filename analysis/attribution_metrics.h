@@ -48,6 +48,12 @@ struct AttributionSettings {
     std::string no_window_reason;
 };
 
+// JSON pieces shared with `induction ablate`: [lo, hi]; [[layer, head], ...]; one ablation's
+// ICL fields (icl_amount, delta_icl, their band variants, share_removed) with intervals.
+json::Value interval(const Estimate& e);
+json::Value head_set_json(const HeadSet& heads);
+json::Value effect_json(const AblationEffect& effect);
+
 json::Value ablations_json(const AttributionSettings& settings, const std::vector<SnapshotAttribution>& snapshots);
 
 }  // namespace induction

@@ -12,6 +12,7 @@ int run_corpus_command(int argc, char** argv);   // tools/cmd_train.cpp
 int run_eval_command(int argc, char** argv);     // tools/cmd_eval.cpp
 int run_heads_command(int argc, char** argv);    // tools/cmd_heads.cpp
 int run_circuits_command(int argc, char** argv); // tools/cmd_circuits.cpp
+int run_ablate_command(int argc, char** argv);   // tools/cmd_ablate.cpp
 int run_report_command(int argc, char** argv);   // tools/cmd_report.cpp
 int run_run_command(int argc, char** argv);      // tools/cmd_run.cpp
 int run_analyze_command(int argc, char** argv);  // tools/cmd_run.cpp
