@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # quick_run_check.sh CLI OUT_DIR — the browser check of the main job (part of `make test`): runs
 # `induction run --quick --out OUT_DIR` on the built-in corpus, checks that `induction heads` and
-# `induction circuits` print for each final snapshot what the run's metrics hold and that
-# eig_copying matches numpy (check_circuits.py), then opens OUT_DIR/report.html in headless
+# `induction circuits` print for each final snapshot what the run's metrics hold, that
+# eig_copying matches numpy (check_circuits.py) and `induction ablate` the run's ablations
+# (check_ablations.py), then opens OUT_DIR/report.html in headless
 # Chromium through check_report.sh, which fails on a console error or a page without plots.
 #
 # Needs Chromium and the corpus packages (.ci/run installs both). When either is missing it says
@@ -49,7 +50,8 @@ for model_dir in "$out"/*/snapshots; do
         fi
     done
     "$here/check_circuits.py" "$cli" "$final"
+    "$here/check_ablations.py" "$cli" "$final" "$out/metrics/$model/ablations.json"
 done
-echo "browser check: induction heads/circuits --json equal the run's metrics for every final snapshot"
+echo "browser check: induction heads/circuits/ablate --json equal the run's metrics for every final snapshot"
 echo "browser check: opening $out/report.html"
 "$here/check_report.sh" "$out/report.html" --screenshot "$out/screenshot.png"
