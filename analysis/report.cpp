@@ -1,11 +1,12 @@
 // report.cpp — the HTML report of report.h: reads the metrics files (analysis/metrics_schema.md) and
 // lays out a summary against the paper's values (METHODS §9), [O]'s Model Analysis Table (one
 // column per model: PCA §7, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6, head
-// scores §3, the previous-token K-composition trace §4.5, all with the §6 phase-change window) and
-// per-model details (head table, the top induction head's pattern, the tokens that changed across
-// the window, the final snapshot's circuits from circuits.json: OV eigenvalues §4.3, composition
-// §4.6, singular values; and the evaluators against the weight-based measures over training, §9
-// target 12, with validation.json's rank correlations).
+// scores §3, the previous-token K-composition trace §4.5, the ablation attributions §5.4–§5.5 of
+// ablations.json, all with the §6 phase-change window) and per-model details (head table, the top
+// induction head's pattern, the tokens that changed across the window, [O]'s Argument 3: the ICL
+// left when each head group is ablated, the final snapshot's circuits from circuits.json: OV
+// eigenvalues §4.3, composition §4.6, singular values; and the evaluators against the weight-based
+// measures over training, §9 target 12, with validation.json's rank correlations).
 #include "analysis/report.h"
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <numbers>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analysis/svg.h"
@@ -39,6 +41,19 @@ double number_or_nan(const json::Value& value) { return value.is_null() ? NAN : 
 double field(const json::Value& object, const std::string& key) {
     if (!object.is_object() || !object.contains(key)) return NAN;
     return number_or_nan(object.at(key));
+}
+
+// file["snapshots"] (snapshots.json, ablations.json); none without the file.
+const std::vector<json::Value>& snapshots_of(const std::optional<json::Value>& file) {
+    static const std::vector<json::Value> none;
+    return file ? file->at("snapshots").as_array() : none;
+}
+
+// snapshots[s][key] for every snapshot (NaN where missing).
+std::vector<double> series(const std::vector<json::Value>& snapshots, const std::string& key) {
+    std::vector<double> out;
+    for (const json::Value& s : snapshots) out.push_back(field(s, key));
+    return out;
 }
 
 std::vector<double> numbers(const json::Value& array) {
@@ -115,19 +130,13 @@ struct Window {
 struct ModelMetrics {
     std::string name;
     std::string dir;  // DIR/metrics/<name>
-    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation;
+    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation, ablations;
     std::optional<CsvTable> loss_by_position, loss_derivative;
 
-    const std::vector<json::Value>& snapshot_list() const {
-        static const std::vector<json::Value> none;
-        return snapshots ? snapshots->at("snapshots").as_array() : none;
-    }
+    const std::vector<json::Value>& snapshot_list() const { return snapshots_of(snapshots); }
+    const std::vector<json::Value>& ablation_list() const { return snapshots_of(ablations); }
     // One value per snapshot of snapshots.json (NaN where missing).
-    std::vector<double> series(const std::string& key) const {
-        std::vector<double> out;
-        for (const json::Value& s : snapshot_list()) out.push_back(field(s, key));
-        return out;
-    }
+    std::vector<double> series(const std::string& key) const { return induction::series(snapshot_list(), key); }
     std::optional<Window> window() const {
         if (!phase || !phase->contains("window") || phase->at("window").is_null()) return std::nullopt;
         const json::Value& w = phase->at("window");
@@ -188,6 +197,7 @@ RunMetrics read_run(const std::string& run_dir) {
         m.token_changes = read_json_if_present(m.dir + "/token_changes.json");
         m.circuits = read_json_if_present(m.dir + "/circuits.json");
         m.validation = read_json_if_present(m.dir + "/validation.json");
+        m.ablations = read_json_if_present(m.dir + "/ablations.json");
         m.loss_by_position = read_csv_if_present(m.dir + "/loss_by_position.csv");
         m.loss_derivative = read_csv_if_present(m.dir + "/loss_derivative.csv");
     }
@@ -208,6 +218,31 @@ std::string fixed(double x, int digits = 3) {
 }
 
 std::string tokens_text(double n) { return std::isfinite(n) ? svg::format_number(n) : "—"; }
+
+// A JSON [lo, hi] interval (null bounds as NaN).
+std::pair<double, double> bounds(const json::Value& interval) {
+    std::vector<double> lo_hi = numbers(interval);
+    check(lo_hi.size() == 2, "an interval is not [lo, hi]");
+    return {lo_hi[0], lo_hi[1]};
+}
+
+// "0.189 [-0.087, 0.447]": a value with its 95% interval; "—" when the value is missing.
+std::string with_interval(double value, const json::Value& interval) {
+    if (!std::isfinite(value)) return "—";
+    auto [lo, hi] = bounds(interval);
+    return fixed(value) + " [" + fixed(lo) + ", " + fixed(hi) + "]";
+}
+
+// ablations.json's share of the clean ICL amount removed ({"value", "ci"}) as a percentage with its
+// interval, "128% (71–183%)"; "—" when null (the clean amount is not positive).
+std::string share_text(const json::Value& share) {
+    double value = field(share, "value");
+    if (!std::isfinite(value)) return "—";
+    auto [lo, hi] = bounds(share.at("ci"));
+    std::string text = fixed(100 * value, 0) + "%";
+    if (!std::isfinite(lo) || !std::isfinite(hi)) return text;
+    return text + " (" + fixed(100 * lo, 0) + (lo < 0 ? " to " : "–") + fixed(100 * hi, 0) + "%)";
+}
 
 // A note shown where a figure or table cannot be drawn.
 std::string note(const std::string& text) { return "<div class=\"missing\">" + escape(text) + "</div>"; }
@@ -241,6 +276,7 @@ std::string visible_token(const std::string& token, size_t max_chars) {
 constexpr int FIGURE_WIDTH = 300;
 constexpr int FIGURE_HEIGHT = 210;
 const char* MODEL_COLOR = "#1f77b4";
+const char* ICL_AMOUNT_COLOR = "#2ca02c";
 const char* OTHER_COLOR = "#bbbbbb";
 // Layer colours for per-head lines; orange is left out (it marks the window).
 const char* LAYER_COLORS[] = {"#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#8c564b",
@@ -375,21 +411,20 @@ std::string icl_score_cell(const RunMetrics& run, const ModelMetrics& m) {
     figure.add(svg::HLine{0.0});
     std::vector<double> tokens = m.series("tokens");
     figure.add(svg::Line{tokens, m.series("icl_score"), "#d62728", "score L(" + hi + ")−L(" + lo + ")", 1.8});
-    figure.add(svg::Line{tokens, m.series("icl_amount"), "#2ca02c", "amount = −score", 1.4});
+    figure.add(svg::Line{tokens, m.series("icl_amount"), ICL_AMOUNT_COLOR, "amount = −score", 1.4});
     if (run.icl_hi() != 10 * run.icl_lo()) {
-        svg::Line per_decade{tokens, m.series("icl_per_decade"), "#2ca02c", "amount per decade", 1.2};
+        svg::Line per_decade{tokens, m.series("icl_per_decade"), ICL_AMOUNT_COLOR, "amount per decade", 1.2};
         per_decade.dashed = true;
         figure.add(per_decade);
     }
     return figure.render();
 }
 
-// A per-layer, per-head score of snapshots.json as scores[l][h][s], NaN where a snapshot lacks
-// the value (a null layer or head included); empty when no snapshot has the key.
+// A per-layer, per-head value snapshots[s][key][l][h] as scores[l][h][s], NaN where a snapshot
+// lacks the value (a null layer or head included); empty when no snapshot has the key.
 using HeadSeries = std::vector<std::vector<std::vector<double>>>;
 
-HeadSeries head_series(const ModelMetrics& m, const std::string& key) {
-    const std::vector<json::Value>& snapshots = m.snapshot_list();
+HeadSeries head_series(const std::vector<json::Value>& snapshots, const std::string& key) {
     HeadSeries scores;
     for (size_t s = 0; s < snapshots.size(); ++s) {
         if (!snapshots[s].contains(key) || snapshots[s].at(key).is_null()) continue;
@@ -404,6 +439,16 @@ HeadSeries head_series(const ModelMetrics& m, const std::string& key) {
         }
     }
     return scores;
+}
+
+// A per-head score of snapshots.json.
+HeadSeries head_series(const ModelMetrics& m, const std::string& key) { return head_series(m.snapshot_list(), key); }
+
+// A per-head value of ablations.json (its snapshots' "heads" objects).
+HeadSeries ablation_series(const ModelMetrics& m, const std::string& key) {
+    std::vector<json::Value> heads;
+    for (const json::Value& s : m.ablation_list()) heads.push_back(s.at("heads"));
+    return head_series(heads, key);
 }
 
 std::string head_name(int layer, int head) { return "L" + std::to_string(layer) + "H" + std::to_string(head); }
@@ -453,14 +498,14 @@ HeadStyler by_final_class(const ModelMetrics& m) {
     };
 }
 
-// One line per head in layers >= first_layer against training tokens, with the windows.
-svg::Figure head_lines_figure(const RunMetrics& run, const ModelMetrics& m, const HeadSeries& scores,
-                              size_t first_layer, const HeadStyler& style, const std::string& label) {
+// One line per head in layers >= first_layer against the snapshots' training tokens, with the windows.
+svg::Figure head_lines_figure(const RunMetrics& run, const ModelMetrics& m, const std::vector<double>& tokens,
+                              const HeadSeries& scores, size_t first_layer, const HeadStyler& style,
+                              const std::string& label) {
     svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
     figure.x = tokens_axis(m);
     figure.y.label = label;
     add_windows(figure, run, m, false);
-    std::vector<double> tokens = m.series("tokens");
     for (size_t l = first_layer; l < scores.size(); ++l)
         for (size_t h = 0; h < scores[l].size(); ++h) {
             HeadStyle s = style(l, h);
@@ -475,7 +520,7 @@ std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const 
     if (!m.snapshots) return note("no snapshots.json for " + m.name);
     HeadSeries scores = head_series(m, key);
     if (scores.empty()) return note("snapshots.json has no \"" + key + "\" scores");
-    svg::Figure figure = head_lines_figure(run, m, scores, 0, by_layer, label);
+    svg::Figure figure = head_lines_figure(run, m, m.series("tokens"), scores, 0, by_layer, label);
     figure.y.min = 0;
     figure.y.max = 1;
     return figure.render();
@@ -488,9 +533,32 @@ std::string kcomp_trace_cell(const RunMetrics& run, const ModelMetrics& m) {
     if (traces.empty()) return note("snapshots.json has no \"prev_token_kcomp_trace\" (older metrics)");
     if (traces.size() < 2)
         return note(m.name + " has one layer: the trace needs previous-token heads in an earlier layer");
-    svg::Figure figure = head_lines_figure(run, m, traces, 1, by_final_class(m), "K-comp trace (logits)");
+    svg::Figure figure =
+        head_lines_figure(run, m, m.series("tokens"), traces, 1, by_final_class(m), "K-comp trace (logits)");
     figure.add(svg::HLine{0.0});
     return figure.render();
+}
+
+// A per-head value of ablations.json (§5.4–§5.5) over training, coloured by final class, with y = 0.
+std::string ablation_cell(const RunMetrics& run, const ModelMetrics& m, const std::string& key,
+                          const std::string& label) {
+    if (!m.ablations) return note("no ablations.json for " + m.name + " (older metrics: rerun induction analyze)");
+    HeadSeries values = ablation_series(m, key);
+    if (values.empty()) return note("ablations.json has no \"" + key + "\" values");
+    svg::Figure figure =
+        head_lines_figure(run, m, series(m.ablation_list(), "tokens"), values, 0, by_final_class(m), label);
+    figure.add(svg::HLine{0.0});
+    return figure.render();
+}
+
+// §5.5's attribution of every head, or why there is no before-and-after vector.
+std::string before_after_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (m.ablations) {
+        const json::Value& window = m.ablations->at("before_after");
+        if (!window.get<bool>("found", false))
+            return note("no before-and-after vector for " + m.name + ": " + window.get("reason", "no reason given"));
+    }
+    return ablation_cell(run, m, "before_after", "a(h, s) (nats)");
 }
 
 // ---- the page ---------------------------------------------------------------------------------
@@ -540,6 +608,17 @@ std::string schedule_text(const ModelMetrics& m) {
     return text;
 }
 
+// The share of the final ICL amount removed by ablating the induction heads; "—" without them.
+std::string induction_share_text(const ModelMetrics& m) {
+    if (m.ablation_list().empty()) return "—";
+    try {
+        const json::Value& groups = m.ablation_list().back().at("groups");
+        return groups.contains("induction") ? share_text(groups.at("induction").at("share_removed")) : "—";
+    } catch (const Error& e) {
+        fail(m.dir, "/ablations.json: ", e.what());
+    }
+}
+
 std::string summary_section(const RunMetrics& run) {
     std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
     std::string html =
@@ -550,7 +629,9 @@ std::string summary_section(const RunMetrics& run) {
         "positive = more ICL</small></th>"
         "<th>max prefix matching before → after<br><small>heads above the first layer</small></th>"
         "<th>frac_in_window<br><small>ICL / prefix</small></th>"
-        "<th>IoU · midpoint lag</th><th>loss bump (§6.3)</th><th>schedule changes in window</th></tr></thead>\n<tbody>\n";
+        "<th>IoU · midpoint lag</th>"
+        "<th>ICL removed by ablating the induction heads<br><small>final snapshot, §5.4; 95% interval</small></th>"
+        "<th>loss bump (§6.3)</th><th>schedule changes in window</th></tr></thead>\n<tbody>\n";
     for (const ModelMetrics& m : run.models) {
         std::optional<Window> w = m.window();
         std::string lag = m.phase ? tokens_text(field(*m.phase, "midpoint_lag_tokens")) : "—";
@@ -564,6 +645,7 @@ std::string summary_section(const RunMetrics& run) {
                 phase_number(m, "prefix", "frac_in_window", 2) + "</td>";
         html += "<td class=\"num\">" + (m.phase ? fixed(field(*m.phase, "iou"), 2) : std::string("—")) + " · " +
                 escape(lag) + "</td>";
+        html += "<td class=\"num\">" + induction_share_text(m) + "</td>";
         html += "<td>" + escape(loss_bump_text(m)) + "</td><td>" + escape(schedule_text(m)) + "</td></tr>\n";
     }
     html +=
@@ -574,6 +656,7 @@ std::string summary_section(const RunMetrics& run) {
         "<td>rises abruptly inside the same window</td>"
         "<td class=\"num\">&gt; 0.75</td>"
         "<td>high · ≪ window width</td>"
+        "<td>almost all</td>"
         "<td>one region, in the window</td><td>none</td></tr>\n"
         "</tbody></table></div>\n"
         "<p class=\"muted\">Before/after are the smoothed levels at the window start and over the last 20% of "
@@ -629,6 +712,17 @@ std::vector<Row> table_rows(const RunMetrics& run) {
          "logits: the earlier heads' OV circuits weighted by their previous-token scores. One line per head, "
          "coloured by its final class: " + class_colors_text() + ".",
          [&run](const ModelMetrics& m) { return kcomp_trace_cell(run, m); }},
+        {"Ablation attribution to ICL",
+         "[O]'s Argument 3 (§5.4): ΔICL(h, s) = ablated − clean ICL amount per decade when head h alone is ablated "
+         "at snapshot s. <b>Below 0: ablating the head removes ICL</b>; pattern-preserving ablation, METHODS "
+         "§5.2/§5.4 ([O]: induction heads below 0 from the phase change on, most other heads slightly above). One "
+         "line per head, coloured by its final class: " + class_colors_text() + ".",
+         [&run](const ModelMetrics& m) { return ablation_cell(run, m, "delta_icl", "ΔICL per decade (nats)"); }},
+        {"Before-and-after attribution",
+         "§5.5: a(h, s) = ⟨δ, b⟩ in nats, the change δ of the random-token losses when head h is ablated, projected "
+         "on the unit vector b from the clean losses at the window's start to those at its end. Below 0: ablating "
+         "the head undoes what changed across the window ([O]: induction heads). Colours as above.",
+         [&run](const ModelMetrics& m) { return before_after_cell(run, m); }},
     };
 }
 
@@ -669,6 +763,14 @@ std::string flagged(const std::string& text, bool flag, const char* marker, cons
     return flag ? text + " <span class=\"flag\" title=\"" + escape(tip) + "\">" + marker + "</span>" : text;
 }
 
+// The table row class of a head class (§5.6), which colours the row.
+std::string class_row(const std::string& cls) {
+    return cls == "induction"             ? "cls-induction"
+           : cls == "previous-token"      ? "cls-previous"
+           : cls == "anti-copying prefix" ? "cls-anti"
+                                          : "cls-other";
+}
+
 std::string head_table(const ModelMetrics& m) {
     if (!m.heads) return note("no heads.json for " + m.name);
     const std::string disagree = "copying measures disagree: the copying score and eig_copying differ in sign";
@@ -685,14 +787,10 @@ std::string head_table(const ModelMetrics& m) {
     bool any_disagreement = false, any_unstable = false;
     for (const json::Value& head : m.heads->at("heads").as_array()) {
         std::string cls = head.get("class", "");
-        std::string row_class = cls == "induction"             ? "cls-induction"
-                                : cls == "previous-token"      ? "cls-previous"
-                                : cls == "anti-copying prefix" ? "cls-anti"
-                                                               : "cls-other";
         bool disagreement = head.get<bool>("copying_disagreement", false), is_unstable = head.get<bool>("unstable", false);
         any_disagreement |= disagreement;
         any_unstable |= is_unstable;
-        html += "<tr class=\"" + row_class + "\"><td>" + head_name(head) + "</td><td class=\"num\">" +
+        html += "<tr class=\"" + class_row(cls) + "\"><td>" + head_name(head) + "</td><td class=\"num\">" +
                 fixed(field(head, "prefix_matching")) + "</td><td class=\"num\">" +
                 flagged(fixed(field(head, "copying")), disagreement, "*", disagree) + "</td><td class=\"num\">" +
                 fixed(field(head, "eig_copying")) + "</td><td class=\"num\">" + fixed(field(head, "previous_token")) +
@@ -778,6 +876,137 @@ std::string token_changes_view(const ModelMetrics& m) {
         html += "</p>\n";
     }
     return html;
+}
+
+// ---- [O]'s Argument 3: ablating the head groups (ablations.json), per model -----------------------
+
+// ablations.json's head groups (the final classes, §5.6), in the order shown.
+const char* const HEAD_GROUPS[] = {"induction", "previous-token", "other"};
+
+// The head groups that an ablations.json snapshot ablated.
+std::vector<std::string> groups_in(const json::Value& snapshot) {
+    std::vector<std::string> groups;
+    for (const char* group : HEAD_GROUPS)
+        if (snapshot.at("groups").contains(group)) groups.push_back(group);
+    return groups;
+}
+
+// "L1H2, L0H1" of a list of [layer, head].
+std::string head_list_text(const json::Value& heads) {
+    std::string text;
+    for (const json::Value& id : heads.as_array()) {
+        check(id.size() == 2, "a head group member is not [layer, head]");
+        text += (text.empty() ? "" : ", ") +
+                head_name(static_cast<int>(id[0].as_int()), static_cast<int>(id[1].as_int()));
+    }
+    return text;
+}
+
+// ablations.json's "mode" in words, with its METHODS section.
+std::string ablation_mode_text(const std::string& mode) {
+    return mode == "pattern" ? "pattern-preserving ablation (§5.2)"
+           : mode == "value" ? "value-preserving ablation (§5.3)"
+           : mode == "full"  ? "full ablation (§5.1)"
+                             : "ablation mode \"" + mode + "\"";
+}
+
+// Horizontal bars of the ICL amount per decade at one snapshot, clean and with each head group
+// ablated, with their 95% intervals as error bars.
+std::string icl_bars_figure(const json::Value& snapshot, const std::vector<std::string>& groups) {
+    struct Bar {
+        std::string label;
+        const char* color;
+        const json::Value& amounts;  // holds "icl_amount" and "icl_amount_ci"
+    };
+    std::vector<Bar> bars = {{"clean", ICL_AMOUNT_COLOR, snapshot.at("clean")}};
+    for (const std::string& group : groups)
+        bars.push_back({group + " ablated", class_color(group), snapshot.at("groups").at(group)});
+    double n = static_cast<double>(bars.size());
+    svg::Figure figure(480, 64 + 34 * static_cast<int>(bars.size()));
+    figure.title = "ICL amount at step " + fixed(field(snapshot, "step"), 0);
+    figure.x.label = "ICL amount per decade (nats)";
+    figure.x.margin = 0.05;
+    figure.y.min = -0.5;
+    figure.y.max = n - 0.5;
+    figure.y.reversed = true;
+    svg::Line zero{{0, 0}, {-0.5, n - 0.5}, "#888888", "", 1.0};
+    zero.dashed = true;
+    figure.add(zero);
+    double x_min = 0, x_max = 0;  // of the bars and whiskers (fmin, fmax: NaN ignored)
+    for (size_t k = 0; k < bars.size(); ++k) {
+        double y = static_cast<double>(k), value = field(bars[k].amounts, "icl_amount");
+        auto [lo, hi] = bounds(bars[k].amounts.at("icl_amount_ci"));
+        x_min = std::fmin(x_min, std::fmin(lo, value));
+        x_max = std::fmax(x_max, std::fmax(hi, value));
+        figure.y.ticks.push_back({y, bars[k].label});
+        // The bar's outline from 0 to the amount, then the whisker with its end caps.
+        figure.add(svg::Line{{0, value, value, 0, 0}, {y - 0.3, y - 0.3, y + 0.3, y + 0.3, y - 0.3}, bars[k].color,
+                             "", 2.0});
+        figure.add(svg::Line{{lo, lo, lo, hi, hi, hi}, {y - 0.12, y + 0.12, y, y, y - 0.12, y + 0.12}, "#333333",
+                             "95% interval", 1.1});
+    }
+    // About 5 x ticks: the automatic count follows the figure's width, but the row labels take a third of it.
+    if (x_min < x_max)
+        for (double tick : svg::linear_ticks(x_min, x_max, 5))
+            figure.x.ticks.push_back({tick, svg::format_number(tick)});
+    return figure.render();
+}
+
+// The effects of ablating each head group at one snapshot, on [O]'s indices and on the bands.
+std::string group_effects_table(const json::Value& ablations, const json::Value& snapshot,
+                                const std::vector<std::string>& groups) {
+    const json::Value& bands = ablations.at("icl_bands");
+    auto band_text = [&](const std::string& key) {
+        auto [first, last] = bounds(bands.at(key));
+        return "[" + fixed(first, 0) + ", " + fixed(last, 0) + "]";
+    };
+    std::string html =
+        "<table class=\"heads\"><thead><tr><th rowspan=\"2\">ablated</th><th rowspan=\"2\">heads</th>"
+        "<th colspan=\"3\">[O]'s indices i = " + fixed(field(ablations, "icl_lo"), 0) + " and " +
+        fixed(field(ablations, "icl_hi"), 0) + "</th><th colspan=\"3\">[OURS] band-averaged: i in " +
+        band_text("lo") + " and " + band_text("hi") + "</th></tr>\n<tr>";
+    for (int k = 0; k < 2; ++k) html += "<th>ICL amount [95%]</th><th>ΔICL [95%]</th><th>share removed (95%)</th>";
+    const json::Value& clean = snapshot.at("clean");
+    html += "</tr></thead><tbody>\n<tr><td>none (clean)</td><td>—</td><td class=\"num\">" +
+            with_interval(field(clean, "icl_amount"), clean.at("icl_amount_ci")) +
+            "</td><td>—</td><td>—</td><td class=\"num\">" +
+            with_interval(field(clean, "icl_amount_band"), clean.at("icl_amount_band_ci")) +
+            "</td><td>—</td><td>—</td></tr>\n";
+    for (const std::string& group : groups) {
+        const json::Value& effect = snapshot.at("groups").at(group);
+        html += "<tr class=\"" + class_row(group) + "\"><td>" + escape(group) + "</td><td>" +
+                head_list_text(ablations.at("groups").at(group)) + "</td><td class=\"num\">" +
+                with_interval(field(effect, "icl_amount"), effect.at("icl_amount_ci")) + "</td><td class=\"num\">" +
+                with_interval(field(effect, "delta_icl"), effect.at("delta_icl_ci")) + "</td><td class=\"num\">" +
+                share_text(effect.at("share_removed")) + "</td><td class=\"num\">" +
+                fixed(field(effect, "icl_amount_band")) + "</td><td class=\"num\">" +
+                with_interval(field(effect, "delta_icl_band"), effect.at("delta_icl_band_ci")) +
+                "</td><td class=\"num\">" + share_text(effect.at("share_removed_band")) + "</td></tr>\n";
+    }
+    return html + "</tbody></table>\n";
+}
+
+// [O]'s Argument 3 at the final snapshot of ablations.json: the ICL left when each head group is ablated.
+std::string argument3_view(const ModelMetrics& m) {
+    if (!m.ablations) return note("no ablations.json for " + m.name + " (older metrics: rerun induction analyze)");
+    if (m.ablation_list().empty()) return note("ablations.json has no snapshots");
+    try {
+        const json::Value& ablations = *m.ablations;
+        const json::Value& last = m.ablation_list().back();
+        std::vector<std::string> groups = groups_in(last);
+        return "<p class=\"muted\">Each head group of the final classes (§5.6) ablated at once at the final snapshot "
+               "(step " + fixed(field(last, "step"), 0) + ", " + tokens_text(field(last, "tokens")) + " tokens): " +
+               ablation_mode_text(ablations.get("mode", "")) + " on " + fixed(field(ablations, "examples"), 0) +
+               " examples, 95% bootstrap intervals over examples (" +
+               fixed(field(ablations, "bootstrap_resamples"), 0) + " resamples). ΔICL = ablated − clean ICL amount "
+               "per decade (below 0: ICL removed); share removed = −ΔICL / clean amount (above 100%: the ablated "
+               "model's ICL amount is negative). <b>The paper: almost all ICL is removed by ablating the induction "
+               "heads</b> ([O], Argument 3; §5.4).</p>\n<div class=\"details\">\n" +
+               icl_bars_figure(last, groups) + "<div>" + group_effects_table(ablations, last, groups) +
+               "</div>\n</div>\n";
+    } catch (const Error& e) {
+        fail(m.dir, "/ablations.json: ", e.what());
+    }
 }
 
 // ---- circuits (circuits.json) and evaluator validation (validation.json), per model ---------------
@@ -1006,6 +1235,7 @@ std::string model_section(const ModelMetrics& m) {
         html += "<div class=\"details\">\n<div><h3>Heads at the final snapshot</h3>\n" + head_table(m) +
                 "</div>\n<div><h3>Top induction head on repeated random tokens</h3>\n" + pattern_figure(m) +
                 "</div>\n</div>\n<h3>Which tokens changed across the window</h3>\n" + token_changes_view(m) +
+                "<h3>Argument 3: ablating the head groups (final snapshot, ablations.json)</h3>\n" + argument3_view(m) +
                 "<h3>Circuits (final snapshot)</h3>\n" + circuits_view(m) +
                 "<h3>Evaluators against the weights over training (METHODS §9, target 12)</h3>\n" + validation_view(m);
     } catch (const Error& e) {

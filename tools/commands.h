@@ -19,5 +19,6 @@ int run_analyze_command(int argc, char** argv);  // tools/cmd_run.cpp
 int run_bench_command(int argc, char** argv);  // tools/bench/bench_command.cpp
 int run_gemm_bench(int argc, char** argv);     // tools/bench/bench_gemm.cpp
 int run_train_bench(int argc, char** argv);    // tools/bench/bench_train.cpp
+int run_ablate_bench(int argc, char** argv);   // tools/bench/bench_ablate.cpp
 
 }  // namespace induction

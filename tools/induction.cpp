@@ -34,7 +34,7 @@ const Command COMMANDS[] = {
      "eval CHECKPOINT (--tokens FILE --ctx T | --text FILE) [--json]   loss by position"},
     {"presets", induction::run_presets_command, "presets [--json]   the named model configurations"},
     {"corpus", induction::run_corpus_command, "corpus [--out DIR] [--vocab N] [--check]   build the built-in corpus"},
-    {"bench", induction::run_bench_command, "bench [gemm|train]   benchmarks: our kernels and training against peers"},
+    {"bench", induction::run_bench_command, "bench [gemm|train|ablate]   benchmarks: our kernels, training and the ablation sweep against peers"},
 };
 
 void usage() {

@@ -1,6 +1,7 @@
 // test_report.cpp — the HTML report on a synthetic metrics directory of two models: "attn-2l" with
 // a phase-change window and "attn-1l" with none (and no induction_pattern.json / token_changes.json);
-// both with circuits.json and validation.json.
+// both with circuits.json, validation.json and ablations.json (attn-1l: no induction heads and no
+// before-and-after vector).
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -115,6 +116,101 @@ json::Value validation(int n_layers) {
     return file;
 }
 
+// ablations.json's {"value", "ci"} share of the clean ICL amount removed; null when that is not positive.
+json::Value share_removed(double clean, double share, double half_width) {
+    json::Value out = json::Value::object();
+    out["value"] = clean > 0 ? json::Value(share) : json::Value();
+    out["ci"] = clean > 0 ? numbers({share - half_width, share + half_width})
+                          : json::Value::array({json::Value(), json::Value()});
+    return out;
+}
+
+// ablations.json's effect of one ablation that leaves the ICL amount `ablated` of `clean`.
+json::Value group_effect(double clean, double ablated) {
+    double share = 1 - ablated / clean;
+    json::Value effect = json::Value::object();
+    effect["icl_amount"] = ablated;
+    effect["icl_amount_ci"] = numbers({ablated - 0.05, ablated + 0.05});
+    effect["delta_icl"] = ablated - clean;
+    effect["delta_icl_ci"] = numbers({ablated - clean - 0.07, ablated - clean + 0.08});
+    effect["icl_amount_band"] = ablated + 0.02;
+    effect["delta_icl_band"] = ablated - clean - 0.01;
+    effect["delta_icl_band_ci"] = numbers({ablated - clean - 0.04, ablated - clean + 0.02});
+    effect["delta_loss"] = 0.3;
+    effect["share_removed"] = share_removed(clean, share, 0.12);
+    effect["share_removed_band"] = share_removed(clean, share - 0.02, 0.1);
+    return effect;
+}
+
+// ablations.json (METHODS §5.4–§5.5) at every snapshot: ablating the last layer's head 0 (the
+// induction head of a model with a phase change) takes away the ICL that rises in the window,
+// the other heads a little each. Without a phase change there is no induction group and no window.
+json::Value ablations(int n_layers, int n_heads, bool phase_change) {
+    json::Value groups = json::Value::object(), induction = json::Value::array(), other = json::Value::array();
+    for (int l = 0; l < n_layers; ++l)
+        for (int h = 0; h < n_heads; ++h)
+            (phase_change && l == n_layers - 1 && h == 0 ? induction : other).push_back(json::Value::array({l, h}));
+    if (phase_change) groups["induction"] = induction;
+    groups["other"] = other;
+    json::Value window = json::Value::object();
+    window["found"] = phase_change;
+    if (phase_change) {
+        window["start_step"] = 40;
+        window["end_step"] = 70;
+        window["source"] = "the ICL curve's window (METHODS §6.1)";
+    } else {
+        window["reason"] = "no ICL window: rise 0.04 < 0.1";
+    }
+    json::Value snapshots = json::Value::array();
+    for (int s = 0; s < SNAPSHOTS; ++s) {
+        double icl = phase_change ? 0.05 + rise(s, true, 0.4) : -0.02;  // 0.45 at the end with a phase change
+        json::Value clean = json::Value::object();
+        clean["icl_amount"] = icl;
+        clean["icl_amount_ci"] = numbers({icl - 0.05, icl + 0.05});
+        clean["icl_amount_band"] = icl + 0.02;
+        clean["icl_amount_band_ci"] = numbers({icl - 0.01, icl + 0.05});
+        clean["loss_random_token"] = 6.1 - 0.2 * s;
+        json::Value heads = json::Value::object();
+        for (const std::string key : {"delta_icl", "before_after"}) {
+            if (key == "before_after" && !phase_change) continue;  // absent without a window
+            json::Value layers = json::Value::array();
+            for (int l = 0; l < n_layers; ++l) {
+                std::vector<double> values;
+                for (int h = 0; h < n_heads; ++h)
+                    values.push_back(l == n_layers - 1 && h == 0 ? -rise(s, phase_change, key == "delta_icl" ? 0.4 : 9)
+                                                                 : 0.01 * (h + 1));
+                layers.push_back(numbers(values));
+            }
+            heads[key] = layers;
+        }
+        json::Value effects = json::Value::object();
+        if (phase_change) effects["induction"] = group_effect(icl, 0.1 * icl);  // 90% removed
+        effects["other"] = group_effect(icl, icl + 0.05);
+        json::Value snapshot = json::Value::object();
+        snapshot["step"] = 10 * (s + 1);
+        snapshot["tokens"] = 1000.0 * (s + 1);
+        snapshot["clean"] = clean;
+        snapshot["heads"] = heads;
+        snapshot["groups"] = effects;
+        snapshots.push_back(snapshot);
+    }
+    json::Value bands = json::Value::object();
+    bands["lo"] = numbers({2, 3});
+    bands["hi"] = numbers({12, 16});
+    json::Value file = json::Value::object();
+    file["mode"] = "pattern";
+    file["examples"] = 8;
+    file["icl_lo"] = 2;
+    file["icl_hi"] = 15;
+    file["icl_bands"] = bands;
+    file["bootstrap_resamples"] = 100;
+    file["delta_sign"] = "ablated minus clean ICL amount per decade: negative when the ablation removes ICL";
+    file["groups"] = groups;
+    file["before_after"] = window;
+    file["snapshots"] = snapshots;
+    return file;
+}
+
 void write_model(const TempDir& dir, const std::string& name, int n_layers, bool phase_change) {
     const std::string base = "metrics/" + name + "/";
     const int n_heads = 2;
@@ -187,6 +283,7 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
     write_json(dir, base + "heads.json", heads_file);
     write_json(dir, base + "circuits.json", circuits(n_layers, n_heads));
     write_json(dir, base + "validation.json", validation(n_layers));
+    write_json(dir, base + "ablations.json", ablations(n_layers, n_heads, phase_change));
 
     json::Value rise_window = json::Value::object();
     rise_window["found"] = phase_change;
@@ -291,21 +388,23 @@ TEST(Report, DrawsEveryRowForEveryModelWithTheWindowAndNotes) {
     write_run(dir);
     std::string html = render_report(dir.path);
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-    // 8 table rows x 2 models but attn-1l's K-composition trace (a note); the attention pattern of
-    // attn-2l; circuits: an eigenvalue plot per head and 2 singular-value plots per model, 3
-    // composition heatmaps for attn-2l; validation scatters: 1 for attn-1l, 2 for attn-2l.
+    // 10 table rows x 2 models but attn-1l's K-composition trace and before-and-after attribution
+    // (notes); the attention pattern of attn-2l; circuits: an eigenvalue plot per head and 2
+    // singular-value plots per model, 3 composition heatmaps for attn-2l; an Argument 3 bar chart
+    // per model; validation scatters: 1 for attn-1l, 2 for attn-2l.
     EXPECT_EQ(count(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\""),
-              15u + 1u + (2u + 2u) + (4u + 2u + 3u) + 1u + 2u);
+              18u + 1u + (2u + 2u) + (4u + 2u + 3u) + 2u + 1u + 2u);
     for (const std::string row : {"PCA trajectory", "Loss curve", "In-context learning heatmap", "Loss derivative",
                                   "ICL score", "Prefix matching", "Previous token",
-                                  "Previous-token K-composition trace over training"})
+                                  "Previous-token K-composition trace over training", "Ablation attribution to ICL",
+                                  "Before-and-after attribution"})
         EXPECT_NE(html.find("<b class=\"title\">" + row + "</b>"), std::string::npos) << row;
     EXPECT_NE(html.find("attn-1l has one layer: the trace needs previous-token heads in an earlier layer"),
               std::string::npos);
-    // attn-2l's window: an orange band with a strip in its 7 token-axis rows; attn-1l shows the
-    // reference model's (attn-2l) window as a grey band without a strip in its 6 drawn ones.
-    EXPECT_EQ(count(html, "class=\"band-strip\""), 7u);
-    EXPECT_EQ(count(html, "class=\"band\""), 13u);
+    // attn-2l's window: an orange band with a strip in its 9 token-axis rows; attn-1l shows the
+    // reference model's (attn-2l) window as a grey band without a strip in its 7 drawn ones.
+    EXPECT_EQ(count(html, "class=\"band-strip\""), 9u);
+    EXPECT_EQ(count(html, "class=\"band\""), 16u);
     EXPECT_NE(html.find("4000 – 7000 tokens (steps 40 – 70)"), std::string::npos);
     // The summary table, with the paper's reference row.
     EXPECT_NE(html.find("class=\"summary\""), std::string::npos);
@@ -331,6 +430,97 @@ TEST(Report, DrawsEveryRowForEveryModelWithTheWindowAndNotes) {
     std::string visible = visible_lower(html);
     EXPECT_EQ(visible.find("nan"), std::string::npos);
     EXPECT_EQ(visible.find("infinity"), std::string::npos);
+}
+
+// The HTML between two markers (exclusive); the rest of the page after `from` when `to` is missing.
+std::string between(const std::string& html, const std::string& from, const std::string& to) {
+    size_t start = html.find(from);
+    EXPECT_NE(start, std::string::npos) << from;
+    return html.substr(start, html.find(to, start) - start);
+}
+
+TEST(Report, DrawsTheAblationAttributionRowsOverTrainingWithTheirSign) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    std::string table = between(html, "<section id=\"table\">", "</section>");
+    EXPECT_NE(table.find("<b>Below 0: ablating the head removes ICL</b>; pattern-preserving ablation, METHODS "
+                         "§5.2/§5.4"),
+              std::string::npos);
+    // ΔICL for both models; the before-and-after attribution for attn-2l, a note with the reason for attn-1l.
+    EXPECT_EQ(count(table, ">ΔICL per decade (nats)<"), 2u);
+    EXPECT_EQ(count(table, ">a(h, s) (nats)<"), 1u);
+    EXPECT_NE(table.find("no before-and-after vector for attn-1l: no ICL window: rise 0.04 &lt; 0.1"),
+              std::string::npos);
+    // Lines coloured by final class: in both rows, attn-2l's induction head in red and its legend entry.
+    std::string rows = between(table, ">Ablation attribution to ICL</b>", "</tbody>");
+    EXPECT_EQ(count(rows, "stroke=\"#d62728\" stroke-width=\"1.1\""), 2u * 2u);
+    EXPECT_EQ(count(rows, ">induction</text>"), 2u);
+}
+
+TEST(Report, ShowsArgument3PerModelAndInTheSummary) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    EXPECT_EQ(count(html, "<h3>Argument 3: ablating the head groups (final snapshot, ablations.json)</h3>"), 2u);
+    EXPECT_EQ(count(html, "The paper: almost all ICL is removed by ablating the induction heads"), 2u);
+    EXPECT_EQ(count(html, "pattern-preserving ablation (§5.2) on 8 examples"), 2u);
+    EXPECT_EQ(count(html, ">ICL amount at step 120<"), 2u);
+
+    std::string panel = between(html, "<section class=\"model\" id=\"model-attn-2l\">", "<h3>Circuits");
+    // The bars: clean, then each group present, with a y tick label each.
+    for (const std::string bar : {">clean<", ">induction ablated<", ">other ablated<"})
+        EXPECT_EQ(count(panel, bar), 1u) << bar;
+    EXPECT_EQ(panel.find(">previous-token ablated<"), std::string::npos);
+    EXPECT_NE(panel.find(">95% interval<"), std::string::npos);
+    // The table: [O]'s indices, then the [OURS] bands; the clean row first.
+    EXPECT_NE(panel.find("[O]'s indices i = 2 and 15"), std::string::npos);
+    EXPECT_NE(panel.find("[OURS] band-averaged: i in [2, 3] and [12, 16]"), std::string::npos);
+    EXPECT_NE(panel.find("<td>none (clean)</td><td>—</td><td class=\"num\">0.450 [0.400, 0.500]</td><td>—</td>"
+                         "<td>—</td><td class=\"num\">0.470 [0.440, 0.500]</td>"),
+              std::string::npos);
+    EXPECT_NE(panel.find("<tr class=\"cls-induction\"><td>induction</td><td>L1H0</td>"
+                         "<td class=\"num\">0.045 [-0.005, 0.095]</td><td class=\"num\">-0.405 [-0.475, -0.325]</td>"
+                         "<td class=\"num\">90% (78–102%)</td><td class=\"num\">0.065</td>"
+                         "<td class=\"num\">-0.415 [-0.445, -0.385]</td><td class=\"num\">88% (78–98%)</td></tr>"),
+              std::string::npos);
+    EXPECT_NE(panel.find("<td>other</td><td>L0H0, L0H1, L1H1</td>"), std::string::npos);
+    EXPECT_NE(panel.find("<td class=\"num\">-11% (-23 to 1%)</td>"), std::string::npos);
+    // attn-1l's clean amount is negative: no share removed.
+    std::string one_layer = between(html, "<section class=\"model\" id=\"model-attn-1l\">", "<h3>Circuits");
+    EXPECT_NE(one_layer.find("<td>other</td><td>L0H0, L0H1</td><td class=\"num\">0.030 [-0.020, 0.080]</td>"
+                             "<td class=\"num\">0.050 [-0.020, 0.130]</td><td class=\"num\">—</td>"),
+              std::string::npos);
+
+    // The summary: attn-2l's share beside the paper's "almost all"; "—" for attn-1l (no induction group).
+    std::string summary = between(html, "<section id=\"summary\">", "</section>");
+    EXPECT_NE(summary.find("<th>ICL removed by ablating the induction heads"), std::string::npos);
+    EXPECT_NE(summary.find("0.90 · 0</td><td class=\"num\">90% (78–102%)</td>"), std::string::npos);
+    EXPECT_NE(summary.find("— · —</td><td class=\"num\">—</td>"), std::string::npos);
+    EXPECT_NE(summary.find("<td>high · ≪ window width</td><td>almost all</td>"), std::string::npos);
+}
+
+TEST(Report, ARunWithoutAblationsJsonRendersNotes) {
+    TempDir dir;
+    write_run(dir);
+    std::filesystem::remove(dir / "metrics/attn-2l/ablations.json");
+    std::string html = render_report(dir.path);
+    // Both rows and the Argument 3 panel; attn-1l's are still drawn.
+    EXPECT_EQ(count(html, "no ablations.json for attn-2l (older metrics: rerun induction analyze)"), 3u);
+    EXPECT_EQ(count(html, ">ICL amount at step 120<"), 1u);
+    EXPECT_EQ(count(html, ">ΔICL per decade (nats)<"), 1u);
+    EXPECT_EQ(html.find("%)</td>"), std::string::npos);  // no share anywhere, the summary's included
+    EXPECT_NE(between(html, "<section id=\"summary\">", "</section>").find("0.90 · 0</td><td class=\"num\">—</td>"),
+              std::string::npos);
+}
+
+TEST(Report, AMalformedAblationsJsonIsAnErrorNamingTheFile) {
+    TempDir dir;
+    write_run(dir);
+    json::Value ablations = json::read_file(dir / "metrics/attn-2l/ablations.json");
+    ablations["snapshots"].as_array().back()["groups"]["induction"]["share_removed"]["ci"] = numbers({0.5});
+    write_json(dir, "metrics/attn-2l/ablations.json", ablations);
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/ablations.json: an interval is not [lo, hi]");
 }
 
 TEST(Report, DrawsTheCircuitsOrANoteWhenCircuitsJsonIsMissing) {

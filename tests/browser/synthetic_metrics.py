@@ -3,8 +3,8 @@
 
 Four models, 60 snapshots, context 256: a 1-layer model without a phase change and three deeper
 models whose ICL amount, induction-head scores, K-composition traces and PCA trajectory turn inside
-a window; with the final snapshot's circuits (circuits.json) and the evaluators' correlations with
-the weight-based measures (validation.json). Used to
+a window; with the final snapshot's circuits (circuits.json), the evaluators' correlations with
+the weight-based measures (validation.json) and the head ablations (ablations.json). Used to
 try the report and its browser check without a training run (`induction report DIR`, then
 tests/browser/check_report.sh DIR/report.html). Deterministic: a fixed seed, Python stdlib only.
 """
@@ -142,6 +142,74 @@ def circuits(rng, layers, heads, final, eig, induction, previous):
             "heads": head_rows, "pairs": pairs}
 
 
+def interval(value, half):
+    return [round(value - half, 5), round(value + half, 5)]
+
+
+def effect(clean, ablated, clean_band, ablated_band):
+    """ablations.json's effect of one ablation (METHODS §5.4): amounts, deltas and shares removed."""
+    def share(c, a, half):
+        value = (c - a) / c if c > 0 else None
+        return {"value": round(value, 4) if c > 0 else None, "ci": interval(value, half) if c > 0 else [None, None]}
+    return {"icl_amount": round(ablated, 5), "icl_amount_ci": interval(ablated, 0.06),
+            "delta_icl": round(ablated - clean, 5), "delta_icl_ci": interval(ablated - clean, 0.04),
+            "icl_amount_band": round(ablated_band, 5), "delta_icl_band": round(ablated_band - clean_band, 5),
+            "delta_icl_band_ci": interval(ablated_band - clean_band, 0.02), "delta_loss": round(clean - ablated, 5),
+            "share_removed": share(clean, ablated, 0.2), "share_removed_band": share(clean_band, ablated_band, 0.1)}
+
+
+def ablations(rng, layers, heads, centre, classes):
+    """ablations.json (METHODS §5.4-§5.5): every 4th snapshot and those in the window. Ablating the
+    induction heads removes almost all ICL after the window, the other heads add a little."""
+    window = (centre - 150, centre + 150) if centre else None
+    groups = {g: [[l, h] for l in range(layers) for h in range(heads) if classes[l][h] == g]
+              for g in ("induction", "previous-token", "other")}
+    groups = {g: members for g, members in groups.items() if members}
+    removes = {"induction": 0.92, "previous-token": 0.25, "other": -0.1}  # share of the rise removed
+    snapshots = []
+    for step in STEPS:
+        if step % 200 and not (window and window[0] <= step <= window[1]):
+            continue
+        rise = sigmoid((step - centre) / 60) if centre else 0.0
+        clean = (0.08 + 0.35 * rise) if centre else 0.05 + 0.04 * step / STEPS[-1]
+        clean_band = clean * 1.1
+
+        def per_head(scale):
+            return [[round((-scale * rise * (0.4 if classes[l][h] == "induction" else 0.03) +
+                            (0.01 if classes[l][h] == "other" else 0.0)) + rng.gauss(0, 0.006), 5)
+                     for h in range(heads)] for l in range(layers)]
+
+        delta = per_head(0.35)
+        head_effects = {"delta_icl": delta,
+                        "delta_icl_lo": [[round(d - 0.03, 5) for d in row] for row in delta],
+                        "delta_icl_hi": [[round(d + 0.03, 5) for d in row] for row in delta],
+                        "delta_icl_band": [[round(1.1 * d, 5) for d in row] for row in delta],
+                        "delta_loss": [[round(-2 * d, 5) for d in row] for row in delta]}
+        if window:
+            head_effects["before_after"] = per_head(12.0)
+            head_effects["before_after_cosine"] = [[round(max(-1.0, a / 12), 4) for a in row]
+                                                   for row in head_effects["before_after"]]
+        group_effects = {}
+        for g in groups:
+            removed = removes[g] * (clean - 0.02) if g != "other" else -0.03
+            group_effects[g] = effect(clean, clean - removed, clean_band, clean_band - 1.05 * removed)
+            if window:
+                group_effects[g]["before_after"] = round(-14 * removes[g] * rise, 4)
+        snapshots.append({"step": step, "tokens": step * TOKENS_PER_STEP,
+                          "clean": {"icl_amount": round(clean, 5), "icl_amount_ci": interval(clean, 0.05),
+                                    "icl_amount_band": round(clean_band, 5),
+                                    "icl_amount_band_ci": interval(clean_band, 0.02), "loss_random_token": 4.1},
+                          "heads": head_effects, "groups": group_effects})
+    return {"mode": "pattern", "examples": 400, "icl_lo": 25, "icl_hi": 250,
+            "icl_bands": {"lo": [20, 31], "hi": [200, 256]}, "bootstrap_resamples": 1000,
+            "delta_sign": "ablated minus clean ICL amount per decade: negative when the ablation removes ICL",
+            "groups": groups,
+            "before_after": {"found": True, "start_step": window[0], "end_step": window[1],
+                             "source": "the ICL curve's window (METHODS §6.1)"} if window else
+                            {"found": False, "reason": "no ICL window: rise y_post - y_pre = 0.03 < 0.1"},
+            "snapshots": snapshots}
+
+
 def model_metrics(root, name, layers, centre, rng):
     heads = 8
     # Which heads become induction / previous-token heads (last layer / first layer).
@@ -220,6 +288,8 @@ def model_metrics(root, name, layers, centre, rng):
     write(os.path.join(base, "heads.json"), {"copying_ratio": COPYING_READINGS[0], "copying_random_baseline": 0.0,
                                              "heads": head_rows})
     write(os.path.join(base, "circuits.json"), circuits(rng, layers, heads, final, eig, induction, previous))
+    classes = [[row["class"] for row in head_rows[l * heads:(l + 1) * heads]] for l in range(layers)]
+    write(os.path.join(base, "ablations.json"), ablations(rng, layers, heads, centre, classes))
     eigs = flat(snapshots, "copy_eig")
     readings = {reading: correlation(flat([s["copying_variants"] for s in snapshots], reading), eigs, len(snapshots))
                 for reading in COPYING_READINGS}

@@ -1,0 +1,210 @@
+// bench_ablate.cpp — `induction bench ablate`: the single-head pattern-preserving sweep (METHODS
+// §5.2), ours against the two-pass definition written in PyTorch.
+//
+// The workload is what `induction analyze` does at each snapshot: every head ablated in turn,
+// with every layer's attention pattern frozen to the clean run's, over a run's stored evaluation
+// set (512 windows of 256 tokens for the default run), in batches of 16. It times
+//   (a) ours, as the analysis runs it: ablation_sweep read at the attribution columns;
+//   (b) ours, at every column: the whole per-token loss matrix of every head, as (c) gives;
+//   (c) tools/bench/torch_ablate_peer.py: per batch a clean forward pass that keeps the patterns,
+//       then for each head a whole second forward pass with full logits and cross-entropy.
+// Before timing, the peer's losses of every head on the first 32 windows are checked against
+// ours (ablated_losses), read back from a temporary file. Then the three alternate REPEATS times,
+// so that a slow moment of a shared machine hits each; the table gives the median seconds and the
+// median of the paired ratios peer / ours with their range. No time includes loading, and both
+// sides run warm: the check runs ours first, and the peer sweeps one batch before its clock starts.
+// The peer runs at the same thread count, with OPENBLAS_CORETYPE unset, so that OpenBLAS picks
+// the kernels it would pick for this CPU (the line above the table names them), and with
+// OMP_NUM_THREADS set: without it, Debian's PyTorch 1.13 on OpenMP OpenBLAS ran this sweep 3x
+// slower at 2 threads than at 1 on the machine this was written on.
+// The peer needs Debian's python3-torch; without it the PyTorch columns say why they are empty.
+//
+//   induction bench ablate [--checkpoint FILE] [--run DIR] [--repeats N] [--threads N]
+//     --run         the run whose DIR/metrics holds the evaluation set (default runs/default)
+//     --checkpoint  default: the last DIR/attn-2l/snapshots/step-*.safetensors
+//     --repeats     alternating runs (default 3); --threads: default all cores
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "analysis/ablation.h"
+#include "analysis/attribution.h"
+#include "model/checkpoint.h"
+#include "model/file_io.h"
+#include "tensor/cpu/parallel.h"
+#include "tools/analysis_inputs.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace induction {
+
+namespace {
+
+const char* PYTHON = "/usr/bin/python3";
+const char* PEER = "tools/bench/torch_ablate_peer.py";
+const char* TOKENS_FILE = "/tmp/induction-bench-ablate-tokens.bin";
+const char* LOSSES_FILE = "/tmp/induction-bench-ablate-losses.bin";
+constexpr int64_t BATCH = 16;         // the analysis's batch (AnalysisSetup::batch_size)
+constexpr int64_t CHECKED_ROWS = 32;  // windows whose losses the peer and ours must agree on
+constexpr double TOLERANCE = 1e-4;    // nats, per token
+
+// The last snapshot of a model's run: step-N.safetensors names are zero-padded, so the greatest
+// name is the latest step.
+std::string last_snapshot(const std::string& dir) {
+    std::string last;
+    if (std::filesystem::is_directory(dir))
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            const std::string name = entry.path().filename().string();
+            if (name.starts_with("step-") && name.ends_with(".safetensors") && name > last) last = name;
+        }
+    check(!last.empty(), "no step-*.safetensors in ", dir, ": run `make run` first");
+    return dir + "/" + last;
+}
+
+template <class Work>
+double seconds_of(Work&& work) {
+    auto start = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Why the peer cannot run, or "" when it can.
+std::string peer_unavailable() {
+    if (std::system((std::string(PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
+        return "python3-torch not installed (apt-get install python3-torch libopenblas0-openmp)";
+    if (!file_exists(PEER)) return std::string(PEER) + " not found (run from the repository root)";
+    return "";
+}
+
+// Runs the peer's sweep over the first `rows` windows of TOKENS_FILE (0: all) and returns its
+// JSON line: {"seconds", "torch", "threads", "blas_core"}.
+json::Value run_peer(const std::string& checkpoint, int64_t context, int threads, int64_t rows,
+                     const std::string& losses_file = "") {
+    std::string command = "env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=" + std::to_string(threads) + " " +
+                          PYTHON + " " + PEER + " --checkpoint '" + checkpoint + "' --tokens " +
+                          TOKENS_FILE + " --ctx " + std::to_string(context) + " --threads " +
+                          std::to_string(threads) + " --rows " + std::to_string(rows);
+    if (!losses_file.empty()) command += " --losses " + losses_file;
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string output;
+    char buffer[256];
+    while (pipe && fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    check(pipe && pclose(pipe) == 0, "the PyTorch peer failed: ", command);
+    return json::parse(output);
+}
+
+// The largest |peer − ours| over every head's per-token losses on the first CHECKED_ROWS windows.
+double peer_difference(const Transformer& model, const std::string& checkpoint, const Tensor& tokens,
+                       int threads) {
+    const int64_t rows = std::min(CHECKED_ROWS, tokens.size(0)), width = tokens.size(1) - 1;
+    run_peer(checkpoint, tokens.size(1), threads, rows, LOSSES_FILE);
+    const std::string bytes = read_file_bytes(LOSSES_FILE);
+    std::remove(LOSSES_FILE);
+    const std::vector<HeadSet> sets = single_heads(model.config);
+    check(bytes.size() == sets.size() * size_t(rows * width) * sizeof(float), LOSSES_FILE, " holds ",
+          bytes.size(), " bytes, expected float32 [", sets.size(), ", ", rows, ", ", width, "]");
+    const float* theirs = reinterpret_cast<const float*>(bytes.data());
+    double largest = 0;
+    for (const HeadSet& heads : sets) {
+        const Tensor ours =
+            ablated_losses(model, tokens.slice(0, rows), heads, AblationMode::PATTERN_PRESERVING, BATCH);
+        for (float x : ours.to_vector()) largest = std::max(largest, std::fabs(double(*theirs++) - x));
+    }
+    return largest;
+}
+
+}  // namespace
+
+int run_ablate_bench(int argc, char** argv) {
+    Args args(argc, argv, {"checkpoint", "run", "repeats", "threads"}, {});
+    const std::string run = args.get("run", "runs/default");
+    const std::string checkpoint = args.has("checkpoint") ? args.get("checkpoint")
+                                                          : last_snapshot(run + "/attn-2l/snapshots");
+    const int repeats = int(args.get_int("repeats", 3));
+    const int threads = int(args.get_int("threads", cpu::max_threads()));
+    check(repeats >= 1 && threads >= 1, "--repeats and --threads must be at least 1");
+    cpu::set_max_threads(threads);
+    const std::string metrics = run + "/metrics";
+    check(file_exists(metrics + "/eval_set.json"), "no evaluation set in ", metrics,
+          ": run `make run` first");
+
+    const LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    const Transformer& model = loaded.model;
+    const EvalSet eval = read_eval_set(metrics, model.config.d_vocab);
+    const int64_t N = eval.tokens.size(0), T = eval.tokens.size(1);
+    const std::vector<HeadSet> sets = single_heads(model.config);
+    const Tensor scored = attribution_columns(eval).columns, all = every_column(N, T);
+    auto ours = [&](const Tensor& columns) {
+        return seconds_of([&] {
+            ablation_sweep(model, eval.tokens, columns, sets, AblationMode::PATTERN_PRESERVING, BATCH);
+        });
+    };
+    std::printf("%s: %d layers x %d heads, each ablated in turn with patterns frozen; %lld windows of "
+                "%lld tokens (%s), batch %lld, %d threads\n",
+                checkpoint.c_str(), model.config.n_layers, model.config.n_heads, (long long)N,
+                (long long)T, metrics.c_str(), (long long)BATCH, threads);
+
+    std::string why = peer_unavailable();
+    if (why.empty()) {
+        write_file_atomic(TOKENS_FILE, std::string_view(static_cast<const char*>(eval.tokens.raw_data()),
+                                                        eval.tokens.nbytes()));
+        const double difference = peer_difference(model, checkpoint, eval.tokens, threads);
+        std::printf("check: PyTorch's per-token ablated losses = ours (ablated_losses) for every head on "
+                    "%lld windows: max |difference| %.2e nats\n",
+                    (long long)std::min(CHECKED_ROWS, N), difference);
+        check(difference <= TOLERANCE, "the PyTorch peer and ours differ by ", difference, " > ", TOLERANCE,
+              " nats");
+    }
+    std::vector<double> scored_seconds, all_seconds, peer_seconds, scored_ratios, all_ratios;
+    std::string torch_version, blas_core;
+    for (int r = 0; r < repeats; ++r) {
+        scored_seconds.push_back(ours(scored));
+        all_seconds.push_back(ours(all));
+        if (!why.empty()) continue;
+        const json::Value peer = run_peer(checkpoint, T, threads, 0);
+        torch_version = peer.at("torch").as_string();
+        blas_core = peer.at("blas_core").as_string();
+        peer_seconds.push_back(peer.at("seconds").as_number());
+        scored_ratios.push_back(peer_seconds.back() / scored_seconds.back());
+        all_ratios.push_back(peer_seconds.back() / all_seconds.back());
+    }
+    std::remove(TOKENS_FILE);
+
+    if (why.empty())
+        std::printf("peer: PyTorch %s, OpenBLAS core %s (OPENBLAS_CORETYPE unset), %d threads\n",
+                    torch_version.c_str(), blas_core.c_str(), threads);
+    std::printf("\n%-44s %9s %12s %13s\n", "sweep", "seconds", "torch/ours", "ratio range");
+    auto row = [&](const std::string& name, const std::vector<double>& seconds,
+                   const std::vector<double>& ratios) {
+        char ratio[32] = "-", range[32] = "-";
+        if (!ratios.empty()) {
+            std::snprintf(ratio, sizeof ratio, "%.1fx", median(ratios));
+            std::snprintf(range, sizeof range, "%.1f-%.1f", *std::min_element(ratios.begin(), ratios.end()),
+                          *std::max_element(ratios.begin(), ratios.end()));
+        }
+        std::printf("%-44s %9.2f %12s %13s\n", name.c_str(), median(seconds), ratio, range);
+    };
+    row("(a) ours, attribution columns (" + std::to_string(scored.size(1)) + " per window)", scored_seconds,
+        scored_ratios);
+    row("(b) ours, every column (" + std::to_string(T - 1) + " per window)", all_seconds, all_ratios);
+    if (why.empty())
+        row("(c) PyTorch two-pass, every column", peer_seconds, {});
+    else
+        std::printf("(c) PyTorch: %s\n", why.c_str());
+    std::printf("Medians of %d alternating runs; torch/ours: median of the paired ratios (c) / (a) or (b).\n",
+                repeats);
+    return 0;
+}
+
+}  // namespace induction
