@@ -222,7 +222,7 @@ AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, con
         for (int l = 0; l < config.n_layers; ++l) {
             if (skip_first) {
                 clean.capture(Site::RESID_POST, l);
-                clean.capture(Site::RESULT, l);
+                clean.capture(Site::Z, l);
             } else {
                 clean.capture(Site::RESID_PRE, l);
             }
@@ -230,25 +230,58 @@ AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, con
         Tensor clean_losses = next_token_losses(forward(model, rows, &clean), rows).value();
         std::memcpy(sweep.clean.slice(begin, end).raw_data(), clean_losses.raw_data(), clean_losses.nbytes());
 
+        // Rows of a [B, T, d_model] stream at the scored positions → [B * P, d_model].
+        auto at_scored = [&](const Var& stream) { return embedding(reshape(stream, {B * T, D}), picked_rows); };
+        // One head's clean result vectors r^h = z^h W_O^h (z is [B, H, T, d_head]): at every
+        // position → [B, T, d_model], or at the scored positions only → [B * P, d_model].
+        const int64_t H = config.n_heads, dh = config.d_head;
+        auto head_z = [&](const HeadRef& h) {
+            return reshape(Var(clean.captured(Site::Z, h.layer)), {B * H * T, dh});
+        };
+        auto W_O = [&](const HeadRef& h) {
+            return reshape(slice(model.blocks[size_t(h.layer)].attn.W_O, 0, h.head, h.head + 1), {dh, D});
+        };
+        auto result = [&](const HeadRef& h) {
+            std::vector<int32_t> ids;
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t p = 0; p < T; ++p) ids.push_back(int32_t((b * H + h.head) * T + p));
+            Var z = embedding(head_z(h), Tensor::from_ints({B * T}, ids));  // [B * T, d_head]
+            return reshape(matmul(z, W_O(h)), {B, T, D});
+        };
+        auto result_at_scored = [&](const HeadRef& h) {
+            std::vector<int32_t> ids(picked.size());
+            for (size_t k = 0; k < picked.size(); ++k) {
+                const int64_t b = picked[k] / T, p = picked[k] % T;
+                ids[k] = int32_t((b * H + h.head) * T + p);
+            }
+            return matmul(embedding(head_z(h), Tensor::from_ints({int64_t(ids.size())}, ids)), W_O(h));
+        };
+
         for (size_t s = 0; s < sets.size(); ++s) {
             const HeadSet& heads = sets[s];
             const int first = first_layer(heads);
-            Var x;  // [B, T, d_model] the residual stream entering block `start`
-            int start = first;
-            if (skip_first) {
-                x = Var(clean.captured(Site::RESID_POST, first));
-                Var results(clean.captured(Site::RESULT, first));  // [B, T, H, d_model]
-                for (const HeadRef& h : heads)
-                    if (h.layer == first) x = sub(x, reshape(slice(results, 2, h.head, h.head + 1), {B, T, D}));
-                start = first + 1;
+            Var scored;  // [B * P, d_model] the final residual stream at the scored positions
+            if (skip_first && first + 1 == config.n_layers) {
+                // Nothing downstream reads the last layer: remove the heads' results where scored.
+                scored = at_scored(Var(clean.captured(Site::RESID_POST, first)));
+                for (const HeadRef& h : heads) scored = sub(scored, result_at_scored(h));
             } else {
-                x = Var(clean.captured(Site::RESID_PRE, first));
+                Var x;  // [B, T, d_model] the residual stream entering block `start`
+                int start = first;
+                if (skip_first) {
+                    x = Var(clean.captured(Site::RESID_POST, first));
+                    for (const HeadRef& h : heads)
+                        if (h.layer == first) x = sub(x, result(h));
+                    start = first + 1;
+                } else {
+                    x = Var(clean.captured(Site::RESID_PRE, first));
+                }
+                Interventions hooks;
+                freeze(hooks, clean, config, mode, start);
+                ablate(hooks, heads, mode, start);
+                scored = at_scored(run_blocks(model, x, start, &hooks));
             }
-            Interventions hooks;
-            freeze(hooks, clean, config, mode, start);
-            ablate(hooks, heads, mode, start);
-            Var final_stream = reshape(run_blocks(model, x, start, &hooks), {B * T, D});
-            Var logits = unembed(model, embedding(final_stream, picked_rows));  // [B * P, d_vocab]
+            Var logits = unembed(model, scored);  // [B * P, d_vocab]
             Tensor losses = cross_entropy(logits, picked_targets).value();      // [B * P]
             std::memcpy(sweep.ablated[s].slice(begin, end).raw_data(), losses.raw_data(), losses.nbytes());
         }

@@ -92,6 +92,12 @@ bool covers_whole_site(int64_t head, int64_t pos_begin, int64_t pos_end) {
 }
 }  // namespace
 
+bool Interventions::replaces(Site site, int layer) const {
+    for (const Entry& e : entries_)
+        if (e.kind == Kind::REPLACE && e.site == site && e.layer == layer) return true;
+    return false;
+}
+
 bool Interventions::replaces_whole(Site site, int layer) const {
     for (const Entry& e : entries_)
         if (e.kind == Kind::REPLACE && e.site == site && e.layer == layer &&

@@ -53,6 +53,7 @@ public:
     Interventions& ablate_head(int layer, int head) { return scale(Site::Z, layer, head, 0.0); }
 
     bool wants(Site site, int layer) const;
+    bool replaces(Site site, int layer) const;  // any replacement there, whole or partial
     // Whether a replacement covers every head and position of the site (a frozen pattern, say),
     // and that replacement's value (the last one given, as apply() would leave it).
     bool replaces_whole(Site site, int layer) const;

@@ -34,7 +34,7 @@ Var normalise(const ModelConfig& config, const Var& x, const Var& w, const Var& 
 
 // The attention pattern [B, H, T, T] of one layer, from the queries and keys.
 Var attention_pattern(const ModelConfig& config, const AttentionParams& p, int layer, const Var& qk_input,
-                      Triangle causal, Interventions* interventions) {
+                      Triangle scores_mask, Interventions* interventions) {
     const int64_t B = qk_input.size(0), T = qk_input.size(1), H = config.n_heads, dh = config.d_head;
     Var q = split_heads(matmul(qk_input, fuse_heads(p.W_Q)), B, T, H, dh);  // [B, H, T, dh]
     Var k = split_heads(matmul(qk_input, fuse_heads(p.W_K)), B, T, H, dh);
@@ -48,7 +48,7 @@ Var attention_pattern(const ModelConfig& config, const AttentionParams& p, int l
     k = hook(interventions, Site::K, layer, k);
     // Scaling q by 1/sqrt(d_head) is cheaper than scaling the [T, T] scores and gives the same.
     Var scores = matmul(scale(q, 1.0 / std::sqrt(double(dh))), k, false, true,
-                        {.c = causal});  // [B, H, T, T]
+                        {.c = scores_mask});  // [B, H, T, T]
     scores = hook(interventions, Site::SCORES, layer, scores);
     return softmax(scores, /*causal=*/true, config.windows_of_layer(layer));
 }
@@ -59,11 +59,12 @@ Var attention(const ModelConfig& config, const AttentionParams& p, int layer, co
     Var v = split_heads(matmul(u, fuse_heads(p.W_V)), B, T, H, dh);  // [B, H, T, dh]
     v = hook(interventions, Site::V, layer, v);
     // Causal attention never uses scores above the diagonal, and its pattern is zero there: both
-    // products skip that triangle (tensor/triangle.h), unless a hook captures or replaces the
-    // scores or the pattern, which then stay the full, unmasked matrices.
-    const bool hooked = interventions && (interventions->wants(Site::SCORES, layer) ||
-                                          interventions->wants(Site::PATTERN, layer));
-    const Triangle causal = hooked ? Triangle::FULL : Triangle::LOWER;
+    // products skip that triangle (tensor/triangle.h). Hooked scores stay the full, unmasked
+    // matrix; a replaced pattern may be anything, so pattern × v then reads all of it.
+    const Triangle scores_mask =
+        interventions && interventions->wants(Site::SCORES, layer) ? Triangle::FULL : Triangle::LOWER;
+    const Triangle pattern_mask =
+        interventions && interventions->replaces(Site::PATTERN, layer) ? Triangle::FULL : Triangle::LOWER;
     // When every head's pattern is given whole and nobody looks at the queries, keys or scores,
     // they would only be thrown away: a frozen-pattern pass (METHODS §5.2) skips them.
     const bool pattern_given = interventions && interventions->replaces_whole(Site::PATTERN, layer) &&
@@ -74,11 +75,11 @@ Var attention(const ModelConfig& config, const AttentionParams& p, int layer, co
     Var pattern = pattern_given ? interventions->whole_replacement(Site::PATTERN, layer)
                                 : attention_pattern(config, p, layer,
                                                     positions.defined() ? add(u, positions) : u,
-                                                    causal, interventions);
+                                                    scores_mask, interventions);
     check(pattern.shape() == Shape({B, H, T, T}), "blocks.", layer, ".attn.hook_pattern: the given pattern is ",
           describe(pattern.value()), ", expected [", B, ", ", H, ", ", T, ", ", T, "]");
     pattern = hook(interventions, Site::PATTERN, layer, pattern);
-    Var z = matmul(pattern, v, false, false, {.a = causal});  // [B, H, T, dh]
+    Var z = matmul(pattern, v, false, false, {.a = pattern_mask});  // [B, H, T, dh]
     z = hook(interventions, Site::Z, layer, z);
     Var z_rows = reshape(permute(z, {0, 2, 1, 3}), {B, T, H * dh});
     if (interventions && interventions->wants(Site::RESULT, layer)) {

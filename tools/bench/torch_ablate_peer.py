@@ -3,8 +3,10 @@
 
 The single-head pattern-preserving sweep of METHODS §5.2 written the way its definition reads
 (analysis/ablation.h, ablated_losses_two_pass): for each batch of 16 windows, a clean forward pass
-that keeps every layer's attention pattern, then for each head a whole second forward pass with
-those patterns and that head's z zeroed, full logits and per-token cross-entropy. The model is
+that keeps every layer's attention pattern and gives the clean losses, then a whole second forward
+pass with those patterns and the head's z zeroed, full logits and per-token cross-entropy. With
+--clean-per-head the clean pass is repeated for every head (the naive method: two passes per
+head); without, one clean pass per batch serves every head. The model is
 an independent implementation of model/transformer.cpp's forward pass (pre-LN, position-infused
 attention with positions added to the query/key inputs only, optional smeared keys, no attention
 biases, final LN, unembedding with bias), read from our safetensors checkpoint by a small reader
@@ -119,14 +121,22 @@ def per_token_losses(logits, tokens):
                            reduction="none").view(b, t - 1)
 
 
-def sweep(model, tokens, losses):
-    """Fills losses [n_layers * n_heads, N, T - 1]: each head ablated in turn, patterns frozen."""
+def sweep(model, tokens, losses, clean_losses, clean_per_head):
+    """Fills losses [n_layers * n_heads, N, T - 1] (each head ablated in turn, patterns frozen)
+    and clean_losses [N, T - 1] (what every delta is measured against). clean_per_head: the
+    naive method, a clean and an ablated pass per head; otherwise one clean pass per batch."""
     heads = [(l, h) for l in range(model.c["n_layers"]) for h in range(model.c["n_heads"])]
     for begin in range(0, tokens.shape[0], BATCH):
         rows = tokens[begin : begin + BATCH]
-        _, clean = model.final_stream(rows)  # run 1: only its patterns are needed
+
+        def clean_pass():  # run 1: the clean losses and the patterns to freeze
+            stream, patterns = model.final_stream(rows)
+            clean_losses[begin : begin + BATCH] = per_token_losses(model.unembed(stream), rows)
+            return patterns
+
+        clean = None if clean_per_head else clean_pass()
         for i, head in enumerate(heads):
-            stream, _ = model.final_stream(rows, frozen=clean, ablated=head)
+            stream, _ = model.final_stream(rows, frozen=clean_pass() if clean_per_head else clean, ablated=head)
             losses[i, begin : begin + BATCH] = per_token_losses(model.unembed(stream), rows)
 
 
@@ -148,6 +158,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--losses")
+    parser.add_argument("--clean-per-head", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = Model(args.checkpoint)
@@ -157,10 +168,12 @@ def main():
         tokens = tokens[: args.rows]
     n_sets = model.c["n_layers"] * model.c["n_heads"]
     losses = torch.empty(n_sets, tokens.shape[0], args.ctx - 1)
+    clean_losses = torch.empty(tokens.shape[0], args.ctx - 1)
     with torch.no_grad():
-        sweep(model, tokens[:BATCH], losses[:, :BATCH])  # warm-up: allocator, thread pool
+        # warm-up: allocator, thread pool
+        sweep(model, tokens[:BATCH], losses[:, :BATCH], clean_losses[:BATCH], args.clean_per_head)
         start = time.perf_counter()
-        sweep(model, tokens, losses)
+        sweep(model, tokens, losses, clean_losses, args.clean_per_head)
         seconds = time.perf_counter() - start
     if args.losses:
         losses.numpy().tofile(args.losses)
