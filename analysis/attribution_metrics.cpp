@@ -53,6 +53,7 @@ json::Value effect_json(const AblationEffect& effect) {
     v["delta_icl"] = number_or_null(effect.delta_icl.value);
     v["delta_icl_ci"] = interval(effect.delta_icl);
     v["icl_amount_band"] = number_or_null(effect.icl_band.value);
+    v["icl_amount_band_ci"] = interval(effect.icl_band);
     v["delta_icl_band"] = number_or_null(effect.delta_icl_band.value);
     v["delta_icl_band_ci"] = interval(effect.delta_icl_band);
     auto share = [](const Estimate& e) {  // the share of the clean ICL amount removed, jointly resampled

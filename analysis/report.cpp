@@ -979,7 +979,8 @@ std::string group_effects_table(const json::Value& ablations, const json::Value&
                 with_interval(field(effect, "icl_amount"), effect.at("icl_amount_ci")) + "</td><td class=\"num\">" +
                 with_interval(field(effect, "delta_icl"), effect.at("delta_icl_ci")) + "</td><td class=\"num\">" +
                 share_text(effect.at("share_removed")) + "</td><td class=\"num\">" +
-                fixed(field(effect, "icl_amount_band")) + "</td><td class=\"num\">" +
+                with_interval(field(effect, "icl_amount_band"), effect.at("icl_amount_band_ci")) +
+                "</td><td class=\"num\">" +
                 with_interval(field(effect, "delta_icl_band"), effect.at("delta_icl_band_ci")) +
                 "</td><td class=\"num\">" + share_text(effect.at("share_removed_band")) + "</td></tr>\n";
     }

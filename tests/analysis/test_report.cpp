@@ -134,6 +134,7 @@ json::Value group_effect(double clean, double ablated) {
     effect["delta_icl"] = ablated - clean;
     effect["delta_icl_ci"] = numbers({ablated - clean - 0.07, ablated - clean + 0.08});
     effect["icl_amount_band"] = ablated + 0.02;
+    effect["icl_amount_band_ci"] = numbers({ablated - 0.01, ablated + 0.05});
     effect["delta_icl_band"] = ablated - clean - 0.01;
     effect["delta_icl_band_ci"] = numbers({ablated - clean - 0.04, ablated - clean + 0.02});
     effect["delta_loss"] = 0.3;
@@ -481,7 +482,7 @@ TEST(Report, ShowsArgument3PerModelAndInTheSummary) {
               std::string::npos);
     EXPECT_NE(panel.find("<tr class=\"cls-induction\"><td>induction</td><td>L1H0</td>"
                          "<td class=\"num\">0.045 [-0.005, 0.095]</td><td class=\"num\">-0.405 [-0.475, -0.325]</td>"
-                         "<td class=\"num\">90% (78–102%)</td><td class=\"num\">0.065</td>"
+                         "<td class=\"num\">90% (78–102%)</td><td class=\"num\">0.065 [0.035, 0.095]</td>"
                          "<td class=\"num\">-0.415 [-0.445, -0.385]</td><td class=\"num\">88% (78–98%)</td></tr>"),
               std::string::npos);
     EXPECT_NE(panel.find("<td>other</td><td>L0H0, L0H1, L1H1</td>"), std::string::npos);

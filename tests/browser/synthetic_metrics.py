@@ -153,7 +153,8 @@ def effect(clean, ablated, clean_band, ablated_band):
         return {"value": round(value, 4) if c > 0 else None, "ci": interval(value, half) if c > 0 else [None, None]}
     return {"icl_amount": round(ablated, 5), "icl_amount_ci": interval(ablated, 0.06),
             "delta_icl": round(ablated - clean, 5), "delta_icl_ci": interval(ablated - clean, 0.04),
-            "icl_amount_band": round(ablated_band, 5), "delta_icl_band": round(ablated_band - clean_band, 5),
+            "icl_amount_band": round(ablated_band, 5), "icl_amount_band_ci": interval(ablated_band, 0.03),
+            "delta_icl_band": round(ablated_band - clean_band, 5),
             "delta_icl_band_ci": interval(ablated_band - clean_band, 0.02), "delta_loss": round(clean - ablated, 5),
             "share_removed": share(clean, ablated, 0.2), "share_removed_band": share(clean_band, ablated_band, 0.1)}
 
