@@ -16,10 +16,8 @@
 // so that a slow moment of a shared machine hits each; the table gives the median seconds and the
 // median of the paired ratios peer / ours with their range. No time includes loading, and both
 // sides run warm: the check runs ours first, and the peer sweeps one batch before its clock starts.
-// The peer runs at the same thread count, with OPENBLAS_CORETYPE unset, so that OpenBLAS picks
-// the kernels it would pick for this CPU (the line above the table names them), and with
-// OMP_NUM_THREADS set: without it, Debian's PyTorch 1.13 on OpenMP OpenBLAS ran this sweep 3x
-// slower at 2 threads than at 1 on the machine this was written on.
+// The peer runs at the same thread count, set up as tools/bench/torch_peer.h says (the line
+// above the table names the OpenBLAS kernels it used).
 // The peer needs Debian's python3-torch; without it the PyTorch columns say why they are empty.
 //
 //   induction bench ablate [--checkpoint FILE] [--run DIR] [--repeats N] [--threads N]
@@ -42,13 +40,13 @@
 #include "tensor/cpu/parallel.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
+#include "tools/bench/torch_peer.h"
 #include "tools/commands.h"
 
 namespace induction {
 
 namespace {
 
-const char* PYTHON = "/usr/bin/python3";
 const char* PEER = "tools/bench/torch_ablate_peer.py";
 const char* TOKENS_FILE = "/tmp/induction-bench-ablate-tokens.bin";
 const char* LOSSES_FILE = "/tmp/induction-bench-ablate-losses.bin";
@@ -76,36 +74,16 @@ double seconds_of(Work&& work) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
-// Why the peer cannot run, or "" when it can.
-std::string peer_unavailable() {
-    if (std::system((std::string(PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
-        return "python3-torch not installed (apt-get install python3-torch libopenblas0-openmp)";
-    if (!file_exists(PEER)) return std::string(PEER) + " not found (run from the repository root)";
-    return "";
-}
-
 // Runs the peer's sweep over the first `rows` windows of TOKENS_FILE (0: all) and returns its
 // JSON line: {"seconds", "torch", "threads", "blas_core"}.
 json::Value run_peer(const std::string& checkpoint, int64_t context, int threads, int64_t rows,
                      bool clean_per_head, const std::string& losses_file = "") {
-    std::string command = "env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=" + std::to_string(threads) + " " +
-                          PYTHON + " " + PEER + " --checkpoint '" + checkpoint + "' --tokens " +
-                          TOKENS_FILE + " --ctx " + std::to_string(context) + " --threads " +
-                          std::to_string(threads) + " --rows " + std::to_string(rows);
-    if (clean_per_head) command += " --clean-per-head";
-    if (!losses_file.empty()) command += " --losses " + losses_file;
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string output;
-    char buffer[256];
-    while (pipe && fgets(buffer, sizeof buffer, pipe)) output += buffer;
-    check(pipe && pclose(pipe) == 0, "the PyTorch peer failed: ", command);
-    return json::parse(output);
+    std::string arguments = "--checkpoint '" + checkpoint + "' --tokens " + TOKENS_FILE + " --ctx " +
+                            std::to_string(context) + " --threads " + std::to_string(threads) + " --rows " +
+                            std::to_string(rows);
+    if (clean_per_head) arguments += " --clean-per-head";
+    if (!losses_file.empty()) arguments += " --losses " + losses_file;
+    return run_torch_peer(PEER, arguments, threads);
 }
 
 // The largest |peer − ours| over every head's per-token losses on the first CHECKED_ROWS windows.
@@ -159,7 +137,7 @@ int run_ablate_bench(int argc, char** argv) {
                 checkpoint.c_str(), model.config.n_layers, model.config.n_heads, (long long)N,
                 (long long)T, metrics.c_str(), (long long)BATCH, threads);
 
-    std::string why = peer_unavailable();
+    std::string why = torch_peer_unavailable(PEER);
     if (why.empty()) {
         write_file_atomic(TOKENS_FILE, std::string_view(static_cast<const char*>(eval.tokens.raw_data()),
                                                         eval.tokens.nbytes()));

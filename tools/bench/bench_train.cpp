@@ -6,7 +6,8 @@
 // count, in the same run. The two alternate REPEATS times, so that a slow moment of a shared
 // machine hits both; it prints the median tokens/s of each, the median of the paired ratios with
 // their range, and our model FLOP utilisation (MFU) against the FMA peak measured in the same run.
-// The peer needs Debian's python3-torch; without it the PyTorch column says why it is empty.
+// The peer runs as tools/bench/torch_peer.h says (OpenBLAS at its own kernels, OMP_NUM_THREADS
+// set) and needs Debian's python3-torch; without it the PyTorch column says why it is empty.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "tensor/cpu/parallel.h"
 #include "tensor/rng.h"
 #include "tools/bench/peak.h"
+#include "tools/bench/torch_peer.h"
 #include "tools/commands.h"
 #include "train/presets.h"
 #include "train/trainer.h"
@@ -25,7 +27,6 @@ namespace induction {
 
 namespace {
 
-const char* PYTHON = "/usr/bin/python3";
 const char* PEER = "tools/bench/torch_train_peer.py";
 
 // Matmul FLOPs of one token's forward pass; a training step costs about three times that.
@@ -56,35 +57,13 @@ double our_tokens_per_second(const TrainConfig& config, int threads, int steps) 
     return double(steps * config.tokens_per_step()) / seconds;
 }
 
-// The peer's tokens/s, or a negative value with `why` set.
-double torch_tokens_per_second(const TrainConfig& config, int threads, int steps, std::string& why) {
-    if (std::system((std::string(PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0) {
-        why = "python3-torch not installed (apt-get install python3-torch libopenblas0-openmp)";
-        return -1;
-    }
-    if (!file_exists(PEER)) {
-        why = std::string(PEER) + " not found (run from the repository root)";
-        return -1;
-    }
-    std::string config_path = "/tmp/induction-bench-train-config.json";
+// The peer's JSON line: {"tokens_per_second", "threads", "torch", "blas_core"}.
+json::Value torch_training(const TrainConfig& config, int threads, int steps) {
+    const std::string config_path = "/tmp/induction-bench-train-config.json";
     json::write_file(config_path, config.to_json());
-    std::string command = std::string(PYTHON) + " " + PEER + " --config " + config_path +
-                          " --threads " + std::to_string(threads) + " --steps " + std::to_string(steps);
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string output;
-    char buffer[256];
-    while (pipe && fgets(buffer, sizeof buffer, pipe)) output += buffer;
-    if (!pipe || pclose(pipe) != 0) {
-        why = "the PyTorch peer failed: " + command;
-        return -1;
-    }
-    return json::parse(output).at("tokens_per_second").as_number();
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+    return run_torch_peer(PEER, "--config " + config_path + " --threads " + std::to_string(threads) +
+                                    " --steps " + std::to_string(steps),
+                          threads);
 }
 
 }  // namespace
@@ -101,19 +80,22 @@ int run_train_bench(int argc, char** argv) {
     large.context = 512;
     large.batch_size = 8;
     const int steps = quick ? 3 : 8, repeats = quick ? 1 : 3;
+    const std::string why = torch_peer_unavailable(PEER);
+    std::string peer_versions;
     std::printf("%-18s %7s %12s %12s %7s %13s %9s %7s\n", "config", "threads", "ours tok/s",
                 "torch tok/s", "ratio", "ratio range", "GFLOP/s", "MFU");
     for (const TrainConfig& config : {small, large}) {
         for (int threads : {1, 2}) {
             double peak = measure_fma_peak_gflops(threads);
             std::vector<double> ours, theirs, ratios;
-            std::string why;
             for (int r = 0; r < repeats; ++r) {
                 ours.push_back(our_tokens_per_second(config, threads, steps));
-                double peer = torch_tokens_per_second(config, threads, steps, why);
-                if (peer <= 0) break;
-                theirs.push_back(peer);
-                ratios.push_back(ours.back() / peer);
+                if (!why.empty()) continue;
+                const json::Value peer = torch_training(config, threads, steps);
+                peer_versions = "PyTorch " + peer.at("torch").as_string() + ", OpenBLAS core " +
+                                peer.at("blas_core").as_string() + " (OPENBLAS_CORETYPE unset)";
+                theirs.push_back(peer.at("tokens_per_second").as_number());
+                ratios.push_back(ours.back() / theirs.back());
             }
             const double our_median = median(ours);
             const double gflops = 3 * forward_flops_per_token(config) * our_median / 1e9;
@@ -130,6 +112,7 @@ int run_train_bench(int argc, char** argv) {
             if (ratios.empty()) std::printf("  (PyTorch: %s)\n", why.c_str());
         }
     }
+    if (!peer_versions.empty()) std::printf("peer: %s\n", peer_versions.c_str());
     std::printf("Medians of %d alternating runs of %d steps each; ratio: median of the paired ratios.\n"
                 "MFU: model matmul FLOPs (3x forward) per second over the FMA peak measured at that "
                 "thread count.\n", repeats, steps);

@@ -25,7 +25,6 @@ heads in layer-major order (the check `induction bench ablate` runs before timin
 """
 
 import argparse
-import ctypes
 import json
 import math
 import struct
@@ -33,6 +32,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_peer_common import blas_core
 
 BATCH = 16
 
@@ -138,16 +139,6 @@ def sweep(model, tokens, losses, clean_losses, clean_per_head):
         for i, head in enumerate(heads):
             stream, _ = model.final_stream(rows, frozen=clean_pass() if clean_per_head else clean, ablated=head)
             losses[i, begin : begin + BATCH] = per_token_losses(model.unembed(stream), rows)
-
-
-def blas_core():
-    """The core OpenBLAS chose (OPENBLAS_CORETYPE, or its own detection), if torch uses it."""
-    for line in open("/proc/self/maps"):
-        if "libopenblas" in line:
-            lib = ctypes.CDLL(line.split()[-1])
-            lib.openblas_get_corename.restype = ctypes.c_char_p
-            return lib.openblas_get_corename().decode()
-    return "not OpenBLAS"
 
 
 def main():

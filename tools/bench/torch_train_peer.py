@@ -5,7 +5,7 @@ Trains the same transformer as model/transformer.cpp (METHODS §1: pre-LN, posit
 attention with positions added to the query/key inputs, causal softmax, final LN, unembedding
 with bias, next-token cross-entropy, AdamW with gradient clipping) for a few steps on random
 tokens, written the way a PyTorch user would (nn.Parameter, batched matmuls, torch.optim.AdamW),
-and prints {"tokens_per_second": x, "threads": n} as JSON. Only timing matters here; the
+and prints {"tokens_per_second": x, "threads": n, "torch": version, "blas_core": name} as JSON. Only timing matters here; the
 numerics are checked by the golden test (tests/golden/).
 
     /usr/bin/python3 tools/bench/torch_train_peer.py --config CONFIG.json --threads 2 --steps 10
@@ -20,6 +20,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_peer_common import blas_core
 
 
 class Transformer(nn.Module):
@@ -101,7 +103,7 @@ def main():
         step()
     seconds = time.perf_counter() - start
     print(json.dumps({"tokens_per_second": args.steps * batch * context / seconds,
-                      "threads": torch.get_num_threads()}))
+                      "threads": torch.get_num_threads(), "torch": torch.__version__, "blas_core": blas_core()}))
 
 
 if __name__ == "__main__":
