@@ -240,7 +240,8 @@ std::string share_text(const json::Value& share) {
     if (!std::isfinite(value)) return "—";
     auto [lo, hi] = bounds(share.at("ci"));
     std::string text = fixed(100 * value, 0) + "%";
-    if (!std::isfinite(lo) || !std::isfinite(hi)) return text;
+    // No interval: some bootstrap resamples have no clean ICL to remove (analysis/attribution.h).
+    if (!std::isfinite(lo) || !std::isfinite(hi)) return text + " (unbounded)";
     return text + " (" + fixed(100 * lo, 0) + (lo < 0 ? " to " : "–") + fixed(100 * hi, 0) + "%)";
 }
 

@@ -499,6 +499,15 @@ TEST(Report, ShowsArgument3PerModelAndInTheSummary) {
     EXPECT_NE(summary.find("0.90 · 0</td><td class=\"num\">90% (78–102%)</td>"), std::string::npos);
     EXPECT_NE(summary.find("— · —</td><td class=\"num\">—</td>"), std::string::npos);
     EXPECT_NE(summary.find("<td>high · ≪ window width</td><td>almost all</td>"), std::string::npos);
+
+    // A share whose interval is unbounded (resamples with no clean ICL) says so.
+    const std::string path = dir / "metrics/attn-2l/ablations.json";
+    json::Value ablations = json::read_file(path);
+    json::Value& last = ablations["snapshots"].as_array().back();
+    last["groups"]["induction"]["share_removed"]["ci"] = json::Value::array({json::Value(), json::Value()});
+    json::write_file(path, ablations);
+    summary = between(render_report(dir.path), "<section id=\"summary\">", "</section>");
+    EXPECT_NE(summary.find("<td class=\"num\">90% (unbounded)</td>"), std::string::npos);
 }
 
 TEST(Report, ARunWithoutAblationsJsonRendersNotes) {
