@@ -235,18 +235,12 @@ AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, con
         // One head's clean result vectors r^h = z^h W_O^h (z is [B, H, T, d_head]): at every
         // position → [B, T, d_model], or at the scored positions only → [B * P, d_model].
         const int64_t H = config.n_heads, dh = config.d_head;
-        auto head_z = [&](const HeadRef& h) {
-            return reshape(Var(clean.captured(Site::Z, h.layer)), {B * H * T, dh});
-        };
         auto W_O = [&](const HeadRef& h) {
             return reshape(slice(model.blocks[size_t(h.layer)].attn.W_O, 0, h.head, h.head + 1), {dh, D});
         };
         auto result = [&](const HeadRef& h) {
-            std::vector<int32_t> ids;
-            for (int64_t b = 0; b < B; ++b)
-                for (int64_t p = 0; p < T; ++p) ids.push_back(int32_t((b * H + h.head) * T + p));
-            Var z = embedding(head_z(h), Tensor::from_ints({B * T}, ids));  // [B * T, d_head]
-            return reshape(matmul(z, W_O(h)), {B, T, D});
+            Var z = slice(Var(clean.captured(Site::Z, h.layer)), 1, h.head, h.head + 1);  // [B, 1, T, d_head]
+            return reshape(matmul(reshape(z, {B * T, dh}), W_O(h)), {B, T, D});
         };
         auto result_at_scored = [&](const HeadRef& h) {
             std::vector<int32_t> ids(picked.size());
@@ -254,7 +248,8 @@ AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, con
                 const int64_t b = picked[k] / T, p = picked[k] % T;
                 ids[k] = int32_t((b * H + h.head) * T + p);
             }
-            return matmul(embedding(head_z(h), Tensor::from_ints({int64_t(ids.size())}, ids)), W_O(h));
+            Var z = reshape(Var(clean.captured(Site::Z, h.layer)), {B * H * T, dh});
+            return matmul(embedding(z, Tensor::from_ints({int64_t(ids.size())}, ids)), W_O(h));
         };
 
         for (size_t s = 0; s < sets.size(); ++s) {

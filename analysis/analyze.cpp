@@ -230,6 +230,20 @@ void write_random_token_losses(const std::vector<SnapshotMeasurements>& all, con
                                        "of ../eval_tokens.bin at its random column (../eval_set.json)"}});
 }
 
+// What every snapshot's ablations share (§5.4): the mode, the head groups of the final classes
+// and the loss-matrix columns the attributions read. The window of §5.5 is filled in later.
+AttributionSettings attribution_settings(const ModelConfig& config, const std::vector<HeadClass>& classes,
+                                         const AnalysisSetup& setup) {
+    AttributionSettings settings;
+    settings.mode = setup.ablation_mode;
+    settings.n_layers = config.n_layers;
+    settings.n_heads = config.n_heads;
+    settings.groups = head_groups(classes, config.n_layers, config.n_heads);
+    settings.columns = attribution_columns(setup.eval);
+    settings.bootstrap_resamples = setup.bootstrap_resamples;
+    return settings;
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& setup,
@@ -245,13 +259,7 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     const HeadScores final_heads = evaluate_heads(final_model.model, setup.evaluators);
     const ClassificationRule rule = classification_rule(config);
     const std::vector<HeadClass> classes = classify_heads(final_heads, rule);
-    AttributionSettings attribution;
-    attribution.mode = setup.ablation_mode;
-    attribution.n_layers = config.n_layers;
-    attribution.n_heads = config.n_heads;
-    attribution.groups = head_groups(classes, config.n_layers, config.n_heads);
-    attribution.columns = attribution_columns(setup.eval);
-    attribution.bootstrap_resamples = setup.bootstrap_resamples;
+    AttributionSettings attribution = attribution_settings(config, classes, setup);
     std::vector<HeadSet> ablated_sets = single_heads(config);
     const size_t n_single = ablated_sets.size();
     for (const HeadGroup& g : attribution.groups) ablated_sets.push_back(g.heads);

@@ -88,11 +88,13 @@ std::optional<EvalSet> stored_eval_set(const std::string& metrics_dir, const Ana
     return read_eval_set(metrics_dir, vocab_size);
 }
 
-AnalysisInputOptions analysis_input_options_of(const std::string& checkpoint) {
+std::string run_metrics_dir_of(const std::string& checkpoint) {
     namespace fs = std::filesystem;
-    // DIR/<model>/snapshots/step-N.safetensors → DIR/metrics/run.json
-    const std::string run_json =
-        (fs::path(checkpoint).parent_path().parent_path().parent_path() / "metrics" / "run.json").string();
+    return (fs::path(checkpoint).parent_path().parent_path().parent_path() / "metrics").string();
+}
+
+AnalysisInputOptions analysis_input_options_of(const std::string& checkpoint) {
+    const std::string run_json = run_metrics_dir_of(checkpoint) + "/run.json";
     AnalysisInputOptions options;
     if (!file_exists(run_json)) return options;
     json::Value run = json::read_file(run_json);

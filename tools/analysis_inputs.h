@@ -37,6 +37,9 @@ std::optional<EvalSet> stored_eval_set(const std::string& metrics_dir, const Ana
 // The stored set whatever options made it (`induction ablate --eval DIR`); errors name the file.
 EvalSet read_eval_set(const std::string& metrics_dir, int64_t vocab_size);
 
+// DIR/metrics of the run holding `checkpoint` (DIR/<model>/snapshots/step-N.safetensors).
+std::string run_metrics_dir_of(const std::string& checkpoint);
+
 // The options that the analysis of the run holding `checkpoint` used (the run is the directory
 // above DIR/<model>/snapshots/; its metrics/run.json records them), or the defaults when that
 // run has not been analyzed.

@@ -10,7 +10,6 @@
 // 95% interval over windows, and [OURS] its band-averaged variant (analysis/attribution.h);
 // delta_icl = ablated − clean (negative: the heads carry ICL); delta_mean_loss over every token.
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 
 #include "analysis/ablation.h"
@@ -19,6 +18,7 @@
 #include "model/checkpoint.h"
 #include "model/file_io.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/ops.h"
 #include "tensor/rng.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
@@ -43,13 +43,12 @@ EvalSet evaluation_windows(const Args& args, const std::string& checkpoint, cons
         for (int64_t e = 0; e < eval.tokens.size(0); ++e) eval.random_column.push_back(rng.next_int(0, T - 1));
         return eval;
     }
-    namespace fs = std::filesystem;
     std::string metrics;
     if (args.has("eval")) {
         const std::string dir = args.get("eval");
         metrics = file_exists(dir + "/eval_set.json") ? dir : dir + "/metrics";
     } else {
-        metrics = (fs::path(checkpoint).parent_path().parent_path().parent_path() / "metrics").string();
+        metrics = run_metrics_dir_of(checkpoint);
     }
     check(file_exists(metrics + "/eval_set.json"), "no evaluation set at ", metrics,
           "/eval_set.json: give --tokens FILE --ctx T, or --eval DIR for a run analyzed by `induction analyze`");
@@ -69,11 +68,7 @@ std::vector<HeadSet> head_sets(const Args& args, const ModelConfig& config) {
     return sets;
 }
 
-double mean_of(const Tensor& losses) {
-    double total = 0;
-    for (double x : losses.to_vector()) total += x;
-    return total / double(losses.numel());
-}
+double mean_of(const Tensor& losses) { return mean(losses.reshape({losses.numel()}), 0).item(); }
 
 std::string with_interval(const Estimate& e) {
     return number_text(e.value, "%+.3f") + " [" + number_text(e.lo, "%+.3f") + ", " + number_text(e.hi, "%+.3f") + "]";
