@@ -1,9 +1,12 @@
 // elementwise.cpp (fast CPU) — elementwise ops as simple contiguous loops the compiler
 // vectorises, split over threads. Broadcasting takes a fast path when one operand is full and
 // the other repeats in contiguous blocks (a bias [D], a per-row scalar [..., 1], a per-head gate
-// [1, H, 1, 1]); other patterns walk the broadcast index.
+// [1, H, 1, 1]); other patterns walk the broadcast index. Unary ops and their backward use the
+// FastMath policy (fast_math.h): exp and erf for float vectorise (GELU, exp, sigmoid); f64 calls
+// the C library as the reference does.
 // Tensors are contiguous.
 #include "tensor/broadcast.h"
+#include "tensor/cpu/fast_math.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/dtype_dispatch.h"
@@ -103,6 +106,18 @@ void binary_typed(const OpCall& call, F&& apply) {
     });
 }
 
+template <Op OP, class T>
+WIDE_SIMD void unary_loop(const T* x, T* y, int64_t n, const OpParams& params) {
+    OMP_SIMD()
+    for (int64_t i = 0; i < n; ++i) y[i] = unary_value<OP, T, FastMath>(x[i], params);
+}
+
+template <Op OP, class T>
+WIDE_SIMD void unary_backward_loop(const T* x, const T* y, const T* g, T* dx, int64_t n) {
+    OMP_SIMD()
+    for (int64_t i = 0; i < n; ++i) dx[i] = g[i] * unary_derivative<OP, T, FastMath>(x[i], y[i]);
+}
+
 }  // namespace
 
 void binary(const OpCall& call) {
@@ -127,7 +142,7 @@ void unary(const OpCall& call) {
         T* py = out.data<T>();
         with_unary_op(call.op, [&](auto op) {
             parallel_for(x.numel(), GRAIN, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i) py[i] = unary_value<decltype(op)::value>(px[i], call.params);
+                unary_loop<decltype(op)::value>(px + begin, py + begin, end - begin, call.params);
             });
         });
     });
@@ -142,8 +157,8 @@ void unary_backward(const OpCall& call) {
         T* pdx = dx.data<T>();
         with_unary_op(call.params.forward_op, [&](auto op) {
             parallel_for(x.numel(), GRAIN, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i)
-                    pdx[i] = pg[i] * unary_derivative<decltype(op)::value>(px[i], py[i]);
+                unary_backward_loop<decltype(op)::value>(px + begin, py + begin, pg + begin,
+                                                         pdx + begin, end - begin);
             });
         });
     });

@@ -1,5 +1,7 @@
 // fast_math.h — helpers for the vectorised inner loops of the fast CPU kernels: OMP_SIMD, and
-// fast_exp(), an exp the compiler can vectorise (softmax, cross-entropy).
+// fast_exp() and fast_erf(), an exp and an erf the compiler can vectorise (softmax,
+// cross-entropy, GELU), gathered with the C library for f64 into the FastMath policy of
+// tensor/unary_math.h.
 //
 // OMP_SIMD(clauses) before a loop is `#pragma omp simd clauses` in OpenMP builds: it lets the
 // compiler vectorise float reductions (reordering the sum) without -ffast-math. Without OpenMP
@@ -20,10 +22,25 @@
 // Domain: results below the smallest normal number flush to 0 (x < -87.33 for float,
 // x < -708.39 for double), x above 88.37 (float) / 709.43 (double) gives +inf, NaN stays NaN.
 // The softmax kernels only ever pass x - max(x) <= 0.
+//
+// fast_erf (float only; f64 keeps std::erf) is odd, so it works on a = |x| and copies the sign
+// back. Both branches are computed and one is selected, so there is no branch to break
+// vectorisation:
+//   a < 1:      erf(a) = a + a * P(a²), P of degree 6 (P(s) ≈ erf(√s)/√s - 1; writing the leading
+//               2/√π as 1 + 0.128... keeps its rounding error out of the result);
+//   1 <= a:     erf(a) = 1 - exp(L(a) - a²), L of degree 6 in (a - 2.5), L(a) ≈ log(erfc(a)) + a²,
+//               with a clamped to 4, where erfc(a) < 2^-25 and the float result is 1.
+// P and L are weighted minimax fits (Lawson's iteration: relative error of erf for P, absolute
+// error of erf for L) whose coefficients were rounded to float one at a time from the lowest,
+// refitting the rest after each; before float evaluation the fits are within 1.5e-9.
+// Accuracy (checked offline against every float; swept in tests/tensor/test_elementwise.cpp): max
+// absolute error 6.6e-8 (1.1 ulp) against double std::erf, 6.0e-8 (1 ulp) against float std::erf,
+// with FMA (-march=native); 7.9e-8 without FMA. erf(±inf) = ±1, erf(-0) = -0, NaN stays NaN.
 #pragma once
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -98,5 +115,39 @@ inline T fast_exp(T x) {
     result = x > E::MAX_X ? std::numeric_limits<T>::infinity() : result;
     return x == x ? result : x;  // NaN in, NaN out
 }
+
+// erf for float, vectorisable (see the header comment for the method and its accuracy).
+inline float fast_erf(float x) {
+    // P(s) ≈ erf(√s)/√s - 1 on s = a² in [0, 1]: relative error of erf 1.4e-9.
+    constexpr std::array<float, 7> P = {0.128379166f,   -0.37612626f,   0.112835787f,
+                                        -0.0268533472f, 0.0051871622f, -0.00079978531f,
+                                        7.80690389e-05f};
+    // L(a) ≈ log(erfc(a)) + a² in powers of (a - 2.5) on [1, 4]: absolute error of erf 1.0e-9.
+    constexpr std::array<float, 7> L = {-1.55681777f,   -0.352693826f,  0.0561148264f,
+                                        -0.0107177161f, 0.00245767366f, -0.00015609499f,
+                                        0.000185551209f};
+    constexpr float SPLIT = 1.0f, CENTER = 2.5f, CLAMP = 4.0f;
+    float a = std::abs(x);
+    a = a < CLAMP ? a : CLAMP;  // also turns NaN into CLAMP; restored below
+    float s = a * a;
+    float p = P[6];
+    for (int k = 5; k >= 0; --k) p = p * s + P[k];  // Horner
+    float small = a + a * p;
+    float t = a - CENTER;
+    float l = L[6];
+    for (int k = 5; k >= 0; --k) l = l * t + L[k];
+    float large = 1.0f - fast_exp(l - s);
+    float result = std::copysign(a < SPLIT ? small : large, x);
+    return x == x ? result : x;  // NaN in, NaN out
+}
+
+// The math policy of the fast CPU kernels for tensor/unary_math.h: vectorisable exp and erf for
+// float, the C library for double (f64 stays exact). The reference kernels use StdMath.
+struct FastMath {
+    static float exp(float x) { return fast_exp(x); }
+    static float erf(float x) { return fast_erf(x); }
+    static double exp(double x) { return std::exp(x); }
+    static double erf(double x) { return std::erf(x); }
+};
 
 }  // namespace induction::cpu

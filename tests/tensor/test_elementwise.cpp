@@ -1,7 +1,9 @@
 // test_elementwise.cpp — elementwise ops: fast vs reference on awkward shapes, broadcasting,
 // values against hand computations, and misuse errors.
 #include <cmath>
+#include <limits>
 
+#include "tensor/cpu/fast_math.h"
 #include "tensor/ops.h"
 #include "tests/support/testing.h"
 
@@ -94,6 +96,62 @@ TEST(Elementwise, UnaryBackwardFastMatchesReference) {
                 << op_name(op);
         }
     }
+}
+
+// GELU's fast f32 kernels call fast_erf and fast_exp: forward and backward agree with the
+// reference (std::erf, std::exp) across both tails, where the existing cases above stay in [-3, 3].
+TEST(Elementwise, GeluFastMatchesReferenceOverWideRange) {
+    std::vector<double> values;
+    for (int k = -24000; k <= 24000; ++k) values.push_back(k * 5e-4);  // [-12, 12]
+    const Shape shape{int64_t(values.size())};
+    for (DType dtype : {DType::F32, DType::F64}) {
+        Tensor x = Tensor::from_vector(shape, values, dtype);
+        Tensor g = random_tensor(shape, dtype, 7, -2, 2);
+        Tensor y = gelu(x);
+        EXPECT_TRUE(fast_matches_reference([&] { return gelu(x); })) << dtype_name(dtype);
+        EXPECT_TRUE(fast_matches_reference([&] { return unary_backward(Op::GELU, x, y, g); }))
+            << dtype_name(dtype);
+    }
+}
+
+// fast_erf (tensor/cpu/fast_math.h) against std::erf in double. Checked once over every float:
+// max absolute error 6.6e-8 with FMA, 7.9e-8 without; 1.1 ulp of the result at most.
+TEST(Elementwise, FastErfMatchesStdErf) {
+    using cpu::fast_erf;
+    using limits = std::numeric_limits<float>;
+    double worst = 0;
+    float worst_x = 0;
+    auto check = [&](float x) {
+        double error = std::abs(double(fast_erf(x)) - std::erf(double(x)));
+        if (!(error <= worst)) worst = error, worst_x = x;  // a NaN result becomes the worst
+    };
+    for (int k = -100000; k <= 100000; ++k) check(float(k) * 1e-4f);  // [-10, 10]
+    for (float edge : {1.0f, 4.0f}) {  // every float near the branch point and the clamp
+        float below = edge, above = edge;
+        for (int k = 0; k < 20000; ++k) {
+            for (float x : {below, above}) check(x), check(-x);
+            below = std::nextafter(below, 0.0f);
+            above = std::nextafter(above, limits::infinity());
+        }
+    }
+    for (float x : {0.0f, -0.0f, limits::denorm_min(), -limits::denorm_min(), 1e-40f, limits::min(),
+                    -limits::min(), 1e-20f, 1e-8f, 3.92f, 30.0f, -30.0f, limits::max(), -limits::max(),
+                    limits::infinity(), -limits::infinity()})
+        check(x);
+    EXPECT_LE(worst, 1e-7) << "at x = " << worst_x;
+    // Near 0 the error is relative: at most 1.1 ulp, about 1.3e-7.
+    double worst_relative = 0;
+    for (float x = limits::min(); x < 0.5f; x *= 1.01f) {
+        double exact = std::erf(double(x));
+        worst_relative = std::max(worst_relative, std::abs(double(fast_erf(x)) - exact) / exact);
+    }
+    EXPECT_LE(worst_relative, 2e-7);
+    EXPECT_EQ(fast_erf(limits::infinity()), 1.0f);
+    EXPECT_EQ(fast_erf(-limits::infinity()), -1.0f);
+    EXPECT_EQ(fast_erf(0.0f), 0.0f);
+    EXPECT_TRUE(std::signbit(fast_erf(-0.0f)));
+    EXPECT_TRUE(std::isnan(fast_erf(limits::quiet_NaN())));
+    EXPECT_TRUE(std::isnan(fast_erf(-limits::quiet_NaN())));
 }
 
 TEST(Elementwise, WhereFastMatchesReference) {
