@@ -92,11 +92,13 @@ LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp 
                            model/*.cpp train/*.cpp analysis/*.cpp)
 CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
 TEST_SOURCES := $(wildcard tests/*/*.cpp)
+# CLI sources that tests/tools/ tests, linked into the test binary beside the library.
+TESTED_CLI_SOURCES := tools/seed_summary.cpp
 
 LIB_OBJECTS  := $(LIB_SOURCES:%.cpp=$(BUILD)/obj/%.o) \
                 $(if $(CUDA_DEFINES),$(CUDA_SOURCES:%.cu=$(BUILD)/obj/%.o),)
 CLI_OBJECTS  := $(CLI_SOURCES:%.cpp=$(BUILD)/obj/%.o)
-TEST_OBJECTS := $(TEST_SOURCES:%.cpp=$(BUILD)/obj/%.o)
+TEST_OBJECTS := $(TEST_SOURCES:%.cpp=$(BUILD)/obj/%.o) $(TESTED_CLI_SOURCES:%.cpp=$(BUILD)/obj/%.o)
 
 LIB   := $(BUILD)/libinduction.a
 CLI   := $(BUILD)/induction

@@ -1,14 +1,18 @@
 // analyze.h — the measurements of the main job for one model's snapshots, written as data.
 //
-// For every snapshot: per-token losses on the fixed evaluation set (METHODS §2), the ICL score and
-// the loss derivative, the three head evaluators for every head (§3), and the ablation of every
-// head and head group (§5). Then, over training: the phase-change window and loss bump (§6), the
+// For every snapshot (about 120 per model): per-token losses on the curve windows (the first
+// rows of the fixed evaluation set, METHODS §2), the ICL score with bootstrap intervals and the
+// loss derivative, prefix-matching and previous-token scores (§3), σ(α) of smeared keys (§1.6) and
+// the display heads' patterns. For the full snapshots (every tenth of training and the window
+// edges): every copying reading, eig_copying, the §4.5 trace, and the ablation of every head and
+// head group (§5). The final snapshot's ICL is also measured on every evaluation window. Then, over training: the phase-change window and loss bump (§6), the
 // final head classification (§5.6) and the before-and-after attribution (§5.5). Results go
 // to DIR/metrics/<model>/ in the formats of analysis/metrics_schema.md; the PCA rows
 // (§7) are returned so that one PCA can be fitted over all models of a run.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,13 @@ struct SnapshotRef {
     std::string path;
 };
 
+// The control of §6's phase detector ([OURS]): a model without induction heads (the 1-layer
+// vanilla model of the same run) whose ICL curve carries the early transient every model shares.
+struct IclControl {
+    std::string name;
+    std::vector<double> tokens, icl;  // per snapshot: training tokens, ICL per decade
+};
+
 struct ModelToAnalyze {
     std::string name;         // "attn-2l"
     std::string description;  // for the report
@@ -34,6 +45,7 @@ struct ModelToAnalyze {
     bool smeared = false;     // smeared keys: induction heads may sit in any layer (§5.6, §6)
     std::vector<SnapshotRef> snapshots;  // ascending
     std::vector<ScheduleChange> schedule_changes;
+    std::optional<IclControl> control;  // none: the detector reads the model's own ICL curve
 };
 
 // Inputs shared by every model of a run, fixed once (same examples for every snapshot).
@@ -43,7 +55,10 @@ struct AnalysisSetup {
     std::vector<std::string> token_text;  // display text of each token id
     int64_t batch_size = 16;
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
-    double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of snapshots
+    int64_t curve_examples = 256;         // windows every snapshot is measured on (the first rows)
+    int full_snapshot_divisions = 10;     // full snapshots at every tenth of training (analyze.cpp)
+    double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of the
+                                          // model's training tokens
     // §5.4–§5.5: every head, and the final snapshot's head groups, ablated at every snapshot.
     AblationMode ablation_mode = AblationMode::PATTERN_PRESERVING;
     int bootstrap_resamples = 1000;       // ICL intervals (analysis/attribution.h)
@@ -53,7 +68,9 @@ struct AnalysisSetup {
 struct ModelAnalysis {
     std::vector<LossVectorRow> pca_rows;  // one per snapshot
     std::vector<int64_t> steps;
+    std::vector<double> icl_tokens, icl;  // per snapshot: tokens, ICL per decade (a control's input)
     bool phase_change = false;
+    std::optional<TokenInterval> window;  // §6.2's phase-change window
 };
 
 // progress(done, total) is called after each snapshot.
@@ -61,8 +78,9 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
                             const std::string& metrics_dir,
                             const std::function<void(int64_t, int64_t)>& progress = {});
 
-// One joint PCA over all models' rows (§7); writes metrics_dir/pca.json.
+// One joint PCA over all models' rows (§7); writes metrics_dir/pca.json and adds each model's
+// PCA pivot (§6.4, searched after the burn-in) to its phase.json.
 void write_pca(const std::vector<std::string>& names, const std::vector<ModelAnalysis>& analyses,
-               const std::string& metrics_dir);
+               const std::string& metrics_dir, double burn_in_fraction);
 
 }  // namespace induction

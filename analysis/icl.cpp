@@ -2,6 +2,7 @@
 #include "analysis/icl.h"
 
 #include <cmath>
+#include <numeric>
 
 #include "tensor/error.h"
 #include "tensor/rng.h"
@@ -11,16 +12,26 @@ namespace induction {
 EvalSet make_eval_set(const std::vector<int32_t>& heldout, int64_t n_examples, int64_t context,
                       uint64_t seed) {
     const int64_t available = int64_t(heldout.size());
-    check(n_examples >= 1 && context >= 2, "eval set: need at least one window of 2 tokens");
+    check(context >= 2, "eval set: need windows of at least 2 tokens");
+    if (n_examples == 0) n_examples = available / context;
+    check(n_examples >= 1, "eval set: need at least one window of ", context, " tokens, but the held-out split has only ",
+          available, " tokens");
     check(n_examples * context <= available, "eval set: ", n_examples, " windows of ", context,
           " tokens need ", n_examples * context, " held-out tokens, but there are only ", available);
+    // Window e starts at order[e] * stride; the seeded order makes every leading block of rows a
+    // random sample of the split (the analysis measures every snapshot on the first rows).
+    std::vector<int64_t> order(static_cast<size_t>(n_examples));
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(seed);
+    for (int64_t e = n_examples - 1; e > 0; --e) std::swap(order[size_t(e)], order[size_t(rng.next_int(0, e + 1))]);
     EvalSet set;
     set.tokens = Tensor::empty({n_examples, context}, DType::I32);
     int32_t* rows = set.tokens.data<int32_t>();
     const int64_t stride = available / n_examples;  // >= context: windows never overlap
-    for (int64_t e = 0; e < n_examples; ++e)
-        std::copy(heldout.begin() + e * stride, heldout.begin() + e * stride + context, rows + e * context);
-    Rng rng(seed);
+    for (int64_t e = 0; e < n_examples; ++e) {
+        auto first = heldout.begin() + order[size_t(e)] * stride;
+        std::copy(first, first + context, rows + e * context);
+    }
     for (int64_t e = 0; e < n_examples; ++e) set.random_column.push_back(rng.next_int(0, context - 1));
     return set;
 }

@@ -20,7 +20,8 @@ struct EvalSet {
 
 // Evenly spaced, non-overlapping windows of a held-out token stream (packed text with its
 // document separators [OURS]: the held-out split has too few documents to start every window at
-// a document boundary), and seeded random columns.
+// a document boundary), in a seeded random order, and seeded random columns. n_examples = 0
+// takes every window the stream holds (and is the same set as asking for that number).
 EvalSet make_eval_set(const std::vector<int32_t>& heldout, int64_t n_examples, int64_t context,
                       uint64_t seed);
 

@@ -186,6 +186,32 @@ LogisticFit fit_logistic(const std::vector<double>& x_raw, const std::vector<dou
 
 }  // namespace
 
+std::vector<double> excess_over_control(const std::vector<double>& n, const std::vector<double>& y,
+                                        const std::vector<double>& control_n,
+                                        const std::vector<double>& control_y) {
+    check(n.size() == y.size(), "excess_over_control: ", n.size(), " points but ", y.size(), " values");
+    check(!control_n.empty() && control_n.size() == control_y.size(), "excess_over_control: the control has ",
+          control_n.size(), " points and ", control_y.size(), " values");
+    for (size_t k = 1; k < control_n.size(); ++k)
+        check(control_n[k] > control_n[k - 1], "excess_over_control: the control's n must increase strictly");
+    std::vector<double> tail(control_y.end() - std::max<ptrdiff_t>(1, ptrdiff_t(control_y.size()) / 5), control_y.end());
+    std::nth_element(tail.begin(), tail.begin() + ptrdiff_t(tail.size() / 2), tail.end());
+    const double late = tail[tail.size() / 2];
+    std::vector<double> excess;
+    for (size_t k = 0; k < n.size(); ++k) {
+        double level = late;
+        if (n[k] <= control_n.front()) {
+            level = control_y.front();
+        } else if (n[k] <= control_n.back()) {
+            const size_t j = size_t(std::lower_bound(control_n.begin(), control_n.end(), n[k]) - control_n.begin());
+            const double t = (n[k] - control_n[j - 1]) / (control_n[j] - control_n[j - 1]);
+            level = control_y[j - 1] + t * (control_y[j] - control_y[j - 1]);
+        }
+        excess.push_back(y[k] - level);
+    }
+    return excess;
+}
+
 // ---- §6.1 -------------------------------------------------------------------------------
 
 RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& n,
@@ -198,7 +224,8 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
 
     RiseWindow w;
     w.log_n = options.log_n;
-    w.burn_in = static_cast<int64_t>(std::ceil(options.burn_in_fraction * count));
+    w.burn_in = std::max(static_cast<int64_t>(std::ceil(options.burn_in_fraction * count)),
+                         static_cast<int64_t>(std::upper_bound(n.begin(), n.end(), options.burn_in_tokens) - n.begin()));
     check(count - w.burn_in >= 4, "rise_window: only ", count - w.burn_in, " snapshots after a burn-in of ",
           w.burn_in, " (the logistic fit needs 4)");
     w.smoothed = centred_filter(centred_filter(y, 2, median), 1, mean);

@@ -9,7 +9,7 @@
 // Where §6 leaves room, this is how it is read [OURS]:
 // - smoothing windows shrink symmetrically at the ends (half-width min(h, k, N-1-k)), so the
 //   first and last points keep their values; slopes are one-sided at the two ends;
-// - burn-in = ceil(burn_in_fraction * N) snapshots;
+// - burn-in = ceil(burn_in_fraction * N) snapshots, or those up to burn_in_tokens if more;
 // - "several local maxima above 0.5 g*" counts separate steps: maximal runs of snapshots whose
 //   slope exceeds 0.5 g*, so that wiggles on one slope peak are not a second step; k* is the
 //   highest slope of the earliest run;
@@ -35,6 +35,8 @@ inline constexpr double PREFIX_SCORE_MIN_RISE = 0.15;
 struct RiseWindowOptions {
     bool log_n = false;              // x = ln n (exponentially spaced snapshots); else x = n
     double burn_in_fraction = 0.05;  // peaks are searched after the first ceil(f * N) snapshots
+    double burn_in_tokens = -1;      // ... and after every snapshot with n <= this (for log-spaced
+                                     // early snapshots, where a share of snapshots is a share of nothing)
     double edge_fraction = 0.2;      // phi: the window ends where the slope drops below phi g*
     double step_fraction = 0.5;      // slope peaks above this fraction of g* count as steps
     double final_fraction = 0.2;     // y_post = median of the smoothed curve over this tail
@@ -76,6 +78,16 @@ struct RiseWindow {
 // y: [N] values (ICL amount or max prefix score), n: [N] tokens, strictly increasing.
 RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& n,
                        const RiseWindowOptions& options = {});
+
+// The series a rise window reads when a control model is given ([OURS]): y minus the control's
+// value at the same n, linearly interpolated between the control's snapshots; before its first
+// snapshot its first value, beyond its last the median of its final 20% of snapshots (where the
+// control has levelled off). For ICL with the 1-layer vanilla model as the control, the early
+// unigram/bigram transient, which raises every model's ICL alike, cancels; the induction rise
+// does not. control_n strictly increasing, at least one point.
+std::vector<double> excess_over_control(const std::vector<double>& n, const std::vector<double>& y,
+                                        const std::vector<double>& control_n,
+                                        const std::vector<double>& control_y);
 
 // A token interval [start, end].
 struct TokenInterval {

@@ -1,8 +1,12 @@
 // report.cpp — the HTML report of report.h: reads the metrics files (analysis/metrics_schema.md) and
-// lays out a summary against the paper's values (METHODS §9), [O]'s Model Analysis Table (one
-// column per model: PCA §7, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6, head
-// scores §3, the previous-token K-composition trace §4.5, the ablation attributions §5.4–§5.5 of
-// ablations.json, all with the §6 phase-change window) and per-model details (head table, the top
+// lays out a summary against the paper's values (METHODS §9; the final ICL with its intervals, and
+// the phase detector's readings of §6: frac_in_window, burn-in, loss bumps, PCA pivot), [O]'s Model
+// Analysis Table (one column per model: the snapshot slider of report_slider.h, PCA §7 with its
+// pivot, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6 with [O]'s and the [OURS]
+// band-averaged ICL and their 95% intervals, head scores §3, σ(α) of smeared keys §1.6, the
+// previous-token K-composition trace §4.5, the ablation attributions §5.4–§5.5 of ablations.json,
+// all with the §6 phase-change window and the slider's cursor on every plot over training tokens)
+// and per-model details (head table, the top
 // induction head's pattern, the tokens that changed across the window, [O]'s Argument 3: the ICL
 // left when each head group is ablated, the final snapshot's circuits from circuits.json: OV
 // eigenvalues §4.3, composition §4.6, singular values; and the evaluators against the weight-based
@@ -18,9 +22,12 @@
 #include <numbers>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "analysis/report_slider.h"
+#include "analysis/report_text.h"
 #include "analysis/svg.h"
 #include "model/file_io.h"
 #include "model/json.h"
@@ -30,6 +37,11 @@ namespace induction {
 
 namespace {
 
+using report_text::fixed;
+using report_text::interval_text;
+using report_text::note;
+using report_text::tokens_text;
+using report_text::visible_token;
 using svg::escape;
 
 // ---- reading the metrics files ----------------------------------------------------------------
@@ -130,7 +142,8 @@ struct Window {
 struct ModelMetrics {
     std::string name;
     std::string dir;  // DIR/metrics/<name>
-    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation, ablations;
+    std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation, ablations,
+        head_patterns;
     std::optional<CsvTable> loss_by_position, loss_derivative;
 
     const std::vector<json::Value>& snapshot_list() const { return snapshots_of(snapshots); }
@@ -150,6 +163,11 @@ struct ModelMetrics {
     }
     std::string description() const { return snapshots ? snapshots->get("description", "") : ""; }
     std::string verdict() const { return phase ? phase->get("verdict", "") : ""; }
+    // phase.json[key] when it is an object (loss_bump, burn_in, pca_pivot, ...), else nullptr.
+    const json::Value* phase_object(const std::string& key) const {
+        if (!phase || !phase->contains(key) || !phase->at(key).is_object()) return nullptr;
+        return &phase->at(key);
+    }
 };
 
 struct RunMetrics {
@@ -198,6 +216,7 @@ RunMetrics read_run(const std::string& run_dir) {
         m.circuits = read_json_if_present(m.dir + "/circuits.json");
         m.validation = read_json_if_present(m.dir + "/validation.json");
         m.ablations = read_json_if_present(m.dir + "/ablations.json");
+        m.head_patterns = read_json_if_present(m.dir + "/head_patterns.json");
         m.loss_by_position = read_csv_if_present(m.dir + "/loss_by_position.csv");
         m.loss_derivative = read_csv_if_present(m.dir + "/loss_derivative.csv");
     }
@@ -207,18 +226,6 @@ RunMetrics read_run(const std::string& run_dir) {
 
 // ---- small formatting helpers -----------------------------------------------------------------
 
-// x with `digits` decimals; "—" when missing.
-std::string fixed(double x, int digits = 3) {
-    if (!std::isfinite(x)) return "—";
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%.*f", digits, x);
-    std::string s = buffer;
-    if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // "-0.000"
-    return s;
-}
-
-std::string tokens_text(double n) { return std::isfinite(n) ? svg::format_number(n) : "—"; }
-
 // A JSON [lo, hi] interval (null bounds as NaN).
 std::pair<double, double> bounds(const json::Value& interval) {
     std::vector<double> lo_hi = numbers(interval);
@@ -226,11 +233,11 @@ std::pair<double, double> bounds(const json::Value& interval) {
     return {lo_hi[0], lo_hi[1]};
 }
 
-// "0.189 [-0.087, 0.447]": a value with its 95% interval; "—" when the value is missing.
+// "0.189 [-0.087, 0.447]": a value with its 95% interval (JSON [lo, hi]); "—" when the value is missing.
 std::string with_interval(double value, const json::Value& interval) {
     if (!std::isfinite(value)) return "—";
     auto [lo, hi] = bounds(interval);
-    return fixed(value) + " [" + fixed(lo) + ", " + fixed(hi) + "]";
+    return interval_text(value, lo, hi);
 }
 
 // ablations.json's share of the clean ICL amount removed ({"value", "ci"}) as a percentage with its
@@ -245,31 +252,11 @@ std::string share_text(const json::Value& share) {
     return text + " (" + fixed(100 * lo, 0) + (lo < 0 ? " to " : "–") + fixed(100 * hi, 0) + "%)";
 }
 
-// A note shown where a figure or table cannot be drawn.
-std::string note(const std::string& text) { return "<div class=\"missing\">" + escape(text) + "</div>"; }
-
 // An HTML id made of [a-z0-9-].
 std::string anchor(const std::string& model) {
     std::string id = "model-";
     for (char c : model) id += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
     return id;
-}
-
-// A token made visible in a label: spaces as "·", newlines as "↵", tabs as "→"; longer than
-// max_chars characters, it is cut and ends in "…".
-std::string visible_token(const std::string& token, size_t max_chars) {
-    std::string out;
-    size_t chars = 0;
-    for (char c : token) {
-        bool starts_character = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        if (starts_character && chars == max_chars) return out + "…";
-        chars += starts_character;
-        if (c == ' ') out += "·";
-        else if (c == '\n') out += "↵";
-        else if (c == '\t') out += "→";
-        else out += c;
-    }
-    return out;
 }
 
 // ---- figures of the Model Analysis Table ------------------------------------------------------
@@ -278,6 +265,7 @@ constexpr int FIGURE_WIDTH = 300;
 constexpr int FIGURE_HEIGHT = 210;
 const char* MODEL_COLOR = "#1f77b4";
 const char* ICL_AMOUNT_COLOR = "#2ca02c";
+const char* ICL_BAND_COLOR = "#9467bd";  // [OURS] band-averaged ICL
 const char* OTHER_COLOR = "#bbbbbb";
 // Layer colours for per-head lines; orange is left out (it marks the window).
 const char* LAYER_COLORS[] = {"#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#8c564b",
@@ -295,6 +283,34 @@ svg::Axis tokens_axis(const ModelMetrics& m) {
     axis.label = "training tokens";
     axis.scale = m.log_tokens() ? svg::Scale::LOG : svg::Scale::LINEAR;
     return axis;
+}
+
+// The cursor of the model's snapshot slider (analysis/report_slider.h) on a figure whose x axis
+// is training tokens, at the final snapshot (where the slider starts); none without a slider.
+void add_cursor(svg::Figure& figure, const ModelMetrics& m) {
+    if (!has_slider(m.snapshots ? &*m.snapshots : nullptr)) return;
+    figure.set(svg::Cursor{anchor(m.name), field(m.snapshot_list().back(), "tokens")});
+}
+
+// [O]'s ICL reading, named by its context indices: "[O] L(25)−L(250) per decade".
+std::string icl_label(const RunMetrics& run) {
+    return "[O] L(" + std::to_string(run.icl_lo()) + ")−L(" + std::to_string(run.icl_hi()) + ") per decade";
+}
+
+// The lower and upper bounds of a per-snapshot [lo, hi] (snapshots.json key), NaN where missing;
+// both empty when no snapshot has the interval.
+std::pair<std::vector<double>, std::vector<double>> interval_series(const ModelMetrics& m, const std::string& key) {
+    std::vector<double> lower, upper;
+    bool any = false;
+    for (const json::Value& s : m.snapshot_list()) {
+        bool present = s.contains(key) && !s.at(key).is_null();
+        auto [lo, hi] = present ? bounds(s.at(key)) : std::pair<double, double>{NAN, NAN};
+        lower.push_back(lo);
+        upper.push_back(hi);
+        any = any || std::isfinite(lo) || std::isfinite(hi);
+    }
+    if (!any) return {};
+    return {lower, upper};
 }
 
 // The model's window as [O]'s orange band and, in the other columns, the reference model's window
@@ -322,6 +338,20 @@ void add_windows(svg::Figure& figure, const RunMetrics& run, const ModelMetrics&
         band.tooltip = "phase-change window: " + window_text(*w);
         figure.add(band);
     }
+}
+
+// phase.json's PCA pivot (§6.4) as a black dot on the model's trajectory (pca.json "models"[name]).
+void add_pca_pivot(svg::Figure& figure, const ModelMetrics& m, const json::Value& trajectory) {
+    const json::Value* pivot = m.phase_object("pca_pivot");
+    if (!pivot || !pivot->get<bool>("found", false)) return;
+    std::vector<double> steps = numbers(trajectory.at("steps")), pc1 = numbers(trajectory.at("pc1")),
+                        pc2 = numbers(trajectory.at("pc2"));
+    auto at = std::find(steps.begin(), steps.end(), field(*pivot, "step"));
+    size_t k = static_cast<size_t>(at - steps.begin());
+    if (at == steps.end() || k >= pc1.size() || k >= pc2.size()) return;
+    svg::Line dot{{pc1[k]}, {pc2[k]}, "#000000", "pivot, θ = " + fixed(field(*pivot, "angle_degrees"), 0) + "°", 3.2};
+    dot.connect = false;
+    figure.add(dot);
 }
 
 std::string pca_cell(const RunMetrics& run, const ModelMetrics& m) {
@@ -355,6 +385,7 @@ std::string pca_cell(const RunMetrics& run, const ModelMetrics& m) {
             if (!(k < tokens.size() && tokens[k] >= w->start_tokens && tokens[k] <= w->end_tokens)) inside.x[k] = NAN;
         figure.add(inside);
     }
+    add_pca_pivot(figure, m, own);
     return figure.render();
 }
 
@@ -370,6 +401,7 @@ std::string loss_cell(const RunMetrics& run, const ModelMetrics& m) {
     std::vector<double> tokens = m.series("tokens");
     figure.add(svg::Line{tokens, m.series("loss_random_token"), "#9ecae1", "random token/example", 1.2});
     figure.add(svg::Line{tokens, m.series("loss"), MODEL_COLOR, "all tokens", 1.8});
+    add_cursor(figure, m);
     return figure.render();
 }
 
@@ -399,26 +431,79 @@ std::string csv_heatmap_cell(const RunMetrics& run, const ModelMetrics& m, const
     figure.y.scale = svg::Scale::LOG;
     figure.set(std::move(heatmap));
     add_windows(figure, run, m, true);
+    add_cursor(figure, m);
     return figure.render();
 }
 
+// "4.1e5 tokens (5% of the snapshots)": phase.json's burn_in with its source.
+std::string burn_in_text(const json::Value& burn_in) {
+    std::string source = burn_in.get("source", "");
+    return tokens_text(field(burn_in, "tokens")) + " tokens" + (source.empty() ? "" : " (" + source + ")");
+}
+
+// phase.json's burn-in (§6.1: the window's peak is searched after it) as a faint grey band.
+void add_burn_in(svg::Figure& figure, const ModelMetrics& m) {
+    const json::Value* burn_in = m.phase_object("burn_in");
+    if (!burn_in || !std::isfinite(field(*burn_in, "tokens"))) return;
+    svg::Band band;
+    band.start = 0;
+    band.end = field(*burn_in, "tokens");
+    band.color = "#999999";
+    band.opacity = 0.1;
+    band.edges = band.strip = false;
+    band.tooltip = "burn-in: " + burn_in_text(*burn_in);
+    figure.add(band);
+}
+
+// "0.412 [0.380, 0.445] (± 0.033)": a final ICL reading with its interval's half-width.
+std::string final_icl_reading(const json::Value& final_icl, const std::string& key) {
+    double value = field(final_icl, key);
+    if (!std::isfinite(value)) return "—";
+    auto [lo, hi] = bounds(final_icl.at(key + "_ci"));
+    return interval_text(value, lo, hi) + " (± " + fixed((hi - lo) / 2) + ")";
+}
+
+// The final snapshot's ICL on every evaluation window (snapshots.json "final_icl"), both readings
+// with their 95% intervals; "" without it (older metrics).
+std::string final_icl_text(const RunMetrics& run, const ModelMetrics& m) {
+    if (!m.snapshots || !m.snapshots->contains("final_icl") || !m.snapshots->at("final_icl").is_object()) return "";
+    const json::Value& final_icl = m.snapshots->at("final_icl");
+    return "Final snapshot, all " + fixed(field(final_icl, "examples"), 0) + " evaluation windows, 95% intervals: " +
+           icl_label(run) + " " + final_icl_reading(final_icl, "per_decade") + "; [OURS] band-averaged " +
+           final_icl_reading(final_icl, "band");
+}
+
+// [O]'s ICL per decade and the [OURS] band-averaged ICL, each with its bootstrap 95% interval
+// shaded, over the ICL score; the burn-in and the windows behind them, the final ICL below.
 std::string icl_score_cell(const RunMetrics& run, const ModelMetrics& m) {
     if (!m.snapshots) return note("no snapshots.json for " + m.name);
     std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
     svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
     figure.x = tokens_axis(m);
     figure.y.label = "nats";
+    add_burn_in(figure, m);
     add_windows(figure, run, m, false);
     figure.add(svg::HLine{0.0});
     std::vector<double> tokens = m.series("tokens");
-    figure.add(svg::Line{tokens, m.series("icl_score"), "#d62728", "score L(" + hi + ")−L(" + lo + ")", 1.8});
-    figure.add(svg::Line{tokens, m.series("icl_amount"), ICL_AMOUNT_COLOR, "amount = −score", 1.4});
-    if (run.icl_hi() != 10 * run.icl_lo()) {
-        svg::Line per_decade{tokens, m.series("icl_per_decade"), ICL_AMOUNT_COLOR, "amount per decade", 1.2};
-        per_decade.dashed = true;
-        figure.add(per_decade);
+    figure.add(svg::Line{tokens, m.series("icl_score"), "#d62728", "score L(" + hi + ")−L(" + lo + ")", 1.2});
+    if (run.icl_hi() != 10 * run.icl_lo()) {  // otherwise the amount is the amount per decade
+        svg::Line amount{tokens, m.series("icl_amount"), ICL_AMOUNT_COLOR, "amount = −score", 1.0};
+        amount.dashed = true;
+        figure.add(amount);
     }
-    return figure.render();
+    svg::Line per_decade{tokens, m.series("icl_per_decade"), ICL_AMOUNT_COLOR, icl_label(run), 1.8};
+    std::tie(per_decade.lower, per_decade.upper) = interval_series(m, "icl_per_decade_ci");
+    figure.add(per_decade);
+    std::vector<double> band_values = m.series("icl_band");
+    if (std::any_of(band_values.begin(), band_values.end(), [](double v) { return std::isfinite(v); })) {
+        svg::Line band{tokens, band_values, ICL_BAND_COLOR, "[OURS] band-averaged", 1.4};
+        std::tie(band.lower, band.upper) = interval_series(m, "icl_band_ci");
+        figure.add(band);
+    }
+    add_cursor(figure, m);
+    std::string final_icl = final_icl_text(run, m);
+    return "<figure>" + figure.render() + (final_icl.empty() ? "" : "<figcaption>" + escape(final_icl) + "</figcaption>") +
+           "</figure>";
 }
 
 // A per-layer, per-head value snapshots[s][key][l][h] as scores[l][h][s], NaN where a snapshot
@@ -499,10 +584,15 @@ HeadStyler by_final_class(const ModelMetrics& m) {
     };
 }
 
-// One line per head in layers >= first_layer against the snapshots' training tokens, with the windows.
+// Whether a per-head series has a value at every snapshot, or only at the full ones (its lines
+// then join the measured points across the others).
+enum class Measured { EVERY_SNAPSHOT, FULL_SNAPSHOTS };
+
+// One line per head in layers >= first_layer against the snapshots' training tokens, with the
+// windows and the slider's cursor.
 svg::Figure head_lines_figure(const RunMetrics& run, const ModelMetrics& m, const std::vector<double>& tokens,
                               const HeadSeries& scores, size_t first_layer, const HeadStyler& style,
-                              const std::string& label) {
+                              const std::string& label, Measured measured = Measured::EVERY_SNAPSHOT) {
     svg::Figure figure(FIGURE_WIDTH, FIGURE_HEIGHT);
     figure.x = tokens_axis(m);
     figure.y.label = label;
@@ -510,8 +600,11 @@ svg::Figure head_lines_figure(const RunMetrics& run, const ModelMetrics& m, cons
     for (size_t l = first_layer; l < scores.size(); ++l)
         for (size_t h = 0; h < scores[l].size(); ++h) {
             HeadStyle s = style(l, h);
-            figure.add(svg::Line{tokens, scores[l][h], s.color, s.label, 1.1, 0.85});
+            svg::Line line{tokens, scores[l][h], s.color, s.label, 1.1, 0.85};
+            line.bridge_gaps = measured == Measured::FULL_SNAPSHOTS;
+            figure.add(line);
         }
+    add_cursor(figure, m);
     return figure;
 }
 
@@ -527,6 +620,18 @@ std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const 
     return figure.render();
 }
 
+// σ(α) of every head's smeared keys over training (§1.6), coloured by layer; a note for a model
+// without smeared keys.
+std::string smear_cell(const RunMetrics& run, const ModelMetrics& m) {
+    if (!m.snapshots) return note("no snapshots.json for " + m.name);
+    HeadSeries sigma = head_series(m, "smear_sigma");
+    if (sigma.empty()) return note(m.name + " has no smeared keys (snapshots.json \"smear_sigma\" is null)");
+    svg::Figure figure = head_lines_figure(run, m, m.series("tokens"), sigma, 0, by_layer, "σ(α)");
+    figure.y.min = 0;
+    figure.y.max = 1;
+    return figure.render();
+}
+
 // §4.5's trace of every head above the first layer, coloured by its final class.
 std::string kcomp_trace_cell(const RunMetrics& run, const ModelMetrics& m) {
     if (!m.snapshots) return note("no snapshots.json for " + m.name);
@@ -534,8 +639,8 @@ std::string kcomp_trace_cell(const RunMetrics& run, const ModelMetrics& m) {
     if (traces.empty()) return note("snapshots.json has no \"prev_token_kcomp_trace\" (older metrics)");
     if (traces.size() < 2)
         return note(m.name + " has one layer: the trace needs previous-token heads in an earlier layer");
-    svg::Figure figure =
-        head_lines_figure(run, m, m.series("tokens"), traces, 1, by_final_class(m), "K-comp trace (logits)");
+    svg::Figure figure = head_lines_figure(run, m, m.series("tokens"), traces, 1, by_final_class(m),
+                                           "K-comp trace (logits)", Measured::FULL_SNAPSHOTS);
     figure.add(svg::HLine{0.0});
     return figure.render();
 }
@@ -587,9 +692,11 @@ std::string phase_number(const ModelMetrics& m, const std::string& object, const
     return fixed(field(m.phase->at(object), key), digits);
 }
 
-std::string loss_bump_text(const ModelMetrics& m) {
-    if (!m.phase || !m.phase->contains("loss_bump") || m.phase->at("loss_bump").is_null()) return "—";
-    const json::Value& bump = m.phase->at("loss_bump");
+// phase.json's loss bump (§6.3) found on x = ln n ("loss_bump") or on x = n ("loss_bump_linear").
+std::string loss_bump_text(const ModelMetrics& m, const std::string& key) {
+    const json::Value* found = m.phase_object(key);
+    if (!found) return "—";
+    const json::Value& bump = *found;
     if (!bump.get<bool>("found", false)) return "none";
     std::string text = "height " + fixed(field(bump, "height"), 3) + " at " +
                        tokens_text(field(bump, "location_tokens")) + " tokens";
@@ -609,6 +716,18 @@ std::string schedule_text(const ModelMetrics& m) {
     return text;
 }
 
+// phase.json's PCA pivot (§6.4): the snapshot where the trajectory turns most sharply.
+std::string pca_pivot_text(const ModelMetrics& m) {
+    const json::Value* pivot = m.phase_object("pca_pivot");
+    if (!pivot) return "—";
+    if (!pivot->get<bool>("found", false)) return "none";
+    std::string text = "step " + fixed(field(*pivot, "step"), 0) + " (" + tokens_text(field(*pivot, "tokens")) +
+                       " tokens), θ = " + fixed(field(*pivot, "angle_degrees"), 0) + "°";
+    if (pivot->contains("in_window") && pivot->at("in_window").is_bool())
+        text += pivot->at("in_window").as_bool() ? ", in the window" : ", outside the window";
+    return text;
+}
+
 // The share of the final ICL amount removed by ablating the induction heads; "—" without them.
 std::string induction_share_text(const ModelMetrics& m) {
     if (m.ablation_list().empty()) return "—";
@@ -620,19 +739,27 @@ std::string induction_share_text(const ModelMetrics& m) {
     }
 }
 
-std::string summary_section(const RunMetrics& run) {
+// The final ICL on all evaluation windows (snapshots.json "final_icl"), both readings, for the summary.
+std::string final_icl_cell(const ModelMetrics& m) {
+    if (!m.snapshots || !m.snapshots->contains("final_icl") || !m.snapshots->at("final_icl").is_object()) return "—";
+    const json::Value& final_icl = m.snapshots->at("final_icl");
+    return "[O] " + final_icl_reading(final_icl, "per_decade") + "<br>[OURS] " + final_icl_reading(final_icl, "band") +
+           "<br><small>" + fixed(field(final_icl, "examples"), 0) + " windows</small>";
+}
+
+std::string summary_table(const RunMetrics& run) {
     std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
     std::string html =
-        "<section id=\"summary\">\n<h2>Summary: the phase change per model, next to the paper</h2>\n"
         "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>model</th><th>verdict (§6)</th>"
         "<th>phase-change window</th>"
         "<th>ICL amount before → after<br><small>L(" + lo + ")−L(" + hi + ") per decade, nats; "
         "positive = more ICL</small></th>"
+        "<th>final ICL per decade [95% interval] (± half-width)<br><small>[O] L(" + lo + ")−L(" + hi + "), [OURS] "
+        "band-averaged; final snapshot, every evaluation window</small></th>"
         "<th>max prefix matching before → after<br><small>heads above the first layer</small></th>"
-        "<th>frac_in_window<br><small>ICL / prefix</small></th>"
         "<th>IoU · midpoint lag</th>"
         "<th>ICL removed by ablating the induction heads<br><small>final snapshot, §5.4; 95% interval</small></th>"
-        "<th>loss bump (§6.3)</th><th>schedule changes in window</th></tr></thead>\n<tbody>\n";
+        "</tr></thead>\n<tbody>\n";
     for (const ModelMetrics& m : run.models) {
         std::optional<Window> w = m.window();
         std::string lag = m.phase ? tokens_text(field(*m.phase, "midpoint_lag_tokens")) : "—";
@@ -641,29 +768,56 @@ std::string summary_section(const RunMetrics& run) {
         html += "<td>" + verdict_chip(m) + "</td>";
         html += "<td>" + (w ? escape(window_text(*w)) : std::string("none")) + "</td>";
         html += "<td class=\"num\">" + before_after(m, "icl") + "</td>";
+        html += "<td class=\"num\">" + final_icl_cell(m) + "</td>";
         html += "<td class=\"num\">" + before_after(m, "prefix") + "</td>";
-        html += "<td class=\"num\">" + phase_number(m, "icl", "frac_in_window", 2) + " / " +
-                phase_number(m, "prefix", "frac_in_window", 2) + "</td>";
         html += "<td class=\"num\">" + (m.phase ? fixed(field(*m.phase, "iou"), 2) : std::string("—")) + " · " +
                 escape(lag) + "</td>";
-        html += "<td class=\"num\">" + induction_share_text(m) + "</td>";
-        html += "<td>" + escape(loss_bump_text(m)) + "</td><td>" + escape(schedule_text(m)) + "</td></tr>\n";
+        html += "<td class=\"num\">" + induction_share_text(m) + "</td></tr>\n";
     }
-    html +=
-        "<tr class=\"reference\"><th>paper [O]<br><small>small models, METHODS §9</small></th>"
-        "<td>phase change for ≥ 2 layers; <b>none for 1 layer</b></td>"
-        "<td>narrow and early: ≈ 1e9 – 3e9 tokens at [O]'s scale</td>"
-        "<td class=\"num\">&lt; 0.15 → ≈ 0.4</td>"
-        "<td>rises abruptly inside the same window</td>"
-        "<td class=\"num\">&gt; 0.75</td>"
-        "<td>high · ≪ window width</td>"
-        "<td>almost all</td>"
-        "<td>one region, in the window</td><td>none</td></tr>\n"
-        "</tbody></table></div>\n"
-        "<p class=\"muted\">Before/after are the smoothed levels at the window start and over the last 20% of "
-        "training (METHODS §6.1: y_pre, y_post); they are given for every model, with or without a window. "
-        "Hover a verdict for the detector's reason.</p>\n</section>\n";
-    return html;
+    return html +
+           "<tr class=\"reference\"><th>paper [O]<br><small>small models, METHODS §9</small></th>"
+           "<td>phase change for ≥ 2 layers; <b>none for 1 layer</b></td>"
+           "<td>narrow and early: ≈ 1e9 – 3e9 tokens at [O]'s scale</td>"
+           "<td class=\"num\">&lt; 0.15 → ≈ 0.4</td>"
+           "<td class=\"num\">≈ 0.4</td>"
+           "<td>rises abruptly inside the same window</td>"
+           "<td>high · ≪ window width</td>"
+           "<td>almost all</td></tr>\n"
+           "</tbody></table></div>\n";
+}
+
+// The phase-change detector's other readings (§6): how much of each rise falls in the window,
+// the burn-in before the peak search, the loss bump on both x axes, the PCA pivot.
+std::string phase_details_table(const RunMetrics& run) {
+    std::string html =
+        "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>model</th>"
+        "<th>frac_in_window<br><small>ICL / prefix matching (§6.1)</small></th>"
+        "<th>burn-in<br><small>peaks searched after it (§6.1)</small></th>"
+        "<th>loss bump on ln n<br><small>§6.3</small></th><th>loss bump on n<br><small>§6.3</small></th>"
+        "<th>PCA pivot<br><small>§6.4</small></th><th>schedule changes in window</th></tr></thead>\n<tbody>\n";
+    for (const ModelMetrics& m : run.models) {
+        const json::Value* burn_in = m.phase_object("burn_in");
+        html += "<tr><th><a href=\"#" + anchor(m.name) + "\">" + escape(m.name) + "</a></th>";
+        html += "<td class=\"num\">" + phase_number(m, "icl", "frac_in_window", 2) + " / " +
+                phase_number(m, "prefix", "frac_in_window", 2) + "</td>";
+        html += "<td>" + (burn_in ? escape(burn_in_text(*burn_in)) : std::string("—")) + "</td>";
+        html += "<td>" + escape(loss_bump_text(m, "loss_bump")) + "</td><td>" +
+                escape(loss_bump_text(m, "loss_bump_linear")) + "</td>";
+        html += "<td>" + escape(pca_pivot_text(m)) + "</td><td>" + escape(schedule_text(m)) + "</td></tr>\n";
+    }
+    return html +
+           "<tr class=\"reference\"><th>paper [O]</th><td class=\"num\">&gt; 0.75</td><td>—</td>"
+           "<td>one region, in the window</td><td>one region, in the window</td><td>in the window</td>"
+           "<td>none</td></tr>\n</tbody></table></div>\n";
+}
+
+std::string summary_section(const RunMetrics& run) {
+    return "<section id=\"summary\">\n<h2>Summary: the phase change per model, next to the paper</h2>\n" +
+           summary_table(run) +
+           "<p class=\"muted\">Before/after are the smoothed levels at the window start and over the last 20% of "
+           "training (METHODS §6.1: y_pre, y_post); they are given for every model, with or without a window. "
+           "Hover a verdict for the detector's reason.</p>\n<h3>Phase-change detection (§6)</h3>\n" +
+           phase_details_table(run) + "</section>\n";
 }
 
 struct Row {
@@ -675,9 +829,20 @@ struct Row {
 std::vector<Row> table_rows(const RunMetrics& run) {
     std::string lo = std::to_string(run.icl_lo()), hi = std::to_string(run.icl_hi());
     return {
+        {"Snapshot slider",
+         "Move the slider to choose a snapshot of this model: its step, loss and ICL with their 95% intervals, the "
+         "attention patterns of its top prefix-matching and previous-token heads (head_patterns.json), and every "
+         "head's scores at that snapshot; a black line marks it on each of the model's plots over training below. "
+         "Copying (and the ablations) are measured at full snapshots only (about 1 in 10); elsewhere they show —.",
+         [&run](const ModelMetrics& m) {
+             return snapshot_slider({anchor(m.name), m.snapshots ? &*m.snapshots : nullptr,
+                                     m.head_patterns ? &*m.head_patterns : nullptr, m.dir + "/head_patterns.json",
+                                     icl_label(run)});
+         }},
         {"PCA trajectory",
          "Per-token loss vectors of all snapshots, one joint PCA (§7). This model's snapshots in order "
-         "(○ first, ● last), window snapshots in orange, other models in grey.",
+         "(○ first, ● last), window snapshots in orange, other models in grey; the black dot is the pivot (§6.4), "
+         "where the trajectory turns most sharply.",
          [&run](const ModelMetrics& m) { return pca_cell(run, m); }},
         {"Loss curve",
          "Evaluation loss against training tokens (§2.4): mean over all tokens, and the random token per "
@@ -698,8 +863,11 @@ std::vector<Row> table_rows(const RunMetrics& run) {
          }},
         {"ICL score",
          "<b>ICL score = L(" + hi + ") − L(" + lo + ")</b>, [O]'s L(500) − L(50) scaled to this context: "
-         "<b>negative = more in-context learning</b>. Also its negative, the <b>ICL amount = L(" + lo + ") − L(" +
-         hi + ")</b>: positive = more (§2.6; [O]: &lt; 0.15 before, ≈ 0.4 after).",
+         "<b>negative = more in-context learning</b>. Green: its negative per decade of context, the <b>ICL amount "
+         "= L(" + lo + ") − L(" + hi + ")</b> per decade: positive = more (§2.6; [O]: &lt; 0.15 before, ≈ 0.4 after). "
+         "Purple: the <b>[OURS] band-averaged</b> amount, from mean losses over bands of indices around " + lo +
+         " and " + hi + " (ablations.json's bands). Shaded: bootstrap 95% intervals over the evaluation windows; "
+         "grey at the left: the burn-in (§6.1).",
          [&run](const ModelMetrics& m) { return icl_score_cell(run, m); }},
         {"Prefix matching",
          "Prefix-matching score of every head (§3.2): attention to the token after an earlier copy of the current "
@@ -708,6 +876,11 @@ std::vector<Row> table_rows(const RunMetrics& run) {
         {"Previous token",
          "Previous-token score of every head (§3.3): attention to the immediately preceding token.",
          [&run](const ModelMetrics& m) { return head_score_cell(run, m, "previous_token", "previous-token score"); }},
+        {"Smeared keys σ(α)",
+         "Models with smeared keys (§1.6) attend with keys σ(α)·k<sub>j</sub> + (1 − σ(α))·k<sub>j−1</sub>, one α "
+         "per head: σ(α) = 1 is no smearing, lower values mix in the previous token's key (the previous-token "
+         "information a one-layer induction head needs). One line per head, coloured by layer.",
+         [&run](const ModelMetrics& m) { return smear_cell(run, m); }},
         {"Previous-token K-composition trace over training",
          "Trace of the previous-token K-composition term of each head above the first layer (§4.5), in unscaled "
          "logits: the earlier heads' OV circuits weighted by their previous-token scores. One line per head, "
@@ -1296,6 +1469,15 @@ figcaption { max-width: 300px; font-size: 12px; color: var(--muted); }
 tr.default td { background: #fff6ec; }
 .flag { color: #b04000; font-weight: 600; cursor: help; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
+.slider { width: 292px; font-size: 12px; }
+.slider input { width: 100%; margin: 2px 0 4px; }
+.slider-readout { margin: 0 0 6px; line-height: 1.5; }
+.patterns { display: flex; flex-wrap: wrap; gap: 4px 10px; }
+.patterns figure { width: min-content; }
+.patterns figcaption { font-size: 11px; }
+.small { font-size: 11px; margin: 4px 0 6px; }
+table.slider-scores { font-size: 11.5px; }
+table.slider-scores td, table.slider-scores th { padding: 1px 6px; }
 )css";
 
 }  // namespace
@@ -1320,8 +1502,12 @@ std::string render_report(const std::string& run_dir) {
         html += summary_section(run) + analysis_table_section(run);
         for (const ModelMetrics& m : run.models) html += model_section(m);
     }
+    bool any_slider = std::any_of(run.models.begin(), run.models.end(),
+                                  [](const ModelMetrics& m) { return has_slider(m.snapshots ? &*m.snapshots : nullptr); });
+    if (any_slider) html += slider_script();
     html += "<footer>Drawn by <code>induction report</code> from the run's metrics/ files only; self-contained "
-            "(inline CSS and SVG, no scripts).</footer>\n</body>\n</html>\n";
+            "(inline CSS and SVG; one inline script moves the snapshot sliders, and the page is complete without "
+            "it).</footer>\n</body>\n</html>\n";
     return html;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <tuple>
@@ -77,6 +78,15 @@ std::string px(double value) {
     if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
     if (s == "-0") s = "0";
     return s;
+}
+
+// A number written exactly (the shortest text that reads back to the same double), for data a
+// script reads; finite values only.
+std::string exact_number(double value) {
+    char buffer[32];
+    auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    check(error == std::errc() && std::isfinite(value), "svg: cannot write ", value, " exactly");
+    return std::string(buffer, end);
 }
 
 }  // namespace
@@ -220,6 +230,8 @@ std::string zlib_stored(std::string_view raw) {
     return out;
 }
 
+}  // namespace
+
 std::string base64(std::string_view bytes) {
     static const char* ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -234,6 +246,8 @@ std::string base64(std::string_view bytes) {
     }
     return out;
 }
+
+namespace {
 
 // pixels: [height * width] palette indices, 0 = transparent, 1..255 = the colour map from low
 // to high. Returns a "data:image/png;base64,..." URI.
@@ -583,18 +597,61 @@ std::string circle_element(double cx, double cy, double r, const std::string& at
     return "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"" + px(r) + "\" " + attributes + "/>\n";
 }
 
-// A line series (plot pixels): polylines through its usable points, split where a point is
-// unusable; a lone point, `markers` or `connect == false` gives dots (the latter without lines).
-std::string draw_line(const Line& line, const Layout& layout) {
-    std::vector<std::vector<std::pair<double, double>>> runs(1);
-    for (size_t k = 0; k < line.x.size(); ++k) {
-        if (layout.xmap.usable(line.x[k]) && layout.ymap.usable(line.y[k])) {
-            runs.back().push_back({layout.xmap.to_px(line.x[k]), layout.ymap.to_px(line.y[k])});
-        } else if (!runs.back().empty()) {
+// Runs of the indices k where x[k] and every ys[j][k] are usable on the axes: a new run starts
+// after an unusable point, unless `bridge` (then all usable points form one run).
+std::vector<std::vector<size_t>> usable_runs(const std::vector<double>& x,
+                                             const std::vector<const std::vector<double>*>& ys, bool bridge,
+                                             const Layout& layout) {
+    std::vector<std::vector<size_t>> runs(1);
+    for (size_t k = 0; k < x.size(); ++k) {
+        bool usable = layout.xmap.usable(x[k]);
+        for (const std::vector<double>* y : ys) usable = usable && layout.ymap.usable((*y)[k]);
+        if (usable) {
+            runs.back().push_back(k);
+        } else if (!bridge && !runs.back().empty()) {
             runs.emplace_back();
         }
     }
     if (runs.back().empty()) runs.pop_back();
+    return runs;
+}
+
+// The line's interval (plot pixels): a polygon between the upper and the lower bound over each
+// run of usable points, a vertical stroke at a lone point.
+std::string draw_interval(const Line& line, const Layout& layout) {
+    if (line.lower.empty()) return "";
+    std::string fill = "fill=\"" + escape(line.color) + "\" fill-opacity=\"" + format_number(line.interval_opacity) +
+                       "\"";
+    std::string out;
+    for (const std::vector<size_t>& run : usable_runs(line.x, {&line.lower, &line.upper}, line.bridge_gaps, layout)) {
+        auto point = [&](size_t k, const std::vector<double>& y) {
+            return px(layout.xmap.to_px(line.x[k])) + "," + px(layout.ymap.to_px(y[k]));
+        };
+        if (run.size() == 1) {
+            double x = layout.xmap.to_px(line.x[run[0]]);
+            out += line_element(x, layout.ymap.to_px(line.upper[run[0]]), x, layout.ymap.to_px(line.lower[run[0]]),
+                                "class=\"interval\" stroke=\"" + escape(line.color) + "\" stroke-opacity=\"" +
+                                    format_number(std::min(1.0, 2 * line.interval_opacity)) + "\" stroke-width=\"3\"") +
+                   "\n";
+            continue;
+        }
+        out += "<polygon class=\"interval\" " + fill + " points=\"";
+        for (size_t k : run) out += point(k, line.upper) + " ";
+        for (auto k = run.rbegin(); k != run.rend(); ++k) out += point(*k, line.lower) + (k + 1 == run.rend() ? "" : " ");
+        out += "\"/>\n";
+    }
+    return out;
+}
+
+// A line series (plot pixels): polylines through its usable points, split where a point is
+// unusable (unless bridge_gaps); a lone point, `markers` or `connect == false` gives dots (the
+// latter without lines).
+std::string draw_line(const Line& line, const Layout& layout) {
+    std::vector<std::vector<std::pair<double, double>>> runs;
+    for (const std::vector<size_t>& indices : usable_runs(line.x, {&line.y}, line.bridge_gaps, layout)) {
+        runs.emplace_back();
+        for (size_t k : indices) runs.back().push_back({layout.xmap.to_px(line.x[k]), layout.ymap.to_px(line.y[k])});
+    }
     std::string out;
     std::string dot = "fill=\"" + escape(line.color) + "\"" +
                       (line.opacity < 1 ? " fill-opacity=\"" + format_number(line.opacity) + "\"" : "");
@@ -671,11 +728,30 @@ std::string draw_colorbar(const Heatmap& heatmap, const Layout& layout, int widt
     return out;
 }
 
+// The cursor (plot pixels): a dark line with a light halo, readable over lines and heatmaps, in
+// a group that carries the x mapping (see Cursor in svg.h).
+std::string draw_cursor(const Cursor& cursor, const Layout& layout) {
+    const AxisMap& x = layout.xmap;
+    double position = x.usable(cursor.x) ? x.to_px(cursor.x) : NAN;
+    bool visible = position >= 0 && position <= layout.plot_width;
+    std::string out = "<g class=\"cursor\" data-cursor=\"" + escape(cursor.key) + "\" data-x-scale=\"" +
+                      (x.scale == Scale::LOG ? "log" : "linear") + "\" data-x-lo=\"" + exact_number(x.lo) +
+                      "\" data-x-hi=\"" + exact_number(x.hi) + "\" data-x-px=\"" + std::to_string(layout.plot_width) +
+                      "\" transform=\"translate(" + px(visible ? position : 0) + " 0)\"" +
+                      (visible ? "" : " visibility=\"hidden\"") + ">";
+    out += line_element(0, 0, 0, layout.plot_height, "stroke=\"#ffffff\" stroke-opacity=\"0.85\" stroke-width=\"3.5\"");
+    out += line_element(0, 0, 0, layout.plot_height, "stroke=\"#222222\" stroke-width=\"1.3\"");
+    return out + "</g>\n";
+}
+
 std::string draw_legend(const Layout& layout) {
     std::string out;
     for (const LegendEntry& entry : layout.legend) {
         const Line& line = *entry.line;
         double y = entry.y + 8;
+        if (!line.lower.empty())
+            out += rect_element(entry.x, y - 5, 18, 10, "fill=\"" + escape(line.color) + "\" fill-opacity=\"" +
+                                                            format_number(line.interval_opacity) + "\"");
         if (line.connect) out += line_element(entry.x, y, entry.x + 18, y, line_style(line));
         if (line.markers || line.mark_ends || !line.connect)
             out += circle_element(entry.x + 9, y, 2.5, "fill=\"" + escape(line.color) + "\"");
@@ -714,10 +790,16 @@ std::string Figure::render() const {
     for (const Line& line : lines_) {
         check(line.x.size() == line.y.size(), "svg::Figure: line '", line.label, "' has ", line.x.size(),
               " x values but ", line.y.size(), " y values");
+        check(line.lower.size() == line.upper.size() && (line.lower.empty() || line.lower.size() == line.x.size()),
+              "svg::Figure: line '", line.label, "' has an interval of ", line.lower.size(), " lower and ",
+              line.upper.size(), " upper bounds for ", line.x.size(), " points");
         for (size_t k = 0; k < line.x.size(); ++k) {
-            if (!layout.xmap.usable(line.x[k]) || !layout.ymap.usable(line.y[k])) continue;
-            xs.push_back(line.x[k]);
-            ys.push_back(line.y[k]);
+            if (!layout.xmap.usable(line.x[k])) continue;
+            for (const std::vector<double>* y : {&line.y, &line.lower, &line.upper}) {
+                if (y->empty() || !layout.ymap.usable((*y)[k])) continue;
+                xs.push_back(line.x[k]);
+                ys.push_back((*y)[k]);
+            }
         }
     }
     for (const HLine& h : hlines_) ys.push_back(h.y);
@@ -772,7 +854,9 @@ std::string Figure::render() const {
     if (heatmap) out += draw_heatmap(*heatmap, xcells, ycells, layout);
     for (const Band& band : bands_) out += draw_band(band, layout);
     for (const HLine& hline : hlines_) out += draw_hline(hline, layout);
+    for (const Line& line : lines_) out += draw_interval(line, layout);
     for (const Line& line : lines_) out += draw_line(line, layout);
+    if (cursor_) out += draw_cursor(*cursor_, layout);
     out += "</svg>\n";
     for (const Band& band : bands_) out += draw_band_strip(band, layout);
     out += draw_axes(x, y, layout, height_);

@@ -2,22 +2,27 @@
 //
 // A Figure is one plot: an x and a y axis (linear or log, with "nice" ticks) and layers drawn in
 // this order: an optional heatmap with its colour bar, shaded vertical bands (the phase-change
-// window), horizontal reference lines, line series (polylines, with markers for trajectories, or
-// markers alone for scatter plots), then the axes, the title and a legend under the plot.
+// window), horizontal reference lines, the lines' shaded intervals (confidence bands), line series
+// (polylines, with markers for trajectories, or markers alone for scatter plots), an optional
+// cursor (a vertical marker a page script can move), then the axes, the title and a legend under
+// the plot.
 //
 // render() returns one standalone <svg> element: no ids, no scripts, no external references, so
-// any number of figures can sit inline in one HTML page that works offline. A heatmap is drawn
+// any number of figures can sit inline in one HTML page that works offline. The cursor carries
+// its figure's x mapping as data attributes (see Cursor), the only hook a page script needs. A heatmap is drawn
 // as a raster image (a palette PNG in a data: URI, as plotting libraries do for large images):
 // one pixel per cell when the cells are evenly spaced on the axis (the browser stretches it,
 // pixelated), otherwise one pixel per plot pixel, so its size never exceeds the plot's.
 //
 // Guarantees: all text is XML-escaped; no NaN or infinity reaches the output (a non-finite
-// point splits a line, a non-finite heatmap cell is transparent, non-positive values are
-// skipped on a log axis); the same figure always renders to the same bytes.
+// point splits a line or is bridged, a non-finite interval bound splits the shading, a
+// non-finite heatmap cell is transparent, non-positive values are skipped on a log axis); the
+// same figure always renders to the same bytes.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +39,9 @@ std::string escape(std::string_view text);
 // A short label for a number: "0", "0.25", "-3", "1200", "1.5e9"; at most 4 significant digits,
 // no exponent "+" or leading zeros. Non-finite values give "n/a" (never "nan").
 std::string format_number(double value);
+
+// Standard base64 (RFC 4648, with padding) of raw bytes, for data: URIs and binary data in JSON.
+std::string base64(std::string_view bytes);
 
 enum class Scale { LINEAR, LOG };
 
@@ -82,6 +90,11 @@ struct Line {
     bool markers = false;      // a dot at every point
     bool connect = true;       // false: dots only, no polyline (a scatter plot)
     bool mark_ends = false;    // a ring at the first point and a big dot at the last (trajectories)
+    bool bridge_gaps = false;  // join the usable points across unusable ones (a series measured at
+                               // only some x) instead of splitting the line there
+    std::vector<double> lower = {}, upper = {};  // an interval around y, [N] each or both empty: shaded
+                                                 // in the line's colour under it (e.g. a 95% interval)
+    double interval_opacity = 0.18;
 };
 
 // A shaded vertical band over [start, end] on the x axis, clipped to the plot.
@@ -114,6 +127,19 @@ struct Heatmap {
     std::string label;            // colour bar label
 };
 
+// A vertical marker line across the plot at x (e.g. the snapshot a page control selects) that a page
+// script can move. It is drawn as
+//   <g class="cursor" data-cursor="KEY" data-x-scale="linear|log" data-x-lo="LO" data-x-hi="HI"
+//      data-x-px="W" transform="translate(P 0)">
+// inside the plot area: a script moves it to x by setting P = (c(x) - c(LO)) / (c(HI) - c(LO)) * W
+// with c = log10 on a log axis and the identity otherwise (LO, HI: the x axis' data range, written
+// exactly; W: the plot width in px), and hides it (visibility="hidden") where P is outside [0, W],
+// as render() does for a start x the axis cannot show (NaN included).
+struct Cursor {
+    std::string key;  // the data-cursor value: which page control moves it
+    double x = NAN;   // where it starts
+};
+
 class Figure {
 public:
     // width, height: the plot's size in px including axes and title, not the legend (which
@@ -128,6 +154,7 @@ public:
     void add(Band band) { bands_.push_back(std::move(band)); }
     void add(HLine line) { hlines_.push_back(std::move(line)); }
     void set(Heatmap heatmap);  // at most one per figure; checks the shapes
+    void set(Cursor cursor) { cursor_ = std::move(cursor); }  // at most one per figure
 
     std::string render() const;
 
@@ -137,6 +164,7 @@ private:
     std::vector<Band> bands_;
     std::vector<HLine> hlines_;
     std::vector<Heatmap> heatmap_;  // zero or one
+    std::optional<Cursor> cursor_;
 };
 
 }  // namespace induction::svg

@@ -50,6 +50,7 @@ void write_eval_set(const std::string& metrics_dir, const EvalSet& eval, const A
                       std::string_view(static_cast<const char*>(tokens.raw_data()), tokens.nbytes()));
     json::Value v = json::Value::object();
     v["n_examples"] = tokens.size(0);
+    v["requested_examples"] = options.examples;  // 0: every window of the held-out split
     v["context"] = tokens.size(1);
     v["seed"] = int64_t(options.seed);
     v["tokens_file"] = "eval_tokens.bin";
@@ -82,7 +83,8 @@ std::optional<EvalSet> stored_eval_set(const std::string& metrics_dir, const Ana
     const std::string path = metrics_dir + "/eval_set.json";
     if (!file_exists(path)) return std::nullopt;
     json::Value v = json::read_file(path);
-    if (v.get<int64_t>("n_examples", -1) != options.examples || v.get<int64_t>("context", -1) != context ||
+    if (v.get<int64_t>("requested_examples", v.get<int64_t>("n_examples", -1)) != options.examples ||
+        v.get<int64_t>("context", -1) != context ||
         v.get<int64_t>("seed", -1) != int64_t(options.seed))
         return std::nullopt;
     return read_eval_set(metrics_dir, vocab_size);

@@ -16,7 +16,8 @@
 namespace induction {
 
 struct AnalysisInputOptions {
-    int64_t examples = 512;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
+    int64_t examples = 0;  // evaluation-set windows; 0: every window of the held-out split
+                           // (METHODS §2.1 uses 10,000 of 512 tokens)
     uint64_t seed = 1;       // the evaluation set and the evaluator examples
 };
 
@@ -27,7 +28,8 @@ AnalysisSetup make_analysis_setup(const CorpusInfo& corpus, int64_t context,
 
 // The evaluation set stored in a run (METHODS §2.1: "save the token ids; never regenerate them"):
 //   DIR/metrics/eval_tokens.bin  raw little-endian int32, N rows of T tokens (`induction eval --tokens`);
-//   DIR/metrics/eval_set.json    {"n_examples", "context", "seed", "tokens_file", "random_columns": [c_e]}
+//   DIR/metrics/eval_set.json    {"n_examples", "requested_examples", "context", "seed", "tokens_file",
+//                                 "random_columns": [c_e]}
 //                                (c_e 0-based loss-matrix columns: context index i_e = c_e + 2).
 // stored_eval_set returns the stored set when there is one made with these options (checking that
 // the token file matches its description), and nothing otherwise.

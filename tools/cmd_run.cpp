@@ -1,7 +1,10 @@
 // cmd_run.cpp — the main job: `induction run`, and its second half `induction analyze DIR`.
 //
 // run:     trains every model of the family into DIR/<preset>/ (finished models are skipped,
-//          interrupted ones resumed), then analyzes and writes DIR/report.html.
+//          interrupted ones resumed), then analyzes and writes DIR/report.html. With --seeds N,
+//          does that N times into DIR/seed-K/ (presets' seed and data_seed + K-1; a seed already
+//          trained and analyzed is not analyzed again), then writes DIR/seeds.json and DIR/seeds.md
+//          (tools/seed_summary.h) and prints the table.
 // analyze: measures every snapshot of every model in DIR (METHODS §2, §3, §6, §7), writes
 //          DIR/metrics/, then the report.
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/seed_summary.h"
 #include "train/corpus.h"
 #include "train/presets.h"
 #include "train/progress.h"
@@ -26,7 +30,7 @@ namespace induction {
 namespace {
 
 struct AnalyzeOptions {
-    int64_t examples = 512;  // evaluation-set windows (METHODS §2.1 uses 10,000 of 512 tokens)
+    int64_t examples = 0;    // evaluation-set windows; 0: all of the held-out split (METHODS §2.1)
     uint64_t seed = 1;       // the evaluation set and evaluator inputs
     double burn_in = 0.05;   // §6.1 burn-in, a fraction of each model's snapshots
     bool quiet = false;
@@ -91,13 +95,20 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
         for (const Schedule::ChangePoint& change : c.schedule.change_points())
             model.schedule_changes.push_back(
                 {change.what + " at step " + std::to_string(change.step), double(change.step * c.tokens_per_step())});
+        // §6's control ([OURS]): the run's 1-layer vanilla model of the same kind (attention-only or
+        // with MLPs), analyzed earlier in the family's order; without one the detector reads the
+        // model's own ICL curve.
+        for (size_t k = 0; k < m; ++k)
+            if (configs[k].model.n_layers == 1 && !configs[k].model.smear_keys &&
+                configs[k].model.attn_only == c.model.attn_only)
+                model.control = IclControl{names[k], analyses[k].icl_tokens, analyses[k].icl};
         Progress progress("analyze " + model.name, int64_t(model.snapshots.size()), options.quiet);
         analyses.push_back(analyze_model(model, setup, metrics, [&](int64_t done, int64_t) {
             progress.update(done, "snapshots");
         }));
         progress.finish(analyses.back().phase_change ? "phase change found" : "no phase change");
     }
-    write_pca(names, analyses, metrics);
+    write_pca(names, analyses, metrics, options.burn_in);
     json::Value run = json::Value::object();
     run["name"] = std::filesystem::path(dir).filename().string();
     json::Value list = json::Value::array();
@@ -105,7 +116,8 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     run["models"] = list;
     json::Value eval = json::Value::object();
     IclScore positions = icl_score(std::vector<double>(size_t(first.context - 1), 0.0));
-    eval["n_examples"] = options.examples;
+    eval["n_examples"] = setup.eval.tokens.size(0);
+    eval["curve_examples"] = std::min(setup.curve_examples, setup.eval.tokens.size(0));
     eval["seed"] = options.seed;
     eval["context"] = first.context;
     eval["icl_lo"] = positions.i_lo;
@@ -131,6 +143,40 @@ AnalyzeOptions analyze_options(const Args& args) {
     return options;
 }
 
+// Trains every model of the family into dir/<preset>/ with the presets' seed and data_seed raised
+// by seed_offset. Finished models are skipped, interrupted ones resumed. True when it trained.
+bool train_family(const std::string& dir, const std::vector<std::string>& family, const Args& args,
+                  uint64_t seed_offset) {
+    make_directories(dir);
+    bool trained = false;
+    for (const std::string& name : family) {
+        TrainConfig config = find_preset(name).config;
+        if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
+        config.seed += seed_offset;
+        config.data_seed += seed_offset;
+        TrainOptions options;
+        options.out_dir = dir + "/" + name;
+        options.threads = int(args.get_int("threads", 0));
+        options.quiet = args.flag("quiet");
+        if (file_exists(snapshot_path(options.out_dir, config.steps))) continue;  // already trained
+        options.resume = !list_snapshots(options.out_dir).empty();
+        train(config, options);
+        trained = true;
+    }
+    return trained;
+}
+
+// Whether dir already holds a finished analysis (run.json and the report) of exactly its models,
+// so a resumed `run --seeds` does not measure a finished seed again (`induction analyze` redoes one).
+bool analyzed(const std::string& dir) {
+    const std::string run_json = dir + "/metrics/run.json";
+    if (!file_exists(dir + "/report.html") || !file_exists(run_json)) return false;
+    const json::Value run = json::read_file(run_json);
+    std::vector<std::string> models;
+    for (const json::Value& name : run.at("models").as_array()) models.push_back(name.as_string());
+    return models == model_names(dir);
+}
+
 }  // namespace
 
 int run_analyze_command(int argc, char** argv) {
@@ -142,22 +188,27 @@ int run_analyze_command(int argc, char** argv) {
 }
 
 int run_run_command(int argc, char** argv) {
-    Args args(argc, argv, {"out", "threads", "examples", "steps", "burn-in"}, {"quick", "quiet"});
+    Args args(argc, argv, {"out", "threads", "examples", "steps", "burn-in", "seeds"}, {"quick", "quiet"});
     const bool quick = args.flag("quick");
     const std::string dir = args.get("out", quick ? "runs/quick" : "runs/default");
-    make_directories(dir);
-    for (const std::string& name : quick ? quick_family() : default_family()) {
-        TrainConfig config = find_preset(name).config;
-        if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
-        TrainOptions options;
-        options.out_dir = dir + "/" + name;
-        options.threads = int(args.get_int("threads", 0));
-        options.quiet = args.flag("quiet");
-        if (file_exists(snapshot_path(options.out_dir, config.steps))) continue;  // already trained
-        options.resume = !list_snapshots(options.out_dir).empty();
-        train(config, options);
+    const std::vector<std::string> family = quick ? quick_family() : default_family();
+    const AnalyzeOptions analyze = analyze_options(args);
+    if (!args.has("seeds")) {
+        train_family(dir, family, args, 0);
+        analyze_run(dir, analyze);
+        return 0;
     }
-    analyze_run(dir, analyze_options(args));
+    // --seeds N: the family N times, seed-K/ trained with the presets' seeds + K-1, then a summary.
+    const int64_t seeds = args.get_int("seeds", 1);
+    check(seeds >= 1 && seeds <= 100, "option --seeds must lie in [1, 100], got ", seeds);
+    for (int64_t k = 1; k <= seeds; ++k) {
+        const std::string seed_dir = dir + "/seed-" + std::to_string(k);
+        if (train_family(seed_dir, family, args, uint64_t(k - 1)) || !analyzed(seed_dir))
+            analyze_run(seed_dir, analyze);
+    }
+    const std::string table = write_seed_summary(dir, summarize_seeds(dir, int(seeds), family));
+    std::fputs(table.c_str(), stdout);
+    if (!analyze.quiet) std::fprintf(stderr, "seed summary: %s/seeds.md, %s/seeds.json\n", dir.c_str(), dir.c_str());
     return 0;
 }
 

@@ -17,7 +17,8 @@ struct Command {
 
 const Command COMMANDS[] = {
     {"run", induction::run_run_command,
-     "run [--quick] [--out DIR] [--threads N]   the main job: train the family, analyze, report"},
+     "run [--quick] [--out DIR] [--threads N] [--seeds N]   the main job: train the family, analyze, report; "
+     "--seeds N (1-100): train it N times into DIR/seed-K/ (seeds + K-1), summary in DIR/seeds.md"},
     {"analyze", induction::run_analyze_command,
      "analyze DIR [--examples N]   measure every snapshot of a run, write DIR/metrics and the report"},
     {"report", induction::run_report_command, "report DIR...   write DIR/report.html from DIR/metrics"},

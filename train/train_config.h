@@ -23,7 +23,7 @@ struct TrainConfig {
     int64_t snapshot_every = 100;  // 0: none on a fixed grid
     int snapshot_log_count = 0;    // extra log-spaced snapshots over [1, steps]
     std::string corpus_dir = "data/corpus";  // built on first use; shared by runs
-    double corpus_heldout_fraction = 0.02;
+    double corpus_heldout_fraction = 0.10;
     uint64_t corpus_seed = 1;
 
     int64_t tokens_per_step() const { return batch_size * context; }

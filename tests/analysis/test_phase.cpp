@@ -1,6 +1,7 @@
 // test_phase.cpp — phase-change window, loss bump and PCA pivot (METHODS §6) on synthetic curves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -127,6 +128,49 @@ TEST(RiseWindow, EarlyRiseInsideTheBurnInIsIgnored) {
     RiseWindowOptions no_burn_in;
     no_burn_in.burn_in_fraction = 0.0;
     EXPECT_LT(rise_window(y, n, no_burn_in).n_peak, 1e8);  // without it the early jump wins
+}
+
+TEST(RiseWindow, BurnInInTokensCoversLogSpacedEarlySnapshots) {
+    // Dense log-spaced snapshots early (as the family's presets take them), then linear ones: 5%
+    // of the snapshots covers almost no tokens, a burn-in in tokens covers the early jump.
+    std::vector<double> n = log_tokens(20, 1e5, 1e7);
+    for (double v : linear_tokens(100, 1e7)) n.push_back(v + 1e7);
+    std::vector<double> y = curve(n, [](double v) {
+        return 0.1 * std::min(v / 5e6, 1.0) + 0.3 * sigmoid((v - 4e8) / 4e7);
+    }, 0.0, 0);
+    RiseWindowOptions fraction_only;
+    EXPECT_LT(rise_window(y, n, fraction_only).n_peak, 1e7);  // the jump wins
+    RiseWindowOptions tokens;
+    tokens.burn_in_fraction = 0;
+    tokens.burn_in_tokens = 0.05 * n.back();
+    RiseWindow w = rise_window(y, n, tokens);
+    EXPECT_EQ(w.burn_in, int64_t(std::upper_bound(n.begin(), n.end(), tokens.burn_in_tokens) - n.begin()));
+    EXPECT_TRUE(w.found) << w.reason;
+    EXPECT_NEAR(w.n_peak, 4e8, 2e7);
+}
+
+TEST(ExcessOverControl, RemovesASharedTransientAndKeepsTheModelsOwnRise) {
+    // Both curves share an early rise; only the model has the later step. The control stops
+    // earlier (fewer steps) and its level there carries on.
+    std::vector<double> n = linear_tokens(100, 1e7), control_n = linear_tokens(40, 1e7);
+    auto transient = [](double v) { return 0.2 * (1 - std::exp(-v / 5e7)); };
+    std::vector<double> y = curve(n, [&](double v) { return transient(v) + 0.3 * sigmoid((v - 6e8) / 4e7); }, 0.0, 0);
+    std::vector<double> control_y = curve(control_n, transient, 0.0, 0);
+    std::vector<double> excess = excess_over_control(n, y, control_n, control_y);
+    ASSERT_EQ(excess.size(), n.size());
+    EXPECT_NEAR(excess[10], 0.0, 1e-3);   // inside the control's range: the transient cancels
+    EXPECT_NEAR(excess[99], 0.3, 0.01);   // beyond it: the control's late level
+    RiseWindowOptions options;
+    options.burn_in_fraction = 0;
+    RiseWindow own = rise_window(y, n, options), with_control = rise_window(excess, n, options);
+    EXPECT_LT(own.n_peak, 1e8);  // the transient is the steepest rise of the model's own curve
+    ASSERT_TRUE(with_control.found) << with_control.reason;
+    EXPECT_NEAR(with_control.n_peak, 6e8, 3e7);
+    // Interpolation between the control's snapshots, and its first value before them.
+    std::vector<double> at = excess_over_control({5e6, 1.5e7}, {1.0, 1.0}, {1e7, 2e7}, {0.2, 0.4});
+    EXPECT_NEAR(at[0], 0.8, 1e-12);
+    EXPECT_NEAR(at[1], 0.7, 1e-12);
+    EXPECT_THROW(excess_over_control({1.0}, {1.0}, {2.0, 1.0}, {0.0, 0.0}), Error);
 }
 
 TEST(RiseWindow, ThresholdsForIclAmountAndPrefixScore) {

@@ -1,7 +1,10 @@
 // test_report.cpp — the HTML report on a synthetic metrics directory of two models: "attn-2l" with
 // a phase-change window and "attn-1l" with none (and no induction_pattern.json / token_changes.json);
 // both with circuits.json, validation.json and ablations.json (attn-1l: no induction heads and no
-// before-and-after vector).
+// before-and-after vector). 12 snapshots, every third one and the last "full" (copying, copy_eig
+// and the K-composition trace are null elsewhere; ablations.json holds the full ones only);
+// attn-1l has smeared keys (σ(α)), attn-2l the newer fields: final_icl, head_patterns.json (the
+// snapshot slider), burn-in, the loss bump on n and the PCA pivot.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -21,6 +24,10 @@ using testing::TempDir;
 
 constexpr int SNAPSHOTS = 12;
 constexpr int CONTEXT = 16;
+constexpr int PATTERN_TOKENS = 5;  // head_patterns.json: BOS + 2 tokens, repeated twice
+
+// Full snapshots: every third and the last (0, 3, 6, 9, 11).
+bool is_full(int s) { return s % 3 == 0 || s == SNAPSHOTS - 1; }
 
 size_t count(const std::string& text, const std::string& needle) {
     size_t n = 0;
@@ -28,12 +35,30 @@ size_t count(const std::string& text, const std::string& needle) {
     return n;
 }
 
-// The page without its data: URIs (base64 may spell anything), in lower case.
+// The page without its data: URIs and the sliders' JSON data (base64 may spell anything), in lower case.
 std::string visible_lower(std::string text) {
     for (size_t at = text.find("data:"); at != std::string::npos; at = text.find("data:", at))
         text.erase(at, text.find('"', at) - at);
+    const std::string data = "data-report=\"slider-data\"";
+    for (size_t at = text.find(data); at != std::string::npos; at = text.find(data, at + 1))
+        text.erase(at, text.find("</script>", at) - at);
     for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
+}
+
+std::string base64(const std::string& bytes) {
+    static const char* ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+        uint32_t group = uint32_t(uint8_t(bytes[i])) << 16;
+        if (i + 1 < bytes.size()) group |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+        if (i + 2 < bytes.size()) group |= uint32_t(uint8_t(bytes[i + 2]));
+        out += ALPHABET[(group >> 18) & 63];
+        out += ALPHABET[(group >> 12) & 63];
+        out += i + 1 < bytes.size() ? ALPHABET[(group >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? ALPHABET[group & 63] : '=';
+    }
+    return out;
 }
 
 json::Value numbers(const std::vector<double>& values) {
@@ -143,7 +168,7 @@ json::Value group_effect(double clean, double ablated) {
     return effect;
 }
 
-// ablations.json (METHODS §5.4–§5.5) at every snapshot: ablating the last layer's head 0 (the
+// ablations.json (METHODS §5.4–§5.5) at every full snapshot: ablating the last layer's head 0 (the
 // induction head of a model with a phase change) takes away the ICL that rises in the window,
 // the other heads a little each. Without a phase change there is no induction group and no window.
 json::Value ablations(int n_layers, int n_heads, bool phase_change) {
@@ -164,6 +189,7 @@ json::Value ablations(int n_layers, int n_heads, bool phase_change) {
     }
     json::Value snapshots = json::Value::array();
     for (int s = 0; s < SNAPSHOTS; ++s) {
+        if (!is_full(s)) continue;
         double icl = phase_change ? 0.05 + rise(s, true, 0.4) : -0.02;  // 0.45 at the end with a phase change
         json::Value clean = json::Value::object();
         clean["icl_amount"] = icl;
@@ -212,6 +238,36 @@ json::Value ablations(int n_layers, int n_heads, bool phase_change) {
     return file;
 }
 
+// head_patterns.json's lower-triangle bytes of snapshot s, display head i: cell k holds 10 * (s + i) + k.
+std::string pattern_bytes(int s, int i) {
+    std::string bytes;
+    for (int k = 0; k < PATTERN_TOKENS * (PATTERN_TOKENS + 1) / 2; ++k) bytes += static_cast<char>(10 * (s + i) + k);
+    return bytes;
+}
+
+// head_patterns.json of attn-2l: two display heads at every snapshot.
+json::Value head_patterns() {
+    json::Value file = json::Value::object();
+    file["example"] = "BOS + 2 random tokens, repeated twice";
+    file["tokens"] = json::Value::array({"<|endoftext|>", " A&B", " tok", " A&B", " tok"});
+    json::Value induction = json::Value::object(), previous = json::Value::object();
+    induction["layer"] = 1;
+    induction["head"] = 0;
+    induction["why"] = "top prefix matching";
+    previous["layer"] = 0;
+    previous["head"] = 1;
+    previous["why"] = "top previous token";
+    file["heads"] = json::Value::array({induction, previous});
+    json::Value steps = json::Value::array(), patterns = json::Value::array();
+    for (int s = 0; s < SNAPSHOTS; ++s) {
+        steps.push_back(10 * (s + 1));
+        patterns.push_back(json::Value::array({base64(pattern_bytes(s, 0)), base64(pattern_bytes(s, 1))}));
+    }
+    file["steps"] = steps;
+    file["patterns"] = patterns;
+    return file;
+}
+
 void write_model(const TempDir& dir, const std::string& name, int n_layers, bool phase_change) {
     const std::string base = "metrics/" + name + "/";
     const int n_heads = 2;
@@ -229,14 +285,24 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
         snapshot["icl_score"] = -icl;
         snapshot["icl_amount"] = icl;
         snapshot["icl_per_decade"] = icl;
+        snapshot["full"] = is_full(s);
+        snapshot["icl_per_decade_ci"] = numbers({icl - 0.03, icl + 0.03});
+        snapshot["icl_band"] = icl + 0.01;
+        snapshot["icl_band_ci"] = numbers({icl - 0.01, icl + 0.03});
         for (const std::string key : {"prefix_matching", "copying", "copy_eig", "previous_token",
-                                      "prev_token_kcomp_trace"}) {
+                                      "prev_token_kcomp_trace", "smear_sigma"}) {
+            bool measured_at_full_only = key == "copying" || key == "copy_eig" || key == "prev_token_kcomp_trace";
+            if ((measured_at_full_only && !is_full(s)) || (key == "smear_sigma" && phase_change)) {
+                snapshot[key] = json::Value();  // not measured here; attn-2l has no smeared keys
+                continue;
+            }
             json::Value layers = json::Value::array();
             for (int l = 0; l < n_layers; ++l) {
                 json::Value heads = json::Value::array();
                 for (int h = 0; h < n_heads; ++h) {
                     double value = 0.1 + (l == n_layers - 1 && h == 0 ? rise(s, phase_change, 0.7) : 0.02 * h);
                     bool defined = key != "prev_token_kcomp_trace" || l > 0;  // null in the first layer
+                    if (key == "smear_sigma") value = 0.5 + 0.02 * (s + h);
                     heads.push_back(defined ? json::Value(key == "copy_eig" ? value - 0.05 : value) : json::Value());
                 }
                 layers.push_back(heads);
@@ -257,6 +323,15 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
     snapshots_file["n_layers"] = n_layers;
     snapshots_file["n_heads"] = n_heads;
     snapshots_file["context"] = CONTEXT;
+    if (phase_change) {  // attn-1l stands for older metrics without it
+        json::Value final_icl = json::Value::object();
+        final_icl["examples"] = 1000;
+        final_icl["per_decade"] = 0.45;
+        final_icl["per_decade_ci"] = numbers({0.44, 0.46});
+        final_icl["band"] = 0.47;
+        final_icl["band_ci"] = numbers({0.455, 0.485});
+        snapshots_file["final_icl"] = final_icl;
+    }
     snapshots_file["snapshots"] = snapshots;
     write_json(dir, base + "snapshots.json", snapshots_file);
     dir.write(base + "loss_by_position.csv", loss_csv);
@@ -311,9 +386,30 @@ void write_model(const TempDir& dir, const std::string& name, int n_layers, bool
     phase["iou"] = phase_change ? json::Value(0.9) : json::Value();
     phase["loss_bump"] = json::Value();
     phase["schedule_changes_in_window"] = json::Value::array();
+    if (phase_change) {  // attn-1l stands for older metrics without these
+        json::Value burn_in = json::Value::object();
+        burn_in["tokens"] = 1000;
+        burn_in["source"] = "the first ceil(0.05 x 12) = 1 snapshots";
+        phase["burn_in"] = burn_in;
+        json::Value bump = json::Value::object();
+        bump["found"] = true;
+        bump["height"] = 0.021;
+        bump["location_tokens"] = 5000;
+        bump["overlaps_window"] = true;
+        bump["other_regions"] = json::Value::array();
+        phase["loss_bump_linear"] = bump;
+        json::Value pivot = json::Value::object();
+        pivot["found"] = true;
+        pivot["step"] = 60;
+        pivot["tokens"] = 6000;
+        pivot["angle_degrees"] = 40.4;
+        pivot["in_window"] = true;
+        phase["pca_pivot"] = pivot;
+    }
     write_json(dir, base + "phase.json", phase);
 
-    if (!phase_change) return;  // a model without a window has no pattern or token changes here
+    if (!phase_change) return;  // a model without a window has no patterns or token changes here
+    write_json(dir, base + "head_patterns.json", head_patterns());
     json::Value pattern = json::Value::object();
     pattern["layer"] = n_layers - 1;
     pattern["head"] = 0;
@@ -389,23 +485,24 @@ TEST(Report, DrawsEveryRowForEveryModelWithTheWindowAndNotes) {
     write_run(dir);
     std::string html = render_report(dir.path);
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-    // 10 table rows x 2 models but attn-1l's K-composition trace and before-and-after attribution
-    // (notes); the attention pattern of attn-2l; circuits: an eigenvalue plot per head and 2
-    // singular-value plots per model, 3 composition heatmaps for attn-2l; an Argument 3 bar chart
-    // per model; validation scatters: 1 for attn-1l, 2 for attn-2l.
+    // 11 figure rows x 2 models but attn-1l's K-composition trace and before-and-after attribution
+    // and attn-2l's σ(α) (notes); the attention pattern of attn-2l; circuits: an eigenvalue plot per
+    // head and 2 singular-value plots per model, 3 composition heatmaps for attn-2l; an Argument 3
+    // bar chart per model; validation scatters: 1 for attn-1l, 2 for attn-2l.
     EXPECT_EQ(count(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\""),
-              18u + 1u + (2u + 2u) + (4u + 2u + 3u) + 2u + 1u + 2u);
-    for (const std::string row : {"PCA trajectory", "Loss curve", "In-context learning heatmap", "Loss derivative",
-                                  "ICL score", "Prefix matching", "Previous token",
-                                  "Previous-token K-composition trace over training", "Ablation attribution to ICL",
-                                  "Before-and-after attribution"})
+              19u + 1u + (2u + 2u) + (4u + 2u + 3u) + 2u + 1u + 2u);
+    for (const std::string row : {"Snapshot slider", "PCA trajectory", "Loss curve", "In-context learning heatmap",
+                                  "Loss derivative", "ICL score", "Prefix matching", "Previous token",
+                                  "Smeared keys σ(α)", "Previous-token K-composition trace over training",
+                                  "Ablation attribution to ICL", "Before-and-after attribution"})
         EXPECT_NE(html.find("<b class=\"title\">" + row + "</b>"), std::string::npos) << row;
     EXPECT_NE(html.find("attn-1l has one layer: the trace needs previous-token heads in an earlier layer"),
               std::string::npos);
     // attn-2l's window: an orange band with a strip in its 9 token-axis rows; attn-1l shows the
-    // reference model's (attn-2l) window as a grey band without a strip in its 7 drawn ones.
+    // reference model's (attn-2l) window as a grey band without a strip in its 8 drawn ones; attn-2l's
+    // burn-in is a grey band in its ICL plot.
     EXPECT_EQ(count(html, "class=\"band-strip\""), 9u);
-    EXPECT_EQ(count(html, "class=\"band\""), 16u);
+    EXPECT_EQ(count(html, "class=\"band\""), 9u + 8u + 1u);
     EXPECT_NE(html.find("4000 – 7000 tokens (steps 40 – 70)"), std::string::npos);
     // The summary table, with the paper's reference row.
     EXPECT_NE(html.find("class=\"summary\""), std::string::npos);
@@ -630,6 +727,204 @@ TEST(Report, AMalformedCircuitsJsonIsAnErrorNamingTheFile) {
     EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json: json: expected array");
     dir.write("metrics/attn-2l/circuits.json", "{\"heads\": [");
     EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json");
+}
+
+// The text between `from` (exclusive) and the next `to`.
+std::string after(const std::string& html, const std::string& from, const std::string& to) {
+    size_t start = html.find(from);
+    EXPECT_NE(start, std::string::npos) << from;
+    if (start == std::string::npos) return "";
+    start += from.size();
+    return html.substr(start, html.find(to, start) - start);
+}
+
+// A model's slider data: the JSON of its <script type="application/json">, parsed.
+json::Value slider_data(const std::string& html, const std::string& key) {
+    return json::parse(after(html, "data-report=\"slider-data\" data-slider=\"" + key + "\">", "</script>"));
+}
+
+TEST(Report, HasASnapshotSliderPerModelStartingAtTheFinalSnapshot) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    EXPECT_EQ(count(html, "<input type=\"range\" class=\"snapshot-slider\""), 2u);
+    EXPECT_NE(html.find("<input type=\"range\" class=\"snapshot-slider\" data-slider=\"model-attn-2l\" min=\"0\" "
+                        "max=\"11\" step=\"1\" value=\"11\""),
+              std::string::npos);
+    // One script, the sliders', after them; each slider's data in its own JSON element.
+    EXPECT_EQ(count(html, "<script"), 3u);
+    EXPECT_EQ(count(html, "<script data-report=\"slider\">"), 1u);
+    EXPECT_GT(html.find("<script data-report=\"slider\">"), html.rfind("class=\"snapshot-slider\""));
+    EXPECT_EQ(count(html, "<script type=\"application/json\" data-report=\"slider-data\""), 2u);
+
+    // The panel at the final snapshot: the readout...
+    std::string panel = between(html, "<div class=\"slider\" data-slider=\"model-attn-2l\">", "<script");
+    EXPECT_NE(panel.find("step <b data-field=\"step\">120</b> · <span data-field=\"tokens\">1.2e4</span> tokens"),
+              std::string::npos);
+    EXPECT_NE(panel.find("[O] L(2)−L(15) per decade: <span data-field=\"icl\">0.450 [0.420, 0.480]</span>"),
+              std::string::npos);
+    EXPECT_NE(panel.find("[OURS] band-averaged: <span data-field=\"band\">0.460 [0.440, 0.480]</span>"),
+              std::string::npos);
+    // ...the display heads' patterns: a cell per lower-triangle entry, opacity = byte / 255...
+    EXPECT_EQ(count(panel, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"pattern\""), 2u);
+    EXPECT_EQ(count(panel, "<rect class=\"w\""), 2u * 15u);
+    EXPECT_NE(panel.find("<b>L1H0</b> top prefix matching"), std::string::npos);
+    std::string cell = after(panel, "data-pattern=\"1\"", "</rect>");  // head 1, snapshot 11: cell 0 = 120
+    EXPECT_NE(cell.find("fill-opacity=\"0.471\"><title>query 0 &lt;|endoftext|&gt; → key 0 &lt;|endoftext|&gt;"),
+              std::string::npos);
+    EXPECT_NE(panel.find("<title>query 4 ·tok → key 3 ·A&amp;B</title>"), std::string::npos);
+    // ...and every head's scores (no σ(α) column without smeared keys).
+    EXPECT_EQ(count(panel, "data-score=\"prefix_matching\""), 4u);
+    EXPECT_EQ(count(panel, "data-score=\"copying\""), 4u);
+    EXPECT_EQ(panel.find("σ(α)"), std::string::npos);
+    EXPECT_NE(panel.find("<td>L1H0</td><td class=\"num\" data-score=\"prefix_matching\" data-head=\"2\">0.800</td>"),
+              std::string::npos);
+
+    // attn-1l: no head_patterns.json, a σ(α) column.
+    std::string one_layer = between(html, "<div class=\"slider\" data-slider=\"model-attn-1l\">", "<script");
+    EXPECT_NE(one_layer.find("no head_patterns.json"), std::string::npos);
+    EXPECT_EQ(count(one_layer, "data-score=\"smear_sigma\""), 2u);
+    EXPECT_NE(one_layer.find("<th>σ(α)</th>"), std::string::npos);
+}
+
+TEST(Report, SliderDataHoldsEverySnapshotWithNullsWhereNothingWasMeasured) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    json::Value data = slider_data(html, "model-attn-2l");
+    for (const std::string key : {"step", "tokens", "loss", "icl", "icl_ci", "band", "band_ci", "full", "patterns"})
+        EXPECT_EQ(data.at(key).size(), size_t(SNAPSHOTS)) << key;
+    EXPECT_EQ(data.at("step")[0].as_number(), 10.0);
+    EXPECT_EQ(data.at("tokens")[11].as_number(), 12000.0);
+    EXPECT_EQ(data.at("icl_ci")[11][0].as_number(), 0.42);
+    EXPECT_TRUE(data.at("full")[0].as_bool());
+    EXPECT_FALSE(data.at("full")[1].as_bool());
+    // Scores per snapshot, flattened l * H + h; copying only at the full snapshots.
+    const json::Value& scores = data.at("scores");
+    EXPECT_FALSE(scores.contains("smear_sigma"));
+    EXPECT_EQ(scores.at("prefix_matching")[1].size(), 4u);
+    EXPECT_EQ(scores.at("copying")[0].size(), 4u);
+    EXPECT_TRUE(scores.at("copying")[1].is_null());
+    EXPECT_TRUE(scores.at("copying")[2].is_null());
+    EXPECT_EQ(scores.at("copying")[3][3].as_number(), 0.12);
+    // The patterns as head_patterns.json has them (base64).
+    EXPECT_EQ(data.at("patterns")[5][1].as_string(), base64(pattern_bytes(5, 1)));
+    // attn-1l: σ(α), no patterns.
+    json::Value one_layer = slider_data(html, "model-attn-1l");
+    EXPECT_FALSE(one_layer.contains("patterns"));
+    EXPECT_EQ(one_layer.at("scores").at("smear_sigma")[2][1].as_number(), 0.56);
+    // The JSON element's text cannot end the element early.
+    json::Value patterns = json::read_file(dir / "metrics/attn-2l/head_patterns.json");
+    patterns["example"] = "</script><b>";
+    json::write_file(dir / "metrics/attn-2l/head_patterns.json", patterns);
+    EXPECT_NO_THROW(slider_data(render_report(dir.path), "model-attn-2l"));
+}
+
+TEST(Report, EveryTrainingCurveFigureHasTheSlidersCursor) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    std::string table = between(html, "<section id=\"table\">", "</section>");
+    // attn-2l: loss, the two heatmaps, ICL, prefix matching, previous token, K-comp trace, ΔICL, a(h, s);
+    // attn-1l: the same but the trace and a(h, s), with σ(α).
+    EXPECT_EQ(count(table, "<g class=\"cursor\" data-cursor=\"model-attn-2l\""), 9u);
+    EXPECT_EQ(count(table, "<g class=\"cursor\" data-cursor=\"model-attn-1l\""), 8u);
+    EXPECT_EQ(count(html, "<g class=\"cursor\""), 9u + 8u);  // none outside the table
+    // At the final snapshot (the right end of the linear token axes), visible.
+    EXPECT_EQ(count(table, "visibility=\"hidden\""), 0u);
+    std::string cursor = after(table, "<g class=\"cursor\" data-cursor=\"model-attn-2l\"", ">");
+    EXPECT_NE(cursor.find("data-x-scale=\"linear\" data-x-lo=\"1000\" data-x-hi=\"12000\""), std::string::npos)
+        << cursor;
+    // A model with a single snapshot has no slider, and its figures no cursor.
+    json::Value snapshots = json::read_file(dir / "metrics/attn-1l/snapshots.json");
+    snapshots["snapshots"].as_array().resize(1);
+    json::write_file(dir / "metrics/attn-1l/snapshots.json", snapshots);
+    html = render_report(dir.path);
+    EXPECT_EQ(count(html, "data-cursor=\"model-attn-1l\""), 0u);
+    EXPECT_NE(html.find("the snapshot slider needs at least 2 snapshots"), std::string::npos);
+    EXPECT_EQ(count(html, "class=\"snapshot-slider\""), 1u);
+}
+
+TEST(Report, IclPlotsShadeBothReadingsIntervalsAndTablesGiveTheFinalIcl) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    std::string row = between(html, "<b class=\"title\">ICL score</b>", "</tr>");
+    EXPECT_EQ(count(row, "<polygon class=\"interval\""), 2u * 2u);  // [O] and [OURS], both models
+    // Legend entries.
+    EXPECT_EQ(count(row, "\">[O] L(2)−L(15) per decade</text>"), 2u);
+    EXPECT_EQ(count(row, "\">[OURS] band-averaged</text>"), 2u);
+    EXPECT_EQ(count(row, "\">amount = −score</text>"), 2u);  // 15 is not 10 x 2: the amount is shown too
+    // The final ICL on every window: in the ICL cell of the table and in the summary, with half-widths.
+    EXPECT_NE(row.find("Final snapshot, all 1000 evaluation windows, 95% intervals: [O] L(2)−L(15) per decade "
+                       "0.450 [0.440, 0.460] (± 0.010); [OURS] band-averaged 0.470 [0.455, 0.485] (± 0.015)"),
+              std::string::npos);
+    std::string summary = between(html, "<section id=\"summary\">", "</section>");
+    EXPECT_NE(summary.find("[O] 0.450 [0.440, 0.460] (± 0.010)<br>[OURS] 0.470 [0.455, 0.485] (± 0.015)<br>"
+                           "<small>1000 windows</small>"),
+              std::string::npos);
+    // attn-1l has no final_icl (older metrics): a dash, no caption.
+    EXPECT_NE(summary.find("<td class=\"num\">0.060 → 0.100</td><td class=\"num\">—</td>"), std::string::npos);
+}
+
+TEST(Report, SeriesMeasuredAtFullSnapshotsOnlyAreJoinedWithoutNan) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    // The K-composition trace (full snapshots only): one polyline per head of layer 1 through its
+    // 5 measured points, no lone dots.
+    std::string row = between(html, "<b class=\"title\">Previous-token K-composition trace over training</b>", "</tr>");
+    std::string plot = between(row, "<svg x=", "</svg>");
+    EXPECT_EQ(count(plot, "<polyline"), 2u);
+    EXPECT_EQ(count(plot, "<circle"), 0u);
+    EXPECT_EQ(count(after(plot, "<polyline", "/>"), ","), 5u);
+    std::string visible = visible_lower(html);
+    EXPECT_EQ(visible.find("nan"), std::string::npos);
+    EXPECT_EQ(visible.find("infinity"), std::string::npos);
+}
+
+TEST(Report, ShowsSigmaAlphaAndThePhaseDetectorsReadings) {
+    TempDir dir;
+    write_run(dir);
+    std::string html = render_report(dir.path);
+    std::string row = between(html, "<b class=\"title\">Smeared keys σ(α)</b>", "</tr>");
+    EXPECT_EQ(count(row, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\""), 1u);  // attn-1l
+    EXPECT_NE(row.find("attn-2l has no smeared keys"), std::string::npos);
+    EXPECT_EQ(count(row, ">σ(α)<"), 1u);
+
+    std::string summary = between(html, "<section id=\"summary\">", "</section>");
+    EXPECT_NE(summary.find("<h3>Phase-change detection (§6)</h3>"), std::string::npos);
+    EXPECT_NE(summary.find("<td class=\"num\">0.80 / 0.80</td><td>1000 tokens (the first ceil(0.05 x 12) = 1 "
+                           "snapshots)</td><td>—</td><td>height 0.021 at 5000 tokens, in the window</td>"
+                           "<td>step 60 (6000 tokens), θ = 40°, in the window</td>"),
+              std::string::npos);
+    EXPECT_NE(summary.find("<td class=\"num\">0.00 / 0.00</td><td>—</td><td>—</td><td>—</td><td>—</td>"),
+              std::string::npos);
+    // The burn-in in attn-2l's ICL plot, the pivot on its PCA trajectory.
+    EXPECT_NE(html.find("<title>burn-in: 1000 tokens (the first ceil(0.05 x 12) = 1 snapshots)</title>"),
+              std::string::npos);
+    std::string pca = between(html, "<b class=\"title\">PCA trajectory</b>", "</tr>");
+    EXPECT_EQ(count(pca, ">pivot, θ = 40°<"), 1u);
+    EXPECT_EQ(count(pca, "fill=\"#000000\""), 2u);  // the dot and its legend entry
+}
+
+TEST(Report, AMalformedHeadPatternsJsonIsAnErrorNamingTheFile) {
+    TempDir dir;
+    write_run(dir);
+    const std::string path = dir / "metrics/attn-2l/head_patterns.json";
+    json::Value good = json::read_file(path), file = good;
+    file["steps"].as_array()[3] = 35;
+    json::write_file(path, file);
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "head_patterns.json: \"steps\"[3] = 35 but snapshots.json's "
+                                                  "snapshot 3 is step 40");
+    file = good;
+    file["patterns"].as_array()[2].as_array()[1] = base64("short");
+    json::write_file(path, file);
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "head_patterns.json: \"patterns\"[2][1] holds 5 bytes, expected 15");
+    file = good;
+    file["patterns"].as_array()[2].as_array()[1] = "not base64!";
+    json::write_file(path, file);
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/head_patterns.json: base64 of 11 characters");
 }
 
 }  // namespace

@@ -271,6 +271,109 @@ TEST(SvgFigure, LegendListsEachLabelOnce) {
     EXPECT_GT(std::stod(attribute(out, "<svg ", "height")), 200.0);  // legend rows below the plot
 }
 
+TEST(SvgFigure, IntervalsAreShadedUnderTheLineAndSplitWhereABoundIsMissing) {
+    auto lines = [](Figure& figure, bool interval) {
+        Line line{{0, 1, 2, 3, 4, 5}, {1, 2, 3, 4, 5, 6}, "#2ca02c", "[O] per decade"};
+        if (interval) {
+            line.lower = {0.5, 1.5, NAN, 3.5, 4.5, 5.5};  // the bound at x = 2 is missing: two polygons
+            line.upper = {1.5, 2.5, 3.5, 4.5, 5.5, 9.0};  // the y range reaches the upper bound 9
+        }
+        figure.add(line);
+        figure.add(Line{{0, 1}, {1, 2}, "#1f77b4", "no interval"});
+    };
+    Figure figure(300, 200), plain(300, 200);
+    lines(figure, true);
+    lines(plain, false);
+    std::string out = figure.render();
+    EXPECT_EQ(count(out, "<polygon class=\"interval\""), 2u);
+    EXPECT_NE(out.find("fill=\"#2ca02c\" fill-opacity=\"0.18\""), std::string::npos);
+    EXPECT_EQ(count(out, "<polyline"), 2u);  // the line itself is not split by a missing bound
+    EXPECT_NE(out.find(">8<"), std::string::npos);  // a y tick above the line's own range (up to 6)
+    EXPECT_EQ(plain.render().find(">8<"), std::string::npos);
+    // The first polygon: the upper bounds left to right, then the lower ones back (4 points).
+    EXPECT_EQ(count(attribute(out, "<polygon", "points"), ","), 4u);
+    // The legend shows a swatch of the shading behind the line with an interval only.
+    EXPECT_EQ(count(out, "<rect"), count(plain.render(), "<rect") + 1u);
+    EXPECT_FALSE(has_non_finite_word(without_data_uris(out)));
+    // A lone point's interval is a stroke.
+    Figure lone(300, 200);
+    Line single{{0, 1, 2}, {1, 2, 3}, "#2ca02c", ""};
+    single.lower = {0.5, NAN, 2.5};
+    single.upper = {1.5, NAN, 3.5};
+    lone.add(single);
+    std::string lone_out = lone.render();
+    EXPECT_EQ(count(lone_out, "<polygon"), 0u);
+    EXPECT_EQ(count(lone_out, "class=\"interval\""), 2u);
+    Line mismatched{{0, 1}, {1, 2}, "#2ca02c", "bad"};
+    mismatched.lower = {0};
+    mismatched.upper = {1};
+    Figure bad(300, 200);
+    bad.add(mismatched);
+    EXPECT_THROW_MESSAGE(bad.render(), "has an interval of 1 lower and 1 upper bounds for 2 points");
+}
+
+TEST(SvgFigure, BridgedLineJoinsItsPointsAcrossMissingValues) {
+    // A score measured at every third point only: split, it would be lone dots.
+    std::vector<double> x, y;
+    for (int k = 0; k < 9; ++k) {
+        x.push_back(k);
+        y.push_back(k % 3 == 0 ? k : NAN);
+    }
+    Figure split(300, 200), bridged(300, 200);
+    split.add(Line{x, y, "#1f77b4", ""});
+    Line joined{x, y, "#1f77b4", ""};
+    joined.bridge_gaps = true;
+    bridged.add(joined);
+    EXPECT_EQ(count(split.render(), "<polyline"), 0u);
+    EXPECT_EQ(count(split.render(), "<circle"), 3u);
+    std::string out = bridged.render();
+    EXPECT_EQ(count(out, "<polyline"), 1u);
+    EXPECT_EQ(count(attribute(out, "<polyline", "points"), ","), 3u);
+    EXPECT_EQ(count(out, "<circle"), 0u);
+}
+
+// The number in "translate(P 0)" of a cursor.
+double cursor_position(const std::string& out) {
+    std::string transform = attribute(out, "<g class=\"cursor\"", "transform");
+    EXPECT_EQ(transform.rfind("translate(", 0), 0u) << transform;
+    return std::stod(transform.substr(10));
+}
+
+TEST(SvgFigure, CursorCarriesTheXMappingAndStartsAtItsX) {
+    for (Scale scale : {Scale::LINEAR, Scale::LOG}) {
+        Figure figure(300, 200);
+        figure.x.scale = scale;
+        figure.add(Line{{1000, 1e6}, {0, 1}, "#1f77b4", ""});
+        figure.set(Cursor{"model-a&b", scale == Scale::LOG ? 31622.776601683792 : 500500.0});  // the middle
+        std::string out = figure.render();
+        const std::string g = "<g class=\"cursor\"";
+        EXPECT_EQ(count(out, g), 1u);
+        EXPECT_EQ(attribute(out, g, "data-cursor"), "model-a&amp;b");
+        EXPECT_EQ(attribute(out, g, "data-x-scale"), scale == Scale::LOG ? "log" : "linear");
+        EXPECT_EQ(std::stod(attribute(out, g, "data-x-lo")), 1000.0);  // exactly, not to 4 digits
+        EXPECT_EQ(std::stod(attribute(out, g, "data-x-hi")), 1e6);
+        double width = std::stod(attribute(out, g, "data-x-px"));
+        EXPECT_EQ(attribute(out, g, "data-x-px"), attribute(out, "<svg x=", "width"));  // the plot area's width
+        EXPECT_NEAR(cursor_position(out), width / 2, 0.06);
+        EXPECT_EQ(attribute(out, g, "visibility"), "");
+        EXPECT_FALSE(has_non_finite_word(without_data_uris(out)));
+    }
+    // A start the axis cannot show: hidden, at 0 (and no NaN written).
+    for (double x : {double(NAN), -5.0, 2e6}) {
+        Figure figure(300, 200);
+        figure.x.scale = Scale::LOG;
+        figure.add(Line{{1000, 1e6}, {0, 1}, "#1f77b4", ""});
+        figure.set(Cursor{"k", x});
+        std::string out = figure.render();
+        EXPECT_EQ(attribute(out, "<g class=\"cursor\"", "visibility"), "hidden") << x;
+        EXPECT_EQ(cursor_position(out), 0.0);
+        EXPECT_FALSE(has_non_finite_word(without_data_uris(out)));
+    }
+    Figure none(300, 200);
+    none.add(Line{{0, 1}, {0, 1}, "#1f77b4", ""});
+    EXPECT_EQ(none.render().find("cursor"), std::string::npos);
+}
+
 TEST(SvgFigure, EvenlySpacedHeatmapHasOnePixelPerCell) {
     // 3 columns x 2 rows; row 0 (bottom) holds 0, 1, 2 and row 1 holds 3, 4 and a missing cell.
     Heatmap heatmap;

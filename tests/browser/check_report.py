@@ -1,18 +1,34 @@
 #!/usr/bin/env python3
 """check_report.py — judges what headless Chromium made of a report (used by check_report.sh).
 
-    check_report.py --report R.html --dom DOM.html --console CONSOLE.log --screenshot SHOT.png [--min-svgs N]
+    check_report.py --interaction-page R.html OUT.html
+        writes OUT.html: a copy of the report with slider_interaction.js (beside this file) injected
+        just before </body>, which moves every snapshot slider on load and writes what changed;
+    check_report.py --report R.html --dom DOM.html --console CONSOLE.log [CONSOLE.log ...]
+                    --interaction-dom DOM2.html --screenshot SHOT.png [--min-svgs N]
+        judges the browser's output: DOM.html is the report as loaded, DOM2.html the interaction
+        page after its test ran, the console logs those of both loads.
 
 Prints one line and exits 1 at the first problem found:
-- the browser logged a console message (the report has no scripts, so any message is the browser
-  reporting a problem: an invalid SVG attribute such as a NaN coordinate, a failed load, ...);
-- the page has a <script>, or fewer than N <svg> elements after parsing;
+- the browser logged a console message (the report's own script logs nothing, so any message is the
+  browser reporting a problem: an invalid SVG attribute such as a NaN coordinate, a script error, a
+  failed load, ...);
+- the page has a <script> that is not the report's own: only <script data-report="slider"> (at most
+  one, inline) and <script type="application/json" data-report="slider-data"> are allowed;
+- fewer than N <svg> elements after parsing;
+- the slider interaction test failed: it wrote no result (the page's script broke), a slider's view
+  did not change when it was moved (readout, score table, attention patterns) or a cursor on its
+  figures did not move, or a model with metrics/<model>/head_patterns.json beside the report has no
+  slider showing its patterns;
 - an image embedded in the report is not a valid PNG (checked with zlib, independently of our encoder);
 - the screenshot is blank: one colour, or almost no coloured (non-grey) pixels, i.e. no plots.
 Otherwise prints "ok: ..." and exits 0. Python standard library only.
 """
 import argparse
 import base64
+import glob
+import html
+import os
 import re
 import struct
 import sys
@@ -132,15 +148,78 @@ def console_problem(log):
     return None
 
 
+ATTRIBUTE = re.compile(r"""([\w-]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+
+
+def attributes(tag):
+    """The attributes of a start tag such as <script type="x" data-report="y">, names in lower case."""
+    out = {}
+    for name, value in ATTRIBUTE.findall(re.sub(r"^<\w+|/?>$", "", tag)):
+        quoted = value[:1] in ("'", '"')
+        out[name.lower()] = html.unescape(value[1:-1] if quoted else value)
+    return out
+
+
+def script_problem(dom):
+    """The report's own scripts only: one inline <script data-report="slider"> at most, and JSON data."""
+    code = 0
+    for tag in re.findall(r"<script\b[^>]*>", dom, re.I):
+        attrs = attributes(tag)
+        kind, mime = attrs.get("data-report"), attrs.get("type", "").lower()
+        if "src" in attrs:
+            return f"the page loads a script from elsewhere: {tag[:120]}"
+        if kind == "slider-data" and mime == "application/json":
+            continue
+        if kind == "slider" and mime in ("", "text/javascript"):
+            code += 1
+            continue
+        return f"the page has a <script> that is not the report's own: {tag[:120]}"
+    if code > 1:
+        return f"the page has {code} slider scripts, expected at most one"
+    return None
+
+
 def dom_problem(dom, min_svgs):
     if "</html>" not in dom:
         return "the browser dumped no page (DOM is empty or cut off)"
-    if re.search(r"<script\b", dom, re.I):
-        return "the page has a <script> element (the report must not need JavaScript)"
+    problem = script_problem(dom)
+    if problem:
+        return problem
     svgs = len(re.findall(r"<svg\b", dom))
     if svgs < min_svgs:
         return f"only {svgs} <svg> elements in the page, expected at least {min_svgs}"
     return None
+
+
+def slider_key(model):
+    """The report's key (HTML anchor) of a model: "model-" and the name's bytes, alphanumerics in
+    lower case, others as "-" (analysis/report.cpp's anchor())."""
+    return "model-" + "".join(chr(b).lower() if chr(b).isascii() and chr(b).isalnum() else "-"
+                              for b in model.encode("utf-8"))
+
+
+def interaction_problem(dom, report):
+    """Judges slider_interaction.js's lines in the interaction page's DOM."""
+    found = re.findall(r'<pre id="slider-interaction">(.*?)</pre>', dom, re.S)
+    if not found:
+        return "the slider interaction test wrote no result (a script error, or the page never loaded)", ""
+    lines = html.unescape(found[-1]).strip().splitlines()
+    if not lines or not lines[0].startswith("SLIDERS ") or lines[-1] != "END":
+        return f"the slider interaction test did not finish: {' / '.join(lines)[:300]}", ""
+    results = lines[1:-1]
+    for line in results:
+        if not line.startswith("PASS "):
+            return f"slider interaction: {line[:300]}", ""
+    passed = {line.split(":", 1)[0][len("PASS "):]: line for line in results}
+    run_dir = os.path.dirname(os.path.abspath(report))
+    for path in sorted(glob.glob(os.path.join(run_dir, "metrics", "*", "head_patterns.json"))):
+        model = os.path.basename(os.path.dirname(path))
+        key = slider_key(model)
+        if key not in passed:
+            return f"{model} has head_patterns.json but the page has no snapshot slider for it ({key})", ""
+        if "; 0 patterns," in passed[key]:
+            return f"{model} has head_patterns.json but its slider shows no attention patterns", ""
+    return None, f"{len(results)} snapshot slider(s) moved, their views and cursors changed"
 
 
 def embedded_image_problem(html):
@@ -176,18 +255,42 @@ def screenshot_check(path):
     return None, description
 
 
+def write_interaction_page(report, out):
+    """A copy of the report with slider_interaction.js injected before the last </body>."""
+    page = open(report, encoding="utf-8").read()
+    script = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "slider_interaction.js"),
+                  encoding="utf-8").read()
+    at = page.rfind("</body>")
+    if at < 0:
+        at = len(page)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(page[:at] + "<script>\n" + script + "</script>\n" + page[at:])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", required=True)
-    parser.add_argument("--dom", required=True)
-    parser.add_argument("--console", required=True)
-    parser.add_argument("--screenshot", required=True)
+    parser.add_argument("--interaction-page", nargs=2, metavar=("REPORT", "OUT"))
+    parser.add_argument("--report")
+    parser.add_argument("--dom")
+    parser.add_argument("--console", nargs="+")
+    parser.add_argument("--interaction-dom")
+    parser.add_argument("--screenshot")
     parser.add_argument("--min-svgs", type=int, default=7)
     args = parser.parse_args()
+    if args.interaction_page:
+        write_interaction_page(*args.interaction_page)
+        return 0
+    for name in ("report", "dom", "console", "interaction_dom", "screenshot"):
+        if getattr(args, name) is None:
+            parser.error(f"--{name.replace('_', '-')} is required")
     read = lambda path: open(path, encoding="utf-8", errors="replace").read()
     dom = read(args.dom)
-    problem = (console_problem(read(args.console)) or dom_problem(dom, args.min_svgs)
-               or embedded_image_problem(read(args.report)))
+    problem = (next(filter(None, (console_problem(read(log)) for log in args.console)), None)
+               or dom_problem(dom, args.min_svgs))
+    interaction = ""
+    if problem is None:
+        problem, interaction = interaction_problem(read(args.interaction_dom), args.report)
+    problem = problem or embedded_image_problem(read(args.report))
     description = ""
     if problem is None:
         problem, description = screenshot_check(args.screenshot)
@@ -195,7 +298,7 @@ def main():
         print(f"check_report: FAIL: {args.report}: {problem}")
         return 1
     print(f"check_report: ok: {args.report}: {len(re.findall(r'<svg', dom))} <svg> elements, no console "
-          f"messages, {description}")
+          f"messages, {interaction}, {description}")
     return 0
 
 

@@ -4,7 +4,8 @@
 # `induction circuits` print for each final snapshot what the run's metrics hold, that
 # eig_copying matches numpy (check_circuits.py) and `induction ablate` the run's ablations
 # (check_ablations.py), then opens OUT_DIR/report.html in headless
-# Chromium through check_report.sh, which fails on a console error or a page without plots.
+# Chromium through check_report.sh, which fails on a console error, a page without plots, or a
+# snapshot slider whose view and cursors do not change when it is moved.
 #
 # Needs Chromium and the corpus packages (.ci/run installs both). When either is missing it says
 # so on one line and exits 0: a skipped check, never a silent one. Set REQUIRE_BROWSER_CHECK=1 to

@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """synthetic_metrics.py DIR — writes a made-up but realistic DIR/metrics/ (analysis/metrics_schema.md).
 
-Four models, 60 snapshots, context 256: a 1-layer model without a phase change and three deeper
-models whose ICL amount, induction-head scores, K-composition traces and PCA trajectory turn inside
-a window; with the final snapshot's circuits (circuits.json), the evaluators' correlations with
-the weight-based measures (validation.json) and the head ablations (ablations.json). Used to
-try the report and its browser check without a training run (`induction report DIR`, then
-tests/browser/check_report.sh DIR/report.html). Deterministic: a fixed seed, Python stdlib only.
+Six models, 110 dense snapshots (step 0, log-spaced early steps, then every 30 steps) of which
+about 1 in 10 is "full", context 256: a 1-layer model without a phase change and five models
+whose ICL amount (with bootstrap intervals, [O]'s and the [OURS] band-averaged one), induction-head
+scores, K-composition traces (full snapshots only) and PCA trajectory turn inside a window; two
+with smeared keys (σ(α) per head). With the final snapshot's circuits (circuits.json), the
+evaluators' correlations with the weight-based measures (validation.json), the head ablations at
+the full snapshots (ablations.json) and the display heads' attention patterns at every snapshot
+(head_patterns.json, for the report's snapshot slider). attn-3l's tokens axis is logarithmic.
+Used to try the report and its browser check without a training run (`induction report DIR`,
+then tests/browser/check_report.sh DIR/report.html). Deterministic: a fixed seed, Python stdlib
+only.
 """
+import base64
 import json
 import math
 import os
@@ -15,14 +21,22 @@ import random
 import sys
 
 CONTEXT = 256
-STEPS = [50 * k for k in range(1, 61)]
+LOG_STEPS = sorted({round(1.6 ** k) for k in range(1, 8)})  # 2 .. 27
+STEPS = [0] + LOG_STEPS + [30 * k for k in range(1, 101)]
+FULL_EVERY = 10  # every 10th snapshot is full, and the final one
+FULL = [k % FULL_EVERY == 0 or k == len(STEPS) - 1 for k in range(len(STEPS))]
 TOKENS_PER_STEP = 32 * CONTEXT
-MODELS = [  # name, layers, window centre (steps) or None
-    ("attn-1l", 1, None),
-    ("attn-2l", 2, 750),
-    ("attn-3l", 3, 600),
-    ("mlp-2l", 2, 900),
+MODELS = [  # name, layers, window centre (steps) or None, smeared keys
+    ("attn-1l", 1, None, False),
+    ("attn-2l", 2, 750, False),
+    ("attn-3l", 3, 600, False),
+    ("mlp-2l", 2, 900, False),
+    ("attn-1l-smear", 1, 500, True),
+    ("attn-2l-smear", 2, 450, True),
 ]
+CURVE_EXAMPLES = 256
+FINAL_EXAMPLES = 1246
+PATTERN_REPEAT = 12  # head_patterns.json: BOS + 12 random tokens, repeated twice
 WORDS = [" the", " of", " and", " to", " in", " a", " was", " he", " for", " on", " it", " with", " as",
          " his", " at", " by", " &", " <b>", " A", " quiet", " river", " stone", " lamp", " north", "\n"]
 
@@ -107,8 +121,8 @@ def correlation(xs, ys, snapshots):
 
 
 def flat(snapshots, key, first_layer=0):
-    """Every head's value of a per-layer, per-head snapshot score, over all snapshots."""
-    return [v for s in snapshots for layer in s[key][first_layer:] for v in layer]
+    """Every head's value of a per-layer, per-head snapshot score, over the snapshots that have it."""
+    return [v for s in snapshots if s[key] is not None for layer in s[key][first_layer:] for v in layer]
 
 
 def circuits(rng, layers, heads, final, eig, induction, previous):
@@ -168,8 +182,8 @@ def ablations(rng, layers, heads, centre, classes):
     groups = {g: members for g, members in groups.items() if members}
     removes = {"induction": 0.92, "previous-token": 0.25, "other": -0.1}  # share of the rise removed
     snapshots = []
-    for step in STEPS:
-        if step % 200 and not (window and window[0] <= step <= window[1]):
+    for step, full in zip(STEPS, FULL):
+        if not full:
             continue
         rise = sigmoid((step - centre) / 60) if centre else 0.0
         clean = (0.08 + 0.35 * rise) if centre else 0.05 + 0.04 * step / STEPS[-1]
@@ -211,7 +225,47 @@ def ablations(rng, layers, heads, centre, classes):
             "snapshots": snapshots}
 
 
-def model_metrics(root, name, layers, centre, rng):
+def attention_row(q, kind, strength):
+    """One query's attention over keys 0..q of head_patterns.json's sequence (BOS + PATTERN_REPEAT
+    tokens, twice): an induction head attends to the token after the earlier copy, a previous-token
+    head to q - 1, each with the given strength; the rest goes to BOS and evenly over the keys."""
+    row = [0.0] * (q + 1)
+    target = q - PATTERN_REPEAT + 1 if kind == "induction" and q > PATTERN_REPEAT else q - 1 if kind == "previous" else None
+    focused = strength if target is not None and target >= 0 else 0.0
+    if focused:
+        row[target] += focused
+    row[0] += 0.5 * (1 - focused)
+    for k in range(q + 1):
+        row[k] += 0.5 * (1 - focused) / (q + 1)
+    return row
+
+
+def head_patterns(rng, prefix, previous_token, strengths):
+    """head_patterns.json: the final snapshot's top 2 prefix-matching and top 2 previous-token heads,
+    their lower-triangle patterns at every snapshot as base64 bytes (byte = round(255 w))."""
+    final_prefix, final_previous = prefix[-1], previous_token[-1]
+    all_heads = [(l, h) for l in range(len(final_prefix)) for h in range(len(final_prefix[0]))]
+    top_prefix = sorted(all_heads, key=lambda lh: -final_prefix[lh[0]][lh[1]])[:2]
+    top_previous = [lh for lh in sorted(all_heads, key=lambda lh: -final_previous[lh[0]][lh[1]])
+                    if lh not in top_prefix][:2]
+    shown = [(lh, "induction", "top prefix matching") for lh in top_prefix] + \
+            [(lh, "previous", "top previous token") for lh in top_previous]
+    words = [rng.choice(WORDS) for _ in range(PATTERN_REPEAT)]
+    tokens = ["<|endoftext|>"] + words * 2
+    patterns = []
+    for s in range(len(STEPS)):
+        per_head = []
+        for (l, h), kind, _ in shown:
+            strength = strengths(s, l, h, kind)
+            cells = [min(255, round(255 * w)) for q in range(len(tokens)) for w in attention_row(q, kind, strength)]
+            per_head.append(base64.b64encode(bytes(cells)).decode("ascii"))
+        patterns.append(per_head)
+    return {"example": f"BOS + {PATTERN_REPEAT} random tokens, repeated twice", "tokens": tokens,
+            "heads": [{"layer": l, "head": h, "why": why} for (l, h), _, why in shown],
+            "steps": STEPS, "patterns": patterns}
+
+
+def model_metrics(root, name, layers, centre, smear, rng):
     heads = 8
     # Which heads become induction / previous-token heads (last layer / first layer).
     induction = {(layers - 1, h): 0.55 + 0.1 * h for h in (1, 4, 6)} if centre else {}
@@ -220,7 +274,7 @@ def model_metrics(root, name, layers, centre, rng):
     eig = [[eigenvalues(rng, 0.95 if (l, h) in induction else rng.uniform(-0.6, 0.6)) for h in range(heads)]
            for l in range(layers)]
     snapshots, loss_rows, derivative_rows, centres = [], [], [], None
-    for step in STEPS:
+    for step, full in zip(STEPS, FULL):
         tokens = step * TOKENS_PER_STEP
         rise = sigmoid((step - centre) / 60) if centre else 0.0
         amount = (0.08 + 0.35 * rise) if centre else 0.05 + 0.04 * step / STEPS[-1]
@@ -244,30 +298,64 @@ def model_metrics(root, name, layers, centre, rng):
         def trace(l, h, scale):
             return round(scale * score(induction, l, h, 0.0) + rng.gauss(0, 0.03 * scale), 4) if l > 0 else None
 
+        def sigma(l, h):
+            target = 0.2 if (l, h) in induction or (l, h) in previous else 0.75
+            mix = sigmoid((step - (centre or 600)) / 80)
+            return round(0.5 + (target - 0.5) * mix + rng.gauss(0, 0.01), 4)
+
+        def measured_at_full(value):
+            return value if full else None
+
         copy = [[copying_scores(l, h) for h in range(heads)] for l in range(layers)]
+        per_decade = losses[23] - losses[248]
+        noise = 0.025 + 0.02 * rng.random()  # the bootstrap interval's half-width over the curve windows
+        band = per_decade * 1.04 + rng.gauss(0, 0.005)
         snapshots.append({
-            "step": step, "tokens": tokens,
+            "step": step, "tokens": tokens, "full": full,
+            "icl_per_decade_ci": interval(per_decade, noise), "icl_band": round(band, 5),
+            "icl_band_ci": interval(band, 0.6 * noise),
+            "smear_sigma": [[sigma(l, h) for h in range(heads)] for l in range(layers)] if smear else None,
             "loss": round(sum(losses) / len(losses), 5),
             "loss_random_token": round(sum(losses) / len(losses) + rng.gauss(0, 0.03), 5),
             "icl_score": round(losses[248] - losses[23], 5),  # L(250) - L(25); losses[k] is i = k + 2
             "icl_amount": round(losses[23] - losses[248], 5),
             "icl_per_decade": round(losses[23] - losses[248], 5),
             "prefix_matching": [[score(induction, l, h, 0.04 + 0.01 * h) for h in range(heads)] for l in range(layers)],
-            "copying": [[round(c, 4) for _, c in row] for row in copy],
-            "copying_variants": {reading: [[round(max(-1.0, min(1.0, c * (1 - 0.15 * k) + rng.gauss(0, 0.02 * k))), 4)
-                                            for _, c in row] for row in copy]
-                                 for k, reading in enumerate(COPYING_READINGS)},
-            "copying_top": [[round(max(0.0, 0.1 + 0.6 * c + rng.gauss(0, 0.03)), 4) for _, c in row] for row in copy],
-            "copy_eig": [[e for e, _ in row] for row in copy],
+            "copying": measured_at_full([[round(c, 4) for _, c in row] for row in copy]),
+            "copying_variants": measured_at_full(
+                {reading: [[round(max(-1.0, min(1.0, c * (1 - 0.15 * k) + rng.gauss(0, 0.02 * k))), 4)
+                            for _, c in row] for row in copy]
+                 for k, reading in enumerate(COPYING_READINGS)}),
+            "copying_top": measured_at_full([[round(max(0.0, 0.1 + 0.6 * c + rng.gauss(0, 0.03)), 4) for _, c in row]
+                                             for row in copy]),
+            "copy_eig": measured_at_full([[e for e, _ in row] for row in copy]),
             "previous_token": [[score(previous, l, h, 0.05 + 0.01 * h) for h in range(heads)] for l in range(layers)],
-            "prev_token_kcomp_trace": [[trace(l, h, 2.5e4) for h in range(heads)] for l in range(layers)],
-            "prev_token_kcomp_trace_normalised": [[trace(l, h, 0.4) for h in range(heads)] for l in range(layers)],
+            "prev_token_kcomp_trace": measured_at_full([[trace(l, h, 2.5e4) for h in range(heads)]
+                                                        for l in range(layers)]),
+            "prev_token_kcomp_trace_normalised": measured_at_full([[trace(l, h, 0.4) for h in range(heads)]
+                                                                   for l in range(layers)]),
         })
-    description = f"{layers}-layer {'attention-only' if name.startswith('attn') else 'with MLPs'}, 8 heads, d_model 256"
+    description = (f"{layers}-layer {'attention-only' if name.startswith('attn') else 'with MLPs'}, 8 heads, "
+                   f"d_model 256{', smeared keys' if smear else ''}")
     base = os.path.join(root, name)
+    last = snapshots[-1]
+    final_icl = {"examples": FINAL_EXAMPLES, "per_decade": last["icl_per_decade"],
+                 "per_decade_ci": interval(last["icl_per_decade"], 0.012), "band": last["icl_band"],
+                 "band_ci": interval(last["icl_band"], 0.008)}
     write(os.path.join(base, "snapshots.json"), {
         "model": name, "description": description, "config": {}, "n_layers": layers, "n_heads": heads,
-        "context": CONTEXT, "snapshots": snapshots})
+        "context": CONTEXT, "curve_examples": CURVE_EXAMPLES, "final_icl": final_icl, "snapshots": snapshots})
+
+    def pattern_strength(s, l, h, kind):
+        step = STEPS[s]
+        if not centre:
+            return 0.15 * step / STEPS[-1]
+        lead = 100 if kind == "previous" else 0
+        return 0.85 * sigmoid((step - centre + lead) / 60)
+
+    write(os.path.join(base, "head_patterns.json"),
+          head_patterns(rng, [s["prefix_matching"] for s in snapshots], [s["previous_token"] for s in snapshots],
+                        pattern_strength))
     header = "step,tokens," + ",".join(str(i) for i in range(2, CONTEXT + 1))
     write(os.path.join(base, "loss_by_position.csv"),
           header + "\n" + "".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in loss_rows))
@@ -291,25 +379,28 @@ def model_metrics(root, name, layers, centre, rng):
     write(os.path.join(base, "circuits.json"), circuits(rng, layers, heads, final, eig, induction, previous))
     classes = [[row["class"] for row in head_rows[l * heads:(l + 1) * heads]] for l in range(layers)]
     write(os.path.join(base, "ablations.json"), ablations(rng, layers, heads, centre, classes))
-    eigs = flat(snapshots, "copy_eig")
-    readings = {reading: correlation(flat([s["copying_variants"] for s in snapshots], reading), eigs, len(snapshots))
+    full = [s for s in snapshots if s["full"]]  # the copying scores and traces exist there only
+    eigs = flat(full, "copy_eig")
+    readings = {reading: correlation(flat([s["copying_variants"] for s in full], reading), eigs, len(full))
                 for reading in COPYING_READINGS}
-    readings["copying-top"] = correlation(flat(snapshots, "copying_top"), eigs, len(snapshots))
+    readings["copying-top"] = correlation(flat(full, "copying_top"), eigs, len(full))
     write(os.path.join(base, "validation.json"), {
         "copying_ratio": COPYING_READINGS[0], "copying_vs_eig_copying": readings,
-        "prefix_vs_kcomp_trace": correlation(flat(snapshots, "prefix_matching", 1),
-                                             flat(snapshots, "prev_token_kcomp_trace", 1), len(snapshots)),
-        "prefix_vs_kcomp_trace_normalised": correlation(flat(snapshots, "prefix_matching", 1),
-                                                        flat(snapshots, "prev_token_kcomp_trace_normalised", 1),
-                                                        len(snapshots))})
+        "prefix_vs_kcomp_trace": correlation(flat(full, "prefix_matching", 1), flat(full, "prev_token_kcomp_trace", 1),
+                                             len(full)),
+        "prefix_vs_kcomp_trace_normalised": correlation(flat(full, "prefix_matching", 1),
+                                                        flat(full, "prev_token_kcomp_trace_normalised", 1),
+                                                        len(full))})
 
+    burn_in = math.ceil(0.05 * len(STEPS))
+    pivot = min(STEPS, key=lambda step: abs(step - (centre or 150)))
     window = None
     if centre:
         s0, s1 = centre - 150, centre + 150
         window = {"start_tokens": s0 * TOKENS_PER_STEP, "end_tokens": s1 * TOKENS_PER_STEP,
                   "start_step": s0, "end_step": s1}
     rise_fields = {"found": bool(centre), "reason": "" if centre else "rise y_post - y_pre = 0.03 < 0.1",
-                   "log_n": False, "y_pre": 0.09 if centre else 0.06, "y_post": 0.43 if centre else 0.09,
+                   "log_n": name == "attn-3l", "y_pre": 0.09 if centre else 0.06, "y_post": 0.43 if centre else 0.09,
                    "frac_in_window": 0.86 if centre else 0.0, "multi_step": False}
     write(os.path.join(base, "phase.json"), {
         "verdict": "phase change" if centre else "no phase change",
@@ -317,8 +408,17 @@ def model_metrics(root, name, layers, centre, rng):
         "window": window, "icl": rise_fields,
         "prefix": dict(rise_fields, y_pre=0.12 if centre else None, y_post=0.81 if centre else None),
         "midpoint_lag_tokens": 12 * TOKENS_PER_STEP if centre else None, "iou": 0.82 if centre else None,
+        "burn_in": {"tokens": STEPS[burn_in] * TOKENS_PER_STEP,
+                    "source": f"the first ceil(0.05 x {len(STEPS)}) = {burn_in} snapshots (burn_in_fraction)"},
         "loss_bump": {"found": bool(centre), "height": 0.031, "location_tokens": (centre or 0) * TOKENS_PER_STEP,
                       "overlaps_window": True, "other_regions": [], "steeper_inside": True} if centre else None,
+        "loss_bump_linear": {"found": bool(centre), "height": 0.024,
+                             "location_tokens": ((centre or 0) + 30) * TOKENS_PER_STEP, "overlaps_window": True,
+                             "other_regions": [[0, 60 * TOKENS_PER_STEP]], "steeper_inside": True} if centre else
+                            {"found": False},
+        "pca_pivot": {"found": True, "step": pivot, "tokens": pivot * TOKENS_PER_STEP,
+                      "angle_degrees": 47.5 if centre else 18.2,
+                      "in_window": (window["start_step"] <= pivot <= window["end_step"]) if window else None},
         "schedule_changes_in_window": []})
     if not centre:
         return
@@ -366,11 +466,12 @@ def main():
     rng = random.Random(2022)
     write(os.path.join(root, "run.json"), {
         "name": "synthetic", "models": [m[0] for m in MODELS],
-        "eval": {"n_examples": 400, "context": CONTEXT, "icl_lo": 25, "icl_hi": 250, "icl_kind": "per_decade"},
+        "eval": {"n_examples": 400, "context": CONTEXT, "icl_lo": 25, "icl_hi": 250, "icl_kind": "per_decade",
+                 "curve_examples": CURVE_EXAMPLES, "burn_in_fraction": 0.05},
         "phase_reference": "attn-2l"})
     trajectories = {}
-    for name, layers, centre in MODELS:
-        model_metrics(root, name, layers, centre, rng)
+    for name, layers, centre, smear in MODELS:
+        model_metrics(root, name, layers, centre, smear, rng)
         pc1, pc2 = [], []
         for step in STEPS:
             turn = sigmoid((step - centre) / 60) if centre else 0.0
