@@ -58,7 +58,8 @@ json::Value to_json(const HeadTable& table) {
     return a;
 }
 
-json::Value to_json(const RiseWindow& w) {
+// n: [N] the tokens of the snapshots the window was found on.
+json::Value to_json(const RiseWindow& w, const std::vector<double>& n) {
     json::Value v = json::Value::object();
     v["found"] = w.found;
     v["reason"] = w.reason;
@@ -71,10 +72,13 @@ json::Value to_json(const RiseWindow& w) {
     v["n_end"] = w.n_end;
     v["peak_slope"] = w.peak_slope;
     v["multi_step"] = w.multi_step;
+    json::Value steps = json::Value::array();  // the peak of every step, in tokens
+    for (int64_t k : w.step_peaks) steps.push_back(n[size_t(k)]);
+    v["step_peaks_tokens"] = steps;
     v["y_first"] = w.y_first;
     v["y_pre"] = w.y_pre;
     v["y_post"] = w.y_post;
-    v["frac_in_window"] = w.frac_in_window;
+    v["frac_in_window"] = number_or_null(w.frac_in_window);
     v["slope_noise"] = w.slope_noise;
     json::Value fit = json::Value::object();
     fit["converged"] = w.logistic.converged;
@@ -446,9 +450,13 @@ std::vector<size_t> full_snapshot_indices(const std::vector<SnapshotMeasurements
 }
 
 // §6: the ICL and prefix-matching windows, the combined window, and the loss bumps on ln n and n.
+// The ICL curve §6.1 reads is the band-averaged score [OURS], not [O]'s single-index one: on the
+// 256 curve windows its per-snapshot interval is about ±0.15 nats against ±0.55, and with ~113
+// snapshots the single-index curve's noise makes slopes (and so windows) jump between neighbours.
 struct PhaseResult {
     json::Value json;
     bool phase_change = false;
+    double burn_in_tokens = 0;
     std::optional<TokenInterval> window;
     std::optional<RiseWindow> icl_window;
 };
@@ -457,7 +465,7 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     std::vector<double> n, icl, prefix, loss;
     for (const SnapshotMeasurements& s : all) {
         n.push_back(double(s.tokens));
-        icl.push_back(s.icl.per_decade);
+        icl.push_back(s.icl_band.value);
         prefix.push_back(max_prefix(s.prefix_matching, model.smeared));
         loss.push_back(s.losses.mean);
     }
@@ -473,14 +481,24 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     const bool use_control = model.control && model.control->name != model.name;
     const std::vector<double> a =
         use_control ? excess_over_control(n, icl, model.control->tokens, model.control->icl) : icl;
-    phase["icl_series"] = use_control ? "ICL per decade minus " + model.control->name + "'s at equal tokens"
-                                      : std::string("ICL per decade");
+    phase["icl_series"] = use_control ? "band ICL minus " + model.control->name + "'s at equal tokens"
+                                      : std::string("band ICL");
+    // Burn-in ([OURS], in tokens): the first burn_in_fraction of the model's training tokens or the
+    // learning-rate warm-up, whichever ends later. While the learning rate ramps up every quantity
+    // moves fast; in a 400-step model the warm-up is 12.5% of training, more than the 5%.
     RiseWindowOptions icl_options;
+    icl_options.step_choice = RiseWindowOptions::StepChoice::LARGEST_RISE;
     icl_options.burn_in_fraction = 0;
-    icl_options.burn_in_tokens = setup.burn_in_fraction * n.back();
+    const double share = setup.burn_in_fraction * n.back();
+    icl_options.burn_in_tokens = std::max(share, model.warmup_tokens);
+    result.burn_in_tokens = icl_options.burn_in_tokens;
     json::Value burn_in = json::Value::object();
     burn_in["tokens"] = icl_options.burn_in_tokens;
-    burn_in["source"] = "the first " + svg::format_number(100 * setup.burn_in_fraction) + "% of the model's training tokens";
+    burn_in["source"] = share >= model.warmup_tokens
+                            ? "the first " + svg::format_number(100 * setup.burn_in_fraction) +
+                                  "% of the model's training tokens"
+                            : std::string("the learning-rate warm-up (longer than ") +
+                                  svg::format_number(100 * setup.burn_in_fraction) + "% of training)";
     phase["burn_in"] = burn_in;
     RiseWindow icl_window = rise_window(a, n, icl_options);
     RiseWindowOptions prefix_options = icl_options;
@@ -491,8 +509,8 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     phase["verdict"] = result.phase_change ? "phase change" : "no phase change";
     phase["reason"] = result.phase_change ? "" : (!icl_window.found ? "ICL: " + icl_window.reason
                                                                     : "prefix matching: " + prefix_window.reason);
-    phase["icl"] = to_json(icl_window);
-    phase["prefix"] = to_json(prefix_window);
+    phase["icl"] = to_json(icl_window, n);
+    phase["prefix"] = to_json(prefix_window, n);
     phase["midpoint_lag_tokens"] = combined.both_found ? json::Value(combined.lag) : json::Value();
     phase["iou"] = combined.both_found ? json::Value(combined.iou) : json::Value();
     if (icl_window.found) result.icl_window = icl_window;
@@ -585,11 +603,11 @@ json::Value final_icl_json(const Transformer& model, const AnalysisSetup& setup)
 // §6.4: where one model's PCA trajectory turns most sharply, after the burn-in, added to its
 // phase.json. "found" needs a turn of at least 3 times the median smoothed turning angle.
 void add_pca_pivot(const std::string& phase_path, const ModelAnalysis& analysis, const json::Value& pc1,
-                   const json::Value& pc2, double burn_in_fraction) {
+                   const json::Value& pc2) {
     const size_t N = analysis.steps.size();
     json::Value pivot = json::Value::object();
     pivot["found"] = false;
-    const double burn_in = burn_in_fraction * analysis.icl_tokens.back();
+    const double burn_in = analysis.burn_in_tokens;
     const size_t first = size_t(std::upper_bound(analysis.icl_tokens.begin(), analysis.icl_tokens.end(), burn_in) -
                                 analysis.icl_tokens.begin());
     if (N >= first + 5) {
@@ -649,11 +667,12 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         analysis.pca_rows.push_back({0, double(ref.tokens), all.back().losses.random_token_vector});
         analysis.steps.push_back(ref.step);
         analysis.icl_tokens.push_back(double(ref.tokens));
-        analysis.icl.push_back(all.back().icl.per_decade);
+        analysis.icl.push_back(all.back().icl_band.value);
         if (progress) progress(int64_t(all.size()), int64_t(model.snapshots.size()));
     }
     PhaseResult phase = detect_phase(model, all, setup);
     analysis.phase_change = phase.phase_change;
+    analysis.burn_in_tokens = phase.burn_in_tokens;
     analysis.window = phase.window;
     std::vector<size_t> edges;
     if (phase.icl_window) edges = {size_t(phase.icl_window->start), size_t(phase.icl_window->end)};
@@ -699,7 +718,7 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
 }
 
 void write_pca(const std::vector<std::string>& names, const std::vector<ModelAnalysis>& analyses,
-               const std::string& metrics_dir, double burn_in_fraction) {
+               const std::string& metrics_dir) {
     std::vector<LossVectorRow> rows;
     for (size_t m = 0; m < analyses.size(); ++m)
         for (LossVectorRow row : analyses[m].pca_rows) {
@@ -726,7 +745,7 @@ void write_pca(const std::vector<std::string>& names, const std::vector<ModelAna
         entry["pc1"] = pc1;
         entry["pc2"] = pc2;
         models[names[m]] = entry;
-        add_pca_pivot(metrics_dir + "/" + names[m] + "/phase.json", analyses[m], pc1, pc2, burn_in_fraction);
+        add_pca_pivot(metrics_dir + "/" + names[m] + "/phase.json", analyses[m], pc1, pc2);
     }
     v["models"] = models;
     json::write_file(metrics_dir + "/pca.json", v);

@@ -35,7 +35,7 @@ struct SnapshotRef {
 // vanilla model of the same run) whose ICL curve carries the early transient every model shares.
 struct IclControl {
     std::string name;
-    std::vector<double> tokens, icl;  // per snapshot: training tokens, ICL per decade
+    std::vector<double> tokens, icl;  // per snapshot: training tokens, band ICL [OURS]
 };
 
 struct ModelToAnalyze {
@@ -45,6 +45,7 @@ struct ModelToAnalyze {
     bool smeared = false;     // smeared keys: induction heads may sit in any layer (§5.6, §6)
     std::vector<SnapshotRef> snapshots;  // ascending
     std::vector<ScheduleChange> schedule_changes;
+    double warmup_tokens = 0;  // training tokens by the end of the learning-rate warm-up
     std::optional<IclControl> control;  // none: the detector reads the model's own ICL curve
 };
 
@@ -55,10 +56,11 @@ struct AnalysisSetup {
     std::vector<std::string> token_text;  // display text of each token id
     int64_t batch_size = 16;
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
-    int64_t curve_examples = 256;         // windows every snapshot is measured on (the first rows)
+    int64_t curve_examples = 128;         // windows every snapshot is measured on (the first rows;
+                                          // the final snapshot is measured on all of them)
     int full_snapshot_divisions = 10;     // full snapshots at every tenth of training (analyze.cpp)
     double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of the
-                                          // model's training tokens
+                                          // model's training tokens, or after its warm-up if later
     // §5.4–§5.5: every head, and the final snapshot's head groups, ablated at every snapshot.
     AblationMode ablation_mode = AblationMode::PATTERN_PRESERVING;
     int bootstrap_resamples = 1000;       // ICL intervals (analysis/attribution.h)
@@ -68,8 +70,9 @@ struct AnalysisSetup {
 struct ModelAnalysis {
     std::vector<LossVectorRow> pca_rows;  // one per snapshot
     std::vector<int64_t> steps;
-    std::vector<double> icl_tokens, icl;  // per snapshot: tokens, ICL per decade (a control's input)
+    std::vector<double> icl_tokens, icl;  // per snapshot: tokens, band ICL [OURS] (a control's input)
     bool phase_change = false;
+    double burn_in_tokens = 0;            // §6.1's burn-in, also the PCA pivot's (§6.4)
     std::optional<TokenInterval> window;  // §6.2's phase-change window
 };
 
@@ -81,6 +84,6 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
 // One joint PCA over all models' rows (§7); writes metrics_dir/pca.json and adds each model's
 // PCA pivot (§6.4, searched after the burn-in) to its phase.json.
 void write_pca(const std::vector<std::string>& names, const std::vector<ModelAnalysis>& analyses,
-               const std::string& metrics_dir, double burn_in_fraction);
+               const std::string& metrics_dir);
 
 }  // namespace induction

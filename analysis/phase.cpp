@@ -7,6 +7,8 @@
 #include <limits>
 #include <numeric>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "tensor/error.h"
 
@@ -194,18 +196,20 @@ std::vector<double> excess_over_control(const std::vector<double>& n, const std:
           control_n.size(), " points and ", control_y.size(), " values");
     for (size_t k = 1; k < control_n.size(); ++k)
         check(control_n[k] > control_n[k - 1], "excess_over_control: the control's n must increase strictly");
-    std::vector<double> tail(control_y.end() - std::max<ptrdiff_t>(1, ptrdiff_t(control_y.size()) / 5), control_y.end());
+    // The control's own snapshot noise would pass into the excess: subtract its smoothed curve.
+    const std::vector<double> control = centred_filter(centred_filter(control_y, 2, median), 1, mean);
+    std::vector<double> tail(control.end() - std::max<ptrdiff_t>(1, ptrdiff_t(control.size()) / 5), control.end());
     std::nth_element(tail.begin(), tail.begin() + ptrdiff_t(tail.size() / 2), tail.end());
     const double late = tail[tail.size() / 2];
     std::vector<double> excess;
     for (size_t k = 0; k < n.size(); ++k) {
         double level = late;
         if (n[k] <= control_n.front()) {
-            level = control_y.front();
+            level = control.front();
         } else if (n[k] <= control_n.back()) {
             const size_t j = size_t(std::lower_bound(control_n.begin(), control_n.end(), n[k]) - control_n.begin());
             const double t = (n[k] - control_n[j - 1]) / (control_n[j] - control_n[j - 1]);
-            level = control_y[j - 1] + t * (control_y[j] - control_y[j - 1]);
+            level = control[j - 1] + t * (control[j] - control[j - 1]);
         }
         excess.push_back(y[k] - level);
     }
@@ -231,36 +235,46 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
     w.smoothed = centred_filter(centred_filter(y, 2, median), 1, mean);
     w.slope = slopes(w.smoothed, x);
 
-    // Peak: the highest slope after the burn-in; with several steps, the earliest step's.
+    // Edges of the step peaking at k: where the slope falls below phi g_k on either side.
+    auto edges_of = [&](int64_t peak) {
+        const double edge = options.edge_fraction * w.slope[peak];
+        int64_t start = 0, end = count - 1;
+        for (int64_t k = peak - 1; k >= 0; --k)
+            if (w.slope[k] < edge) {
+                start = k;
+                break;
+            }
+        for (int64_t k = peak + 1; k < count; ++k)
+            if (w.slope[k] < edge) {
+                end = k;
+                break;
+            }
+        return std::pair{start, end};
+    };
+
+    // Peak: the highest slope after the burn-in; with several steps, the chosen step's.
     w.peak = std::max_element(w.slope.begin() + w.burn_in, w.slope.end()) - w.slope.begin();
-    w.peak_slope = w.slope[w.peak];
-    if (w.peak_slope > 0.0) {
+    if (w.slope[w.peak] > 0.0) {
         std::vector<char> steep(count, 0);
         for (int64_t k = w.burn_in; k < count; ++k)
-            steep[k] = w.slope[k] > options.step_fraction * w.peak_slope;
+            steep[k] = w.slope[k] > options.step_fraction * w.slope[w.peak];
         for (auto [first, last] : runs(steep)) {
             auto run_begin = w.slope.begin() + first, run_end = w.slope.begin() + last + 1;
             w.step_peaks.push_back(std::max_element(run_begin, run_end) - w.slope.begin());
         }
         w.multi_step = w.step_peaks.size() > 1;
         w.peak = w.step_peaks.front();
-        w.peak_slope = w.slope[w.peak];
+        if (options.step_choice == RiseWindowOptions::StepChoice::LARGEST_RISE) {
+            auto rise_of = [&](int64_t peak) {
+                auto [start, end] = edges_of(peak);
+                return w.smoothed[end] - w.smoothed[start];
+            };
+            for (int64_t peak : w.step_peaks)
+                if (rise_of(peak) > rise_of(w.peak)) w.peak = peak;
+        }
     }
-
-    // Edges: where the slope falls below phi g* on either side of the peak.
-    const double edge = options.edge_fraction * w.peak_slope;
-    w.start = 0;
-    for (int64_t k = w.peak - 1; k >= 0; --k)
-        if (w.slope[k] < edge) {
-            w.start = k;
-            break;
-        }
-    w.end = count - 1;
-    for (int64_t k = w.peak + 1; k < count; ++k)
-        if (w.slope[k] < edge) {
-            w.end = k;
-            break;
-        }
+    w.peak_slope = w.slope[w.peak];
+    std::tie(w.start, w.end) = edges_of(w.peak);
     w.n_peak = n[w.peak];
     w.n_start = n[w.start];
     w.n_end = n[w.end];
@@ -270,7 +284,8 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
     w.y_pre = w.smoothed[w.start];
     w.y_post = median(tail(w.smoothed, options.final_fraction));
     double total_rise = w.y_post - w.y_first;
-    w.frac_in_window = total_rise > 0.0 ? (w.smoothed[w.end] - w.smoothed[w.start]) / total_rise : 0.0;
+    w.frac_in_window = total_rise >= options.min_rise ? (w.smoothed[w.end] - w.smoothed[w.start]) / total_rise
+                                                     : std::numeric_limits<double>::quiet_NaN();
 
     std::vector<double> tail_slope = tail(w.slope, options.noise_fraction);
     for (double& g : tail_slope) g = std::abs(g);

@@ -14,7 +14,8 @@
 //   slope exceeds 0.5 g*, so that wiggles on one slope peak are not a second step; k* is the
 //   highest slope of the earliest run;
 // - an edge that never drops below phi g* is the first / last snapshot;
-// - frac_in_window is 0 when the curve does not end above its start;
+// - frac_in_window is NaN (no meaning) when the curve ends less than min_rise above its first
+//   point: a ratio over a near-zero total rise is noise (it read 5.5 on a flat control);
 // - loss bump: tau is floored at the rounding level of the losses; the windows before and
 //   after the phase-change window are clipped to the data.
 #pragma once
@@ -39,6 +40,11 @@ struct RiseWindowOptions {
                                      // early snapshots, where a share of snapshots is a share of nothing)
     double edge_fraction = 0.2;      // phi: the window ends where the slope drops below phi g*
     double step_fraction = 0.5;      // slope peaks above this fraction of g* count as steps
+    // Which step is the window when there are several: METHODS takes the earliest; LARGEST_RISE
+    // ([OURS]) the one whose window raises the smoothed curve most, so that an early small step
+    // (a 2-layer model's ICL gains ~0.06 nats when its previous-token head forms, before the
+    // induction head adds ~0.13) does not stand for the phase change.
+    enum class StepChoice { EARLIEST, LARGEST_RISE } step_choice = StepChoice::EARLIEST;
     double final_fraction = 0.2;     // y_post = median of the smoothed curve over this tail
     double noise_fraction = 0.5;     // the slope noise is measured over this tail
     double min_rise = ICL_AMOUNT_MIN_RISE;  // y_post - y_pre below this: no phase change
@@ -67,7 +73,7 @@ struct RiseWindow {
     double n_peak = 0.0, n_start = 0.0, n_end = 0.0;
     double peak_slope = 0.0;            // g_{k*}
     std::vector<int64_t> step_peaks;    // the peak of every step (slope run above step_fraction g*)
-    bool multi_step = false;            // more than one step; k* is the earliest step's peak
+    bool multi_step = false;            // more than one step; k* is the chosen step's peak
     double y_first = 0.0, y_pre = 0.0, y_post = 0.0;  // smoothed[0], smoothed[start], tail median
     double frac_in_window = 0.0;        // (smoothed[end] - smoothed[start]) / (y_post - y_first)
     double slope_noise = 0.0;           // median |g| over the final noise_fraction of snapshots
@@ -80,7 +86,8 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
                        const RiseWindowOptions& options = {});
 
 // The series a rise window reads when a control model is given ([OURS]): y minus the control's
-// value at the same n, linearly interpolated between the control's snapshots; before its first
+// smoothed value (§6.1's smoother) at the same n, linearly interpolated between the control's
+// snapshots; before its first
 // snapshot its first value, beyond its last the median of its final 20% of snapshots (where the
 // control has levelled off). For ICL with the 1-layer vanilla model as the control, the early
 // unigram/bigram transient, which raises every model's ICL alike, cancels; the induction rise

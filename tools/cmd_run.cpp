@@ -92,6 +92,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
         model.smeared = c.model.smear_keys;
         for (int64_t step : list_snapshots(dir + "/" + names[m]))
             model.snapshots.push_back({step, step * c.tokens_per_step(), snapshot_path(dir + "/" + names[m], step)});
+        model.warmup_tokens = double(c.schedule.warmup_steps * c.tokens_per_step());
         for (const Schedule::ChangePoint& change : c.schedule.change_points())
             model.schedule_changes.push_back(
                 {change.what + " at step " + std::to_string(change.step), double(change.step * c.tokens_per_step())});
@@ -108,7 +109,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
         }));
         progress.finish(analyses.back().phase_change ? "phase change found" : "no phase change");
     }
-    write_pca(names, analyses, metrics, options.burn_in);
+    write_pca(names, analyses, metrics);
     json::Value run = json::Value::object();
     run["name"] = std::filesystem::path(dir).filename().string();
     json::Value list = json::Value::array();

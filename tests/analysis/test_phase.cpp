@@ -89,6 +89,7 @@ TEST(RiseWindow, FlatCurveIsNoPhaseChange) {
     RiseWindow w = rise_window(curve(n, [](double) { return 0.08; }, 0.01, 3), n);
     EXPECT_FALSE(w.found);
     EXPECT_NE(w.reason.find("rise"), std::string::npos) << w.reason;
+    EXPECT_TRUE(std::isnan(w.frac_in_window)) << "a share of a near-zero total rise has no meaning";
 }
 
 TEST(RiseWindow, LinearCurveIsNoPhaseChange) {
@@ -113,6 +114,26 @@ TEST(RiseWindow, TwoStepsAreFlaggedAndTheFirstIsTaken) {
     EXPECT_EQ(w.peak, w.step_peaks[0]);
     EXPECT_LT(w.n_end, 1.0e9);  // the window covers the first step only
     EXPECT_LT(w.frac_in_window, 0.6);
+}
+
+TEST(RiseWindow, LargestRiseChoiceTakesTheStepThatCarriesTheMostRise) {
+    // A small steep step (0.06) before a larger, gentler one (0.2): METHODS' earliest-step rule
+    // takes the first, LARGEST_RISE the second.
+    std::vector<double> n = linear_tokens(200, 1e7);
+    std::vector<double> y = curve(n, [](double v) {
+        return 0.06 * sigmoid((v - 3e8) / 1e7) + 0.2 * sigmoid((v - 1.2e9) / 6e7);
+    }, 0.001, 6);
+    RiseWindow earliest = rise_window(y, n);
+    ASSERT_TRUE(earliest.multi_step);
+    EXPECT_NEAR(earliest.n_peak, 3e8, 3e7);
+    RiseWindowOptions options;
+    options.step_choice = RiseWindowOptions::StepChoice::LARGEST_RISE;
+    RiseWindow largest = rise_window(y, n, options);
+    EXPECT_TRUE(largest.found) << largest.reason;
+    EXPECT_EQ(largest.step_peaks, earliest.step_peaks);
+    EXPECT_NEAR(largest.n_peak, 1.2e9, 6e7);
+    EXPECT_GT(largest.n_start, 8e8);
+    EXPECT_GT(largest.frac_in_window, 0.6);
 }
 
 TEST(RiseWindow, EarlyRiseInsideTheBurnInIsIgnored) {
