@@ -3,7 +3,7 @@
 // For every snapshot (about 120 per model): per-token losses on the curve windows (the first
 // rows of the fixed evaluation set, METHODS §2), the ICL score with bootstrap intervals and the
 // loss derivative, prefix-matching and previous-token scores (§3), σ(α) of smeared keys (§1.6) and
-// the display heads' patterns. For the full snapshots (every tenth of training and the window
+// the display heads' patterns. For the full snapshots (every fifth of training and the window
 // edges): every copying reading, eig_copying, the §4.5 trace, and the ablation of every head and
 // head group (§5). The final snapshot's ICL is also measured on every evaluation window. Then, over training: the phase-change window and loss bump (§6), the
 // final head classification (§5.6) and the before-and-after attribution (§5.5). Results go
@@ -58,7 +58,7 @@ struct AnalysisSetup {
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
     int64_t curve_examples = 128;         // windows every snapshot is measured on (the first rows;
                                           // the final snapshot is measured on all of them)
-    int full_snapshot_divisions = 10;     // full snapshots at every tenth of training (analyze.cpp)
+    int full_snapshot_divisions = 5;      // full snapshots at every fifth of training (analyze.cpp)
     double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of the
                                           // model's training tokens, or after its warm-up if later
     // §5.4–§5.5: every head, and the final snapshot's head groups, ablated at every snapshot.

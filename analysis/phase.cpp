@@ -232,7 +232,8 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
                          static_cast<int64_t>(std::upper_bound(n.begin(), n.end(), options.burn_in_tokens) - n.begin()));
     check(count - w.burn_in >= 4, "rise_window: only ", count - w.burn_in, " snapshots after a burn-in of ",
           w.burn_in, " (the logistic fit needs 4)");
-    w.smoothed = centred_filter(centred_filter(y, 2, median), 1, mean);
+    check(options.median_half_width >= 0 && options.mean_half_width >= 0, "rise_window: smoothing half-widths must be >= 0");
+    w.smoothed = centred_filter(centred_filter(y, options.median_half_width, median), options.mean_half_width, mean);
     w.slope = slopes(w.smoothed, x);
 
     // Edges of the step peaking at k: where the slope falls below phi g_k on either side.
@@ -255,12 +256,13 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
     // Peak: the highest slope after the burn-in; with several steps, the chosen step's.
     w.peak = std::max_element(w.slope.begin() + w.burn_in, w.slope.end()) - w.slope.begin();
     if (w.slope[w.peak] > 0.0) {
-        std::vector<char> steep(count, 0);
+        std::vector<char> rising(count, 0);
         for (int64_t k = w.burn_in; k < count; ++k)
-            steep[k] = w.slope[k] > options.step_fraction * w.slope[w.peak];
-        for (auto [first, last] : runs(steep)) {
+            rising[k] = w.slope[k] >= options.edge_fraction * w.slope[w.peak];
+        for (auto [first, last] : runs(rising)) {
             auto run_begin = w.slope.begin() + first, run_end = w.slope.begin() + last + 1;
-            w.step_peaks.push_back(std::max_element(run_begin, run_end) - w.slope.begin());
+            const int64_t top = std::max_element(run_begin, run_end) - w.slope.begin();
+            if (w.slope[top] > options.step_fraction * w.slope[w.peak]) w.step_peaks.push_back(top);
         }
         w.multi_step = w.step_peaks.size() > 1;
         w.peak = w.step_peaks.front();

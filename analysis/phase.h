@@ -11,8 +11,9 @@
 //   first and last points keep their values; slopes are one-sided at the two ends;
 // - burn-in = ceil(burn_in_fraction * N) snapshots, or those up to burn_in_tokens if more;
 // - "several local maxima above 0.5 g*" counts separate steps: maximal runs of snapshots whose
-//   slope exceeds 0.5 g*, so that wiggles on one slope peak are not a second step; k* is the
-//   highest slope of the earliest run;
+//   slope stays at or above phi g* and somewhere exceeds 0.5 g*, so that two steps are two only
+//   when their windows do not overlap (noise that dips a long rise's slope below 0.5 g* does not
+//   split it); k* is the highest slope of the chosen run;
 // - an edge that never drops below phi g* is the first / last snapshot;
 // - frac_in_window is NaN (no meaning) when the curve ends less than min_rise above its first
 //   point: a ratio over a near-zero total rise is noise (it read 5.5 on a flat control);
@@ -49,6 +50,10 @@ struct RiseWindowOptions {
     double noise_fraction = 0.5;     // the slope noise is measured over this tail
     double min_rise = ICL_AMOUNT_MIN_RISE;  // y_post - y_pre below this: no phase change
     double min_slope_ratio = 3.0;    // g* below this times the slope noise: no phase change
+    // Smoothing: a running median over 2 median_half_width + 1 snapshots, then a running mean over
+    // 2 mean_half_width + 1 (METHODS: 5 and 3).
+    int64_t median_half_width = 2;
+    int64_t mean_half_width = 1;
 };
 
 // Least-squares fit of y(x) = y_pre + (y_post - y_pre) / (1 + exp(-(x - x_mid) / width)).
@@ -72,7 +77,7 @@ struct RiseWindow {
     int64_t peak = 0, start = 0, end = 0;  // k*, window edges
     double n_peak = 0.0, n_start = 0.0, n_end = 0.0;
     double peak_slope = 0.0;            // g_{k*}
-    std::vector<int64_t> step_peaks;    // the peak of every step (slope run above step_fraction g*)
+    std::vector<int64_t> step_peaks;    // the peak of every step (see the header comment)
     bool multi_step = false;            // more than one step; k* is the chosen step's peak
     double y_first = 0.0, y_pre = 0.0, y_post = 0.0;  // smoothed[0], smoothed[start], tail median
     double frac_in_window = 0.0;        // (smoothed[end] - smoothed[start]) / (y_post - y_first)
