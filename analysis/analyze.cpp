@@ -2,6 +2,7 @@
 #include "analysis/analyze.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -209,12 +210,6 @@ IclEstimates icl_estimates(const Tensor& losses, const EvalSet& eval, const Boot
     const AttributionColumns columns = attribution_columns(eval);
     const ExampleReadings readings = read_examples(pick_columns(losses, columns.columns), columns);
     return {mean_with_interval(readings.icl, plan), mean_with_interval(readings.icl_band, plan)};
-}
-
-// The first n rows of the evaluation set.
-EvalSet leading_rows(const EvalSet& eval, int64_t n) {
-    n = std::min(n, eval.tokens.size(0));
-    return {eval.tokens.slice(0, n), std::vector<int64_t>(eval.random_column.begin(), eval.random_column.begin() + n)};
 }
 
 std::string csv_row(int64_t step, int64_t tokens, const std::vector<double>& values) {
@@ -522,7 +517,7 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     phase["midpoint_lag_tokens"] = combined.both_found ? json::Value(combined.lag) : json::Value();
     phase["iou"] = combined.both_found ? json::Value(combined.iou) : json::Value();
     if (icl_window.found) result.icl_window = icl_window;
-    if (combined.found) {
+    if (result.phase_change) {  // a window is shaded only where §6 finds a phase change
         result.window = combined.window;
         auto step_at = [&](double tokens) {
             size_t k = size_t(std::lower_bound(n.begin(), n.end(), tokens) - n.begin());
@@ -593,14 +588,15 @@ json::Value token_changes_json(const SnapshotMeasurements& before, const Snapsho
     return v;
 }
 
-// The headline figure: the final snapshot's ICL on every evaluation window.
+// The headline figure: the final snapshot's ICL on the first final_examples evaluation windows.
 json::Value final_icl_json(const Transformer& model, const AnalysisSetup& setup) {
-    const Tensor losses = per_token_losses(model, setup.eval.tokens, setup.batch_size).to(DType::F32);
+    const EvalSet eval = leading_rows(setup.eval, setup.final_examples);
+    const Tensor losses = per_token_losses(model, eval.tokens, setup.batch_size).to(DType::F32);
     const BootstrapPlan plan =
-        make_bootstrap_plan(setup.eval.tokens.size(0), setup.bootstrap_resamples, setup.bootstrap_seed);
-    IclEstimates icl = icl_estimates(losses, setup.eval, plan);
+        make_bootstrap_plan(eval.tokens.size(0), setup.bootstrap_resamples, setup.bootstrap_seed);
+    IclEstimates icl = icl_estimates(losses, eval, plan);
     json::Value v = json::Value::object();
-    v["examples"] = setup.eval.tokens.size(0);
+    v["examples"] = eval.tokens.size(0);
     v["per_decade"] = number_or_null(icl.per_decade.value);
     v["per_decade_ci"] = interval_or_null(icl.per_decade);
     v["band"] = number_or_null(icl.band.value);
@@ -669,6 +665,13 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
 
     std::vector<SnapshotMeasurements> all;
     ModelAnalysis analysis;
+    auto stage_start = std::chrono::steady_clock::now();
+    auto stage_seconds = [&stage_start] {
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - stage_start).count();
+        stage_start = now;
+        return seconds;
+    };
     for (const SnapshotRef& ref : model.snapshots) {
         const bool last_snapshot = &ref == &model.snapshots.back();
         all.push_back(measure_snapshot(last_snapshot ? final_model.model : load_checkpoint(ref.path).model, ref, c));
@@ -678,6 +681,7 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         analysis.icl.push_back(all.back().icl_band.value);
         if (progress) progress(int64_t(all.size()), int64_t(model.snapshots.size()));
     }
+    analysis.seconds.snapshots = stage_seconds();
     PhaseResult phase = detect_phase(model, all, setup);
     analysis.phase_change = phase.phase_change;
     analysis.burn_in_tokens = phase.burn_in_tokens;
@@ -696,11 +700,14 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         if (phase.icl_window && int64_t(i) == phase.icl_window->start) attribution.window_start = int64_t(attributions.size() - 1);
         if (phase.icl_window && int64_t(i) == phase.icl_window->end) attribution.window_end = int64_t(attributions.size() - 1);
     }
+    analysis.seconds.full = stage_seconds();
     if (!phase.icl_window) attribution.no_window_reason = "no ICL window: " + phase.json["reason"].as_string();
 
     write_random_token_losses(all, dir + "/loss_vectors.safetensors");
+    const json::Value final_icl = final_icl_json(final_model.model, setup);
+    analysis.seconds.final_icl = stage_seconds();
     json::write_file(dir + "/snapshots.json", snapshots_json(model, all, config, setup.eval.tokens.size(1),
-                                                             c.curve.tokens.size(0), final_icl_json(final_model.model, setup)));
+                                                             c.curve.tokens.size(0), final_icl));
     write_csv_tables(all, dir);
     write_head_patterns(all, c.display, c.display_example, setup, dir + "/head_patterns.json");
     json::write_file(dir + "/heads.json", heads_json(*all.back().heads, classes, rule));

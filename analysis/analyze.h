@@ -5,8 +5,9 @@
 // loss derivative, prefix-matching and previous-token scores (§3), σ(α) of smeared keys (§1.6) and
 // the display heads' patterns. For the full snapshots (every fifth of training and the window
 // edges): every copying reading, eig_copying, the §4.5 trace, and the ablation of every head and
-// head group (§5). The final snapshot's ICL is also measured on every evaluation window. Then, over training: the phase-change window and loss bump (§6), the
-// final head classification (§5.6) and the before-and-after attribution (§5.5). Results go
+// head group (§5). The final snapshot's ICL is also measured on the first 2,048 evaluation
+// windows. Then, over training: the phase-change window and loss bump (§6), the final head
+// classification (§5.6) and the before-and-after attribution (§5.5). Results go
 // to DIR/metrics/<model>/ in the formats of analysis/metrics_schema.md; the PCA rows
 // (§7) are returned so that one PCA can be fitted over all models of a run.
 #pragma once
@@ -58,6 +59,8 @@ struct AnalysisSetup {
     int token_change_examples = 3;        // examples shown in the "which tokens got better" view
     int64_t curve_examples = 128;         // windows every snapshot is measured on (the first rows;
                                           // the final snapshot is measured on all of them)
+    int64_t final_examples = 2048;        // the final snapshot's ICL (the headline figure): the
+                                          // first rows; its band interval is about ±0.04 nats
     int full_snapshot_divisions = 5;      // full snapshots at every fifth of training (analyze.cpp)
     double burn_in_fraction = 0.05;       // §6.1: window peaks are searched after this share of the
                                           // model's training tokens, or after its warm-up if later
@@ -73,6 +76,9 @@ struct ModelAnalysis {
     std::vector<double> icl_tokens, icl;  // per snapshot: tokens, band ICL [OURS] (a control's input)
     bool phase_change = false;
     double burn_in_tokens = 0;            // §6.1's burn-in, also the PCA pivot's (§6.4)
+    struct Seconds {
+        double snapshots = 0, full = 0, final_icl = 0;  // wall time of each stage
+    } seconds;
     std::optional<TokenInterval> window;  // §6.2's phase-change window
 };
 

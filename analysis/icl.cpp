@@ -36,6 +36,12 @@ EvalSet make_eval_set(const std::vector<int32_t>& heldout, int64_t n_examples, i
     return set;
 }
 
+EvalSet leading_rows(const EvalSet& eval, int64_t n) {
+    check(n >= 1, "leading_rows: need at least one row, got ", n);
+    n = std::min(n, eval.tokens.size(0));
+    return {eval.tokens.slice(0, n), std::vector<int64_t>(eval.random_column.begin(), eval.random_column.begin() + n)};
+}
+
 LossSummary summarize_losses(const Tensor& losses, const EvalSet& eval) {
     check(losses.dtype() == DType::F32 && losses.ndim() == 2 &&
               losses.size(0) == int64_t(eval.random_column.size()),

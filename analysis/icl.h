@@ -25,6 +25,10 @@ struct EvalSet {
 EvalSet make_eval_set(const std::vector<int32_t>& heldout, int64_t n_examples, int64_t context,
                       uint64_t seed);
 
+// The first n rows (all of them if there are fewer): the rows are in a random order, so any
+// leading part is a random sample. The analysis measures every snapshot on its first rows.
+EvalSet leading_rows(const EvalSet& eval, int64_t n);
+
 struct LossSummary {
     double mean = 0;               // over every token of every example (§2.4, [OURS])
     double random_token_mean = 0;  // Loss(n_s): mean of the random-token vector (§2.4, [O])

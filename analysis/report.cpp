@@ -463,7 +463,7 @@ std::string final_icl_reading(const json::Value& final_icl, const std::string& k
     return interval_text(value, lo, hi) + " (± " + fixed((hi - lo) / 2) + ")";
 }
 
-// The final snapshot's ICL on every evaluation window (snapshots.json "final_icl"), both readings
+// The final snapshot's ICL on its evaluation windows (snapshots.json "final_icl"), both readings
 // with their 95% intervals; "" without it (older metrics).
 std::string final_icl_text(const RunMetrics& run, const ModelMetrics& m) {
     if (!m.snapshots || !m.snapshots->contains("final_icl") || !m.snapshots->at("final_icl").is_object()) return "";
@@ -752,10 +752,10 @@ std::string summary_table(const RunMetrics& run) {
     std::string html =
         "<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>model</th><th>verdict (§6)</th>"
         "<th>phase-change window</th>"
-        "<th>ICL amount before → after<br><small>L(" + lo + ")−L(" + hi + ") per decade, nats; "
-        "positive = more ICL</small></th>"
+        "<th>ICL before → after (§6)<br><small>the curve the detector reads (phase.json icl_series): "
+        "[OURS] band-averaged ICL per decade, minus the run's 1-layer vanilla control's; nats</small></th>"
         "<th>final ICL per decade [95% interval] (± half-width)<br><small>[O] L(" + lo + ")−L(" + hi + "), [OURS] "
-        "band-averaged; final snapshot, every evaluation window</small></th>"
+        "band-averaged; final snapshot, its evaluation windows (snapshots.json final_icl)</small></th>"
         "<th>max prefix matching before → after<br><small>heads above the first layer</small></th>"
         "<th>IoU · midpoint lag</th>"
         "<th>ICL removed by ablating the induction heads<br><small>final snapshot, §5.4; 95% interval</small></th>"

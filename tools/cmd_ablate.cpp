@@ -1,10 +1,12 @@
 // cmd_ablate.cpp — `induction ablate CHECKPOINT [--mode pattern|full|value] [--heads SETS]
-// [--tokens FILE --ctx T | --eval DIR] [--json]`: take heads out of one snapshot and measure what
+// [--tokens FILE --ctx T | --eval DIR] [--examples N] [--json]`: take heads out of one snapshot and measure what
 // in-context learning and loss they carry (METHODS §5.1–§5.4; analysis/ablation.h).
 //
 // Tokens: --tokens (raw little-endian int32 rows of T tokens, as for `induction eval`), or the
 // evaluation set stored in a run by `induction analyze` (--eval DIR, by default the run holding
-// the checkpoint), so the numbers are those of the run's metrics/<model>/ablations.json.
+// the checkpoint): all its windows by default, or the first N with --examples N (the analysis
+// ablates every snapshot on the run's first curve_examples windows, so --examples 128 gives the
+// numbers of metrics/<model>/ablations.json).
 // --heads lists head sets separated by ';', each "L.H,L.H,..." ablated together; by default every
 // single head in turn. ICL is the per-decade amount of §2.6 on these windows, with a bootstrap
 // 95% interval over windows, and [OURS] its band-averaged variant (analysis/attribution.h);
@@ -77,7 +79,7 @@ std::string with_interval(const Estimate& e) {
 }  // namespace
 
 int run_ablate_command(int argc, char** argv) {
-    Args args(argc, argv, {"mode", "heads", "tokens", "ctx", "eval", "batch", "threads"}, {"json"});
+    Args args(argc, argv, {"mode", "heads", "tokens", "ctx", "eval", "examples", "batch", "threads"}, {"json"});
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     if (args.has("threads")) cpu::set_max_threads(int(args.get_int("threads", 0)));
     const std::string checkpoint = args.positional()[0];
@@ -87,7 +89,10 @@ int run_ablate_command(int argc, char** argv) {
     LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const ModelConfig& config = loaded.model.config;
     const std::vector<HeadSet> sets = head_sets(args, config);
-    const EvalSet eval = evaluation_windows(args, checkpoint, config);
+    const int64_t examples = args.get_int("examples", 0);  // 0: every window
+    check(examples >= 0, "--examples must be at least 0 (0: every window), got ", examples);
+    const EvalSet all = evaluation_windows(args, checkpoint, config);
+    const EvalSet eval = examples > 0 ? leading_rows(all, examples) : all;
     const AttributionColumns columns = attribution_columns(eval);  // checks the context is long enough
     const int64_t N = eval.tokens.size(0), T = eval.tokens.size(1);
 

@@ -18,6 +18,7 @@
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/format.h"
 #include "tools/seed_summary.h"
 #include "train/corpus.h"
 #include "train/presets.h"
@@ -107,7 +108,10 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
         analyses.push_back(analyze_model(model, setup, metrics, [&](int64_t done, int64_t) {
             progress.update(done, "snapshots");
         }));
-        progress.finish(analyses.back().phase_change ? "phase change found" : "no phase change");
+        const ModelAnalysis::Seconds& t = analyses.back().seconds;
+        progress.finish(std::string(analyses.back().phase_change ? "phase change found" : "no phase change") +
+                        "; snapshots " + number_text(t.snapshots, "%.0f") + " s, full snapshots " +
+                        number_text(t.full, "%.0f") + " s, final ICL " + number_text(t.final_icl, "%.0f") + " s");
     }
     write_pca(names, analyses, metrics);
     json::Value run = json::Value::object();

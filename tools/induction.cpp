@@ -27,7 +27,7 @@ const Command COMMANDS[] = {
     {"circuits", induction::run_circuits_command,
      "circuits CHECKPOINT [--json] [--baseline-draws N]   QK/OV circuits, eigenvalues, composition scores"},
     {"ablate", induction::run_ablate_command,
-     "ablate CHECKPOINT [--mode pattern|full|value] [--heads L.H,L.H,...[;L.H,...]] [--tokens FILE --ctx T | --eval DIR] [--json]   "
+     "ablate CHECKPOINT [--mode pattern|full|value] [--heads L.H,L.H,...[;L.H,...]] [--tokens FILE --ctx T | --eval DIR] [--examples N] [--json]   "
      "ablate heads (every single head in turn by default) and measure the ICL and loss they carry"},
     {"train", induction::run_train_command,
      "train --preset NAME|--config FILE --out DIR [--steps N] [--resume] [--threads N]"},

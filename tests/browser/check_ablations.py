@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """check_ablations.py CLI CHECKPOINT ABLATIONS_JSON — `induction ablate` must measure what the run's
-analysis wrote for the same snapshot: the same evaluation set (read back from the run), the same clean
-ICL and, for every single head, the same ΔICL (METHODS §5.4) within 1e-6. The analysis scores a few
-columns, the command every column, so this also checks the sweep's column picking end to end."""
+analysis wrote for the same snapshot: the same evaluation windows (the run's stored set, its first
+curve_examples rows as in the analysis), the same clean ICL and, for every single head, the same ΔICL
+(METHODS §5.4) within 1e-6. The analysis scores a few columns, the command every column, so this also
+checks the sweep's column picking end to end."""
 import json
+import os
 import subprocess
 import sys
 
 cli, checkpoint, ablations_path = sys.argv[1:4]
-out = json.loads(subprocess.run([cli, "ablate", checkpoint, "--json"], check=True, capture_output=True,
-                                text=True).stdout)
+run = json.load(open(os.path.join(os.path.dirname(os.path.dirname(ablations_path)), "run.json")))
+examples = str(run["eval"]["curve_examples"])
+out = json.loads(subprocess.run([cli, "ablate", checkpoint, "--examples", examples, "--json"], check=True,
+                                capture_output=True, text=True).stdout)
 final = json.load(open(ablations_path))["snapshots"][-1]
 problems = []
 
