@@ -8,7 +8,8 @@
 //                   last snapshot's "icl_per_decade" for every run (so all seeds use one measure);
 //                   "config"."seed" / "data_seed" (the seeds the run was trained with)
 // and reports the verdict of each seed, the count ("2/3 phase change"), and mean ± sample sd with
-// [min–max] of the window (over the seeds that found one), frac_in_window and the final ICL.
+// [min–max] of the window (over the seeds that found one), frac_in_window and the final ICL, [O]'s
+// and the band-averaged [OURS] one.
 // Written as DIR/seeds.json and DIR/seeds.md (a markdown table, also what the CLI prints).
 #pragma once
 
@@ -56,6 +57,7 @@ struct SeedModelSummary {
     SeedStat start_step, end_step, start_tokens, end_tokens;  // over the runs with a window
     SeedStat frac_in_window;                                  // over the runs that report it
     SeedStat final_icl;                                       // the measure SeedSummary names
+    SeedStat final_icl_band;                                  // final_icl.band [OURS], where present
 };
 
 struct SeedSummary {

@@ -92,6 +92,8 @@ TEST(SeedSummary, CountsVerdictsAndSummarisesWindows) {
     EXPECT_NEAR(steady.frac_in_window.sd, 0.05, 1e-12);
     EXPECT_NEAR(steady.final_icl.mean, 0.7, 1e-12);  // final_icl, not the last snapshot (0.6)
     EXPECT_NEAR(steady.final_icl.sd, 0.1, 1e-12);
+    EXPECT_EQ(steady.final_icl_band.n, 3);  // the band-averaged [OURS] final ICL, 0.5 in every run
+    EXPECT_NEAR(steady.final_icl_band.mean, 0.5, 1e-12);
     EXPECT_EQ(steady.runs[1].init_seed, 1);
     EXPECT_EQ(steady.runs[1].data_seed, 1);
     EXPECT_NEAR(steady.runs[0].final_icl_lo, 0.59, 1e-12);
