@@ -22,8 +22,8 @@ namespace induction {
 namespace {
 
 // What is measured at every snapshot, on the run's curve windows (the first rows of the
-// evaluation set), and what only a full snapshot adds (about one in ten, chosen after the phase
-// window is known, so that §5.5's window edges are among them).
+// evaluation set), and what only a full snapshot adds (every fifth of training and the window
+// edges, chosen after the phase window is known, so that §5.5's window edges are among them).
 struct SnapshotMeasurements {
     int64_t step = 0, tokens = 0;
     LossSummary losses;       // on the curve windows

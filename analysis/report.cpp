@@ -833,7 +833,7 @@ std::vector<Row> table_rows(const RunMetrics& run) {
          "Move the slider to choose a snapshot of this model: its step, loss and ICL with their 95% intervals, the "
          "attention patterns of its top prefix-matching and previous-token heads (head_patterns.json), and every "
          "head's scores at that snapshot; a black line marks it on each of the model's plots over training below. "
-         "Copying (and the ablations) are measured at full snapshots only (about 1 in 10); elsewhere they show —.",
+         "Copying (and the ablations) are measured at full snapshots only (every fifth of training and the ICL window's edges); elsewhere they show —.",
          [&run](const ModelMetrics& m) {
              return snapshot_slider({anchor(m.name), m.snapshots ? &*m.snapshots : nullptr,
                                      m.head_patterns ? &*m.head_patterns : nullptr, m.dir + "/head_patterns.json",
