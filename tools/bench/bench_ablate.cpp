@@ -2,8 +2,8 @@
 // §5.2), ours against the two-pass definition written in PyTorch.
 //
 // The workload is what `induction analyze` does at each snapshot: every head ablated in turn,
-// with every layer's attention pattern frozen to the clean run's, over a run's stored evaluation
-// set (512 windows of 256 tokens for the default run), in batches of 16. It times
+// with every layer's attention pattern frozen to the clean run's, over the first 512 windows of
+// 256 tokens of a run's stored evaluation set (the benchmark's fixed size), in batches of 16. It times
 //   (a) ours, as the analysis runs it: ablation_sweep read at the attribution columns;
 //   (b) ours, at every column: the whole per-token loss matrix of every head, as (c) gives;
 //   (c) tools/bench/torch_ablate_peer.py --clean-per-head: the naive method the definition reads
@@ -51,6 +51,7 @@ const char* PEER = "tools/bench/torch_ablate_peer.py";
 const char* TOKENS_FILE = "/tmp/induction-bench-ablate-tokens.bin";
 const char* LOSSES_FILE = "/tmp/induction-bench-ablate-losses.bin";
 constexpr int64_t BATCH = 16;         // the analysis's batch (AnalysisSetup::batch_size)
+constexpr int64_t WINDOWS = 512;      // the first rows of the stored evaluation set
 constexpr int64_t CHECKED_ROWS = 32;  // windows whose losses the peer and ours must agree on
 constexpr double TOLERANCE = 1e-4;    // nats, per token
 
@@ -123,7 +124,7 @@ int run_ablate_bench(int argc, char** argv) {
 
     const LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const Transformer& model = loaded.model;
-    const EvalSet eval = read_eval_set(metrics, model.config.d_vocab);
+    const EvalSet eval = leading_rows(read_eval_set(metrics, model.config.d_vocab), WINDOWS);
     const int64_t N = eval.tokens.size(0), T = eval.tokens.size(1);
     const std::vector<HeadSet> sets = single_heads(model.config);
     const Tensor scored = attribution_columns(eval).columns, all = every_column(N, T);
