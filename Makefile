@@ -93,7 +93,7 @@ LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp 
 CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
 TEST_SOURCES := $(wildcard tests/*/*.cpp)
 # CLI sources that tests/tools/ tests, linked into the test binary beside the library.
-TESTED_CLI_SOURCES := tools/seed_summary.cpp
+TESTED_CLI_SOURCES := tools/seed_summary.cpp tools/args.cpp
 
 LIB_OBJECTS  := $(LIB_SOURCES:%.cpp=$(BUILD)/obj/%.o) \
                 $(if $(CUDA_DEFINES),$(CUDA_SOURCES:%.cu=$(BUILD)/obj/%.o),)

@@ -11,6 +11,7 @@ namespace induction {
 Tensor per_token_losses(const Transformer& model, const Tensor& tokens, int64_t batch_size) {
     check(tokens.dtype() == DType::I32 && tokens.ndim() == 2, "per_token_losses: tokens must be i32 ",
           "[N, T], got ", describe(tokens));
+    check(batch_size >= 1, "per_token_losses: the batch must hold at least one window, got ", batch_size);
     const int64_t N = tokens.size(0), T = tokens.size(1);
     Tensor losses = Tensor::empty({N, T - 1}, DType::F32);
     NoGrad no_grad;

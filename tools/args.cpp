@@ -65,6 +65,13 @@ int64_t Args::get_int(const std::string& name, int64_t fallback) const {
                                  [](const std::string& t, size_t* used) { return std::stoll(t, used); });
 }
 
+int Args::threads() const {
+    const int64_t n = get_int("threads", 0);
+    check(!has("threads") || (n >= 1 && n <= MAX_THREADS), "option --threads must lie in [1, ", MAX_THREADS,
+          "], got ", n);
+    return int(n);
+}
+
 double Args::get_double(const std::string& name, double fallback) const {
     auto it = values_.find(name);
     if (it == values_.end()) return fallback;

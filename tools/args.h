@@ -21,6 +21,9 @@ public:
     std::string get(const std::string& name, const std::string& fallback = "") const;
     int64_t get_int(const std::string& name, int64_t fallback) const;
     double get_double(const std::string& name, double fallback) const;
+    // --threads N, checked to lie in [1, MAX_THREADS]; 0 when absent (OpenMP's default).
+    int threads() const;
+    static constexpr int MAX_THREADS = 256;
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:

@@ -81,7 +81,7 @@ std::string with_interval(const Estimate& e) {
 int run_ablate_command(int argc, char** argv) {
     Args args(argc, argv, {"mode", "heads", "tokens", "ctx", "eval", "examples", "batch", "threads"}, {"json"});
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
-    if (args.has("threads")) cpu::set_max_threads(int(args.get_int("threads", 0)));
+    cpu::set_max_threads(args.threads());
     const std::string checkpoint = args.positional()[0];
     const AblationMode mode = ablation_mode_from_name(args.get("mode", "pattern"));
     const int64_t batch = args.get_int("batch", 16);

@@ -33,7 +33,7 @@ namespace {
 struct AnalyzeOptions {
     int64_t examples = 0;    // evaluation-set windows; 0: all of the held-out split (METHODS §2.1)
     uint64_t seed = 1;       // the evaluation set and evaluator inputs
-    double burn_in = 0.05;   // §6.1 burn-in, a fraction of each model's snapshots
+    double burn_in = 0.05;   // §6.1 burn-in, a fraction of each model's training tokens (or its warm-up, if longer)
     bool quiet = false;
 };
 
@@ -161,7 +161,7 @@ bool train_family(const std::string& dir, const std::vector<std::string>& family
         config.data_seed += seed_offset;
         TrainOptions options;
         options.out_dir = dir + "/" + name;
-        options.threads = int(args.get_int("threads", 0));
+        options.threads = args.threads();
         options.quiet = args.flag("quiet");
         if (file_exists(snapshot_path(options.out_dir, config.steps))) continue;  // already trained
         options.resume = !list_snapshots(options.out_dir).empty();
@@ -187,7 +187,7 @@ bool analyzed(const std::string& dir) {
 int run_analyze_command(int argc, char** argv) {
     Args args(argc, argv, {"examples", "threads", "burn-in"}, {"quiet"});
     check(args.positional().size() == 1, "expected one run directory");
-    if (args.has("threads")) cpu::set_max_threads(int(args.get_int("threads", 0)));
+    cpu::set_max_threads(args.threads());
     analyze_run(args.positional()[0], analyze_options(args));
     return 0;
 }

@@ -28,7 +28,7 @@ int run_train_command(int argc, char** argv) {
     TrainOptions options;
     options.out_dir = out;
     options.resume = args.flag("resume");
-    options.threads = int(args.get_int("threads", 0));
+    options.threads = args.threads();
     options.quiet = args.flag("quiet");
     train(config, options);
     return 0;

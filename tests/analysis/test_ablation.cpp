@@ -186,6 +186,15 @@ TEST(Ablation, HandBuiltModelLosesInductionOnlyWhenItShould) {
     }
 }
 
+TEST(PerTokenLosses, RefusesAnEmptyBatch) {
+    // A batch of 0 windows would never advance through the rows (once `eval --batch 0` hung).
+    Transformer model = random_model({1, true, true, true}, DType::F32, 3);
+    Tensor tokens = random_tokens(2, 8, int32_t(model.config.d_vocab), 4);
+    EXPECT_THROW(per_token_losses(model, tokens, 0), Error);
+    EXPECT_THROW(per_token_losses(model, tokens, -1), Error);
+    EXPECT_EQ(per_token_losses(model, tokens, 1).size(0), 2);
+}
+
 TEST(Ablation, HeadSetsAndModesParseAndNameThemselves) {
     ModelConfig config = testing::small_model_config();  // 2 layers × 4 heads
     HeadSet set = parse_head_set("1.0,0.3", config);

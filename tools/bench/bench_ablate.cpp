@@ -115,7 +115,7 @@ int run_ablate_bench(int argc, char** argv) {
     const std::string checkpoint = args.has("checkpoint") ? args.get("checkpoint")
                                                           : last_snapshot(run + "/attn-2l/snapshots");
     const int repeats = int(args.get_int("repeats", 3));
-    const int threads = int(args.get_int("threads", cpu::max_threads()));
+    const int threads = args.has("threads") ? args.threads() : cpu::max_threads();
     check(repeats >= 1 && threads >= 1, "--repeats and --threads must be at least 1");
     cpu::set_max_threads(threads);
     const std::string metrics = run + "/metrics";
