@@ -1,6 +1,8 @@
 // config.cpp — ModelConfig validation and JSON round trip.
 #include "model/config.h"
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "tensor/error.h"
@@ -81,8 +83,11 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     auto integer = [&](const char* key, int& field) {
         if (!v.contains(key)) return;
         const json::Value& x = v.at(key);
-        check(x.is_number() && x.as_number() == double(int64_t(x.as_number())), source,
-              ": field '", key, "' must be an integer");
+        // Checked before any conversion: 4294967424 once wrapped to 128.
+        check(x.is_number() && std::trunc(x.as_number()) == x.as_number() &&
+                  std::abs(x.as_number()) <= double(std::numeric_limits<int>::max()),
+              source, ": field '", key, "' must be an integer of at most ", std::numeric_limits<int>::max(),
+              " in magnitude, got ", json::dump(x));
         field = int(x.as_int());
     };
     auto boolean = [&](const char* key, bool& field) {

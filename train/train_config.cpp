@@ -83,10 +83,18 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         check(v.at(key).is_number(), source, ": field '", key, "' must be a number");
         return v.at(key).as_number();
     };
+    // Integers up to 2^53, the largest a JSON number holds exactly (1e300 once became -2^63).
     auto integer = [&](const char* key) -> int64_t {
         double x = number(key);
-        check(x == std::floor(x), source, ": field '", key, "' must be an integer, got ", x);
+        check(x == std::floor(x) && std::abs(x) <= 9007199254740992.0, source, ": field '", key,
+              "' must be an integer of at most 2^53 in magnitude, got ", x);
         return int64_t(x);
+    };
+    // Seeds are unsigned: a negative one would be stored as 2^64 - |seed| and read back otherwise.
+    auto seed = [&](const char* key) -> uint64_t {
+        int64_t x = integer(key);
+        check(x >= 0, source, ": field '", key, "' must be a non-negative integer, got ", x);
+        return uint64_t(x);
     };
     auto text = [&](const char* key) -> std::string {
         check(v.at(key).is_string(), source, ": field '", key, "' must be a string");
@@ -97,8 +105,8 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
     if (v.contains("batch_size")) c.batch_size = integer("batch_size");
     if (v.contains("context")) c.context = integer("context");
     if (v.contains("steps")) c.steps = integer("steps");
-    if (v.contains("seed")) c.seed = uint64_t(integer("seed"));
-    if (v.contains("data_seed")) c.data_seed = uint64_t(integer("data_seed"));
+    if (v.contains("seed")) c.seed = seed("seed");
+    if (v.contains("data_seed")) c.data_seed = seed("data_seed");
     if (v.contains("learning_rate")) c.schedule.learning_rate = number("learning_rate");
     if (v.contains("warmup_steps")) c.schedule.warmup_steps = integer("warmup_steps");
     if (v.contains("lr_decay")) c.schedule.decay = text("lr_decay");
@@ -122,7 +130,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
     if (v.contains("snapshot_log_count")) c.snapshot_log_count = int(integer("snapshot_log_count"));
     if (v.contains("corpus_dir")) c.corpus_dir = text("corpus_dir");
     if (v.contains("corpus_heldout_fraction")) c.corpus_heldout_fraction = number("corpus_heldout_fraction");
-    if (v.contains("corpus_seed")) c.corpus_seed = uint64_t(integer("corpus_seed"));
+    if (v.contains("corpus_seed")) c.corpus_seed = seed("corpus_seed");
     c.schedule.total_steps = c.steps;
     c.validate(source);
     return c;

@@ -142,6 +142,21 @@ TEST(TrainConfig, RejectsUnknownAndBadFields) {
     EXPECT_THROW_MESSAGE(TrainConfig::from_json(m, "my.json"), "unknown model config field 'n_head'");
 }
 
+TEST(TrainConfig, RejectsIntegersThatWouldWrapOrOverflow) {
+    json::Value big = find_preset("attn-1l").config.to_json();
+    big["model"]["d_model"] = 4294967424.0;  // 2^32 + 128: once trained as d_model 128
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(big, "my.json"), "field 'd_model' must be an integer of at most");
+    json::Value steps = find_preset("attn-1l").config.to_json();
+    steps["steps"] = 1e300;
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(steps, "my.json"), "my.json: field 'steps' must be an integer of at most 2^53");
+    json::Value seed = find_preset("attn-1l").config.to_json();
+    seed["seed"] = -1;
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(seed, "my.json"), "my.json: field 'seed' must be a non-negative integer");
+    json::Value fine = find_preset("attn-1l").config.to_json();
+    fine["seed"] = 9007199254740992.0;  // 2^53 itself is allowed
+    EXPECT_EQ(TrainConfig::from_json(fine, "my.json").seed, 9007199254740992ull);
+}
+
 TEST(TrainConfig, RoundTripsEveryPreset) {
     for (const Preset& p : presets()) {
         TrainConfig back = TrainConfig::from_json(p.config.to_json(), p.name);
