@@ -412,12 +412,12 @@ SnapshotMeasurements measure_snapshot(const Transformer& model, const SnapshotRe
     return s;
 }
 
-// The full tier: every copying reading, eig_copying, the §4.5 trace and the ablation of every
-// head and head group (§5.4) on the curve windows.
-void measure_full_snapshot(const Transformer& model, SnapshotMeasurements& s, const ModelContext& c,
-                           const AttributionSettings& attribution, const std::vector<HeadSet>& ablated_sets,
-                           size_t n_single) {
-    s.heads = evaluate_heads(model, c.setup.evaluators);
+// The full tier: every copying reading, eig_copying (in heads, evaluate_heads' result), the §4.5
+// trace and the ablation of every head and head group (§5.4) on the curve windows.
+void measure_full_snapshot(const Transformer& model, HeadScores heads, SnapshotMeasurements& s,
+                           const ModelContext& c, const AttributionSettings& attribution,
+                           const std::vector<HeadSet>& ablated_sets, size_t n_single) {
+    s.heads = std::move(heads);
     s.kcomp = previous_token_kcomp_trace(circuit_weights(model), s.heads->previous_token);
     AblationSweep sweep = ablation_sweep(model, c.curve.tokens, attribution.columns.columns, ablated_sets,
                                          c.setup.ablation_mode, c.setup.batch_size);
@@ -446,7 +446,7 @@ std::vector<size_t> full_snapshot_indices(const std::vector<SnapshotMeasurements
 
 // §6: the ICL and prefix-matching windows, the combined window, and the loss bumps on ln n and n.
 // The ICL curve §6.1 reads is the band-averaged score [OURS], not [O]'s single-index one: on the
-// 256 curve windows its per-snapshot interval is about ±0.15 nats against ±0.55, and with ~113
+// 128 curve windows its per-snapshot interval is about ±0.13 nats against ±0.43, and with ~115
 // snapshots the single-index curve's noise makes slopes (and so windows) jump between neighbours.
 struct PhaseResult {
     json::Value json;
@@ -693,8 +693,13 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     std::vector<const SnapshotMeasurements*> full_measurements;
     for (size_t i : full) {
         const bool last_snapshot = i + 1 == all.size();
-        measure_full_snapshot(last_snapshot ? final_model.model : load_checkpoint(model.snapshots[i].path).model,
-                              all[i], c, attribution, ablated_sets, n_single);
+        if (last_snapshot) {  // its head scores are final_heads already
+            measure_full_snapshot(final_model.model, final_heads, all[i], c, attribution, ablated_sets, n_single);
+        } else {
+            const Transformer snapshot = load_checkpoint(model.snapshots[i].path).model;
+            measure_full_snapshot(snapshot, evaluate_heads(snapshot, setup.evaluators), all[i], c, attribution,
+                                  ablated_sets, n_single);
+        }
         attributions.push_back(*all[i].attribution);
         full_measurements.push_back(&all[i]);
         if (phase.icl_window && int64_t(i) == phase.icl_window->start) attribution.window_start = int64_t(attributions.size() - 1);

@@ -198,21 +198,10 @@ std::vector<double> excess_over_control(const std::vector<double>& n, const std:
         check(control_n[k] > control_n[k - 1], "excess_over_control: the control's n must increase strictly");
     // The control's own snapshot noise would pass into the excess: subtract its smoothed curve.
     const std::vector<double> control = centred_filter(centred_filter(control_y, 2, median), 1, mean);
-    std::vector<double> tail(control.end() - std::max<ptrdiff_t>(1, ptrdiff_t(control.size()) / 5), control.end());
-    std::nth_element(tail.begin(), tail.begin() + ptrdiff_t(tail.size() / 2), tail.end());
-    const double late = tail[tail.size() / 2];
+    const double late = median(tail(control, 0.2));  // where the control has levelled off
     std::vector<double> excess;
-    for (size_t k = 0; k < n.size(); ++k) {
-        double level = late;
-        if (n[k] <= control_n.front()) {
-            level = control.front();
-        } else if (n[k] <= control_n.back()) {
-            const size_t j = size_t(std::lower_bound(control_n.begin(), control_n.end(), n[k]) - control_n.begin());
-            const double t = (n[k] - control_n[j - 1]) / (control_n[j] - control_n[j - 1]);
-            level = control[j - 1] + t * (control[j] - control[j - 1]);
-        }
-        excess.push_back(y[k] - level);
-    }
+    for (size_t k = 0; k < n.size(); ++k)
+        excess.push_back(y[k] - (n[k] > control_n.back() ? late : interpolate(control_n, control, n[k])));
     return excess;
 }
 
@@ -267,12 +256,14 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
         w.multi_step = w.step_peaks.size() > 1;
         w.peak = w.step_peaks.front();
         if (options.step_choice == RiseWindowOptions::StepChoice::LARGEST_RISE) {
-            auto rise_of = [&](int64_t peak) {
+            double largest = -std::numeric_limits<double>::infinity();
+            for (int64_t peak : w.step_peaks) {
                 auto [start, end] = edges_of(peak);
-                return w.smoothed[end] - w.smoothed[start];
-            };
-            for (int64_t peak : w.step_peaks)
-                if (rise_of(peak) > rise_of(w.peak)) w.peak = peak;
+                if (w.smoothed[end] - w.smoothed[start] > largest) {
+                    largest = w.smoothed[end] - w.smoothed[start];
+                    w.peak = peak;
+                }
+            }
         }
     }
     w.peak_slope = w.slope[w.peak];

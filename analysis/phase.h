@@ -92,9 +92,8 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
 
 // The series a rise window reads when a control model is given ([OURS]): y minus the control's
 // smoothed value (§6.1's smoother) at the same n, linearly interpolated between the control's
-// snapshots; before its first
-// snapshot its first value, beyond its last the median of its final 20% of snapshots (where the
-// control has levelled off). For ICL with the 1-layer vanilla model as the control, the early
+// snapshots; before its first snapshot its first value, beyond its last the median of its final
+// 20% of snapshots (where the control has levelled off). For ICL with the 1-layer vanilla model as the control, the early
 // unigram/bigram transient, which raises every model's ICL alike, cancels; the induction rise
 // does not. control_n strictly increasing, at least one point.
 std::vector<double> excess_over_control(const std::vector<double>& n, const std::vector<double>& y,
