@@ -4,6 +4,7 @@
 #include <set>
 
 #include "model/safetensors.h"
+#include "tensor/finite.h"
 
 namespace induction {
 
@@ -40,7 +41,7 @@ std::string LoadedCheckpoint::get(const std::string& key, const std::string& fal
     return fallback;
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& path) {
+LoadedCheckpoint load_checkpoint(const std::string& path, bool allow_nonfinite) {
     SafetensorsFile file = read_safetensors(path);
     LoadedCheckpoint loaded;
     std::string config_text;
@@ -70,6 +71,10 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
         const Tensor& t = file.get(p.name);
         check(t.dtype() == dtype && t.shape() == p.var->shape(), path, ": tensor '", p.name, "' is ",
               describe(t), ", expected ", dtype_name(dtype), p.var->shape().str(), " for this config");
+        const int64_t bad = allow_nonfinite ? -1 : first_nonfinite_index(t);
+        if (bad >= 0)
+            fail(path, ": tensor '", p.name, "' holds ", t.reshape({t.numel()}).to_vector()[size_t(bad)],
+                 " at flat index ", bad, "; weights must be finite (--allow-nonfinite to load it anyway)");
         p.var->set_value(t);
     }
     for (const auto& [name, shape] : zero_attention_biases(config)) {

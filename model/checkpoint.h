@@ -25,6 +25,8 @@ struct LoadedCheckpoint {
     Metadata metadata;  // without "config"
     std::string get(const std::string& key, const std::string& fallback = "") const;
 };
-LoadedCheckpoint load_checkpoint(const std::string& path);
+// Weights holding NaN or ±Inf are refused (naming the tensor and the element) unless
+// allow_nonfinite, for forensic use on a diverged run.
+LoadedCheckpoint load_checkpoint(const std::string& path, bool allow_nonfinite = false);
 
 }  // namespace induction

@@ -19,16 +19,23 @@ std::vector<int32_t> ModelConfig::windows_of_layer(int layer) const {
 }
 
 void ModelConfig::validate(const std::string& source) const {
-    auto positive = [&](const char* field, int value) {
-        check(value > 0, source, ": field '", field, "' must be a positive integer, got ", value);
+    auto size = [&](const char* field, int value, int max) {
+        check(value > 0 && value <= max, source, ": field '", field, "' must be an integer in [1, ", max,
+              "], got ", value);
     };
-    positive("n_layers", n_layers);
-    positive("d_model", d_model);
-    positive("n_heads", n_heads);
-    positive("d_head", d_head);
-    positive("d_vocab", d_vocab);
-    positive("n_ctx", n_ctx);
-    if (!attn_only) positive("d_mlp", d_mlp);
+    size("n_layers", n_layers, MAX_LAYERS);
+    size("d_model", d_model, MAX_WIDTH);
+    size("n_heads", n_heads, MAX_HEADS);
+    size("d_head", d_head, MAX_WIDTH);
+    size("d_vocab", d_vocab, MAX_VOCAB);
+    size("n_ctx", n_ctx, MAX_CONTEXT);
+    if (!attn_only) size("d_mlp", d_mlp, MAX_WIDTH * 4);
+    // Each dimension may be sane and the product absurd: bound the parameter count before any
+    // allocation (a crafted checkpoint header must not ask for terabytes).
+    const double per_layer = 4.0 * d_model * n_heads * d_head + (attn_only ? 0.0 : 2.0 * d_model * d_mlp);
+    const double parameters = 2.0 * d_vocab * d_model + double(n_ctx) * d_model + n_layers * per_layer;
+    check(parameters <= MAX_PARAMETERS, source, ": the config asks for about ", parameters,
+          " parameters, more than the ", MAX_PARAMETERS, " this framework trains");
     check(normalization_type == "LN" || normalization_type == "none", source,
           ": field 'normalization_type' must be \"LN\" or \"none\", got \"", normalization_type, "\"");
     check(positional_embedding_type == "shortformer" || positional_embedding_type == "standard",
@@ -40,9 +47,13 @@ void ModelConfig::validate(const std::string& source) const {
           ": field 'local_windows' must have n_layers * n_heads = ", n_layers * n_heads,
           " entries, got ", local_windows.size());
     for (int w : local_windows)
-        check(w >= 0, source, ": field 'local_windows' entries must be >= 0 (0 = dense), got ", w);
-    check(init_range > 0, source, ": field 'init_range' must be positive");
-    check(embed_init_range > 0, source, ": field 'embed_init_range' must be positive");
+        check(w >= 0 && w <= n_ctx, source, ": field 'local_windows' entries must be in [0, n_ctx = ", n_ctx,
+              "] (0 = dense), got ", w);
+    check(init_range > 0 && init_range <= 100, source, ": field 'init_range' must be in (0, 100], got ", init_range);
+    check(embed_init_range > 0 && embed_init_range <= 100, source,
+          ": field 'embed_init_range' must be in (0, 100], got ", embed_init_range);
+    check(std::isfinite(smear_alpha_init) && std::abs(smear_alpha_init) <= 100, source,
+          ": field 'smear_alpha_init' must be in [-100, 100], got ", smear_alpha_init);
 }
 
 json::Value ModelConfig::to_json() const {
@@ -92,17 +103,17 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     };
     auto boolean = [&](const char* key, bool& field) {
         if (!v.contains(key)) return;
-        check(v.at(key).is_bool(), source, ": field '", key, "' must be true or false");
+        check(v.at(key).is_bool(), source, ": field '", key, "' must be true or false, got ", json::dump(v.at(key)));
         field = v.at(key).as_bool();
     };
     auto text = [&](const char* key, std::string& field) {
         if (!v.contains(key)) return;
-        check(v.at(key).is_string(), source, ": field '", key, "' must be a string");
+        check(v.at(key).is_string(), source, ": field '", key, "' must be a string, got ", json::dump(v.at(key)));
         field = v.at(key).as_string();
     };
     auto number = [&](const char* key, double& field) {
         if (!v.contains(key)) return;
-        check(v.at(key).is_number(), source, ": field '", key, "' must be a number");
+        check(v.at(key).is_number(), source, ": field '", key, "' must be a number, got ", json::dump(v.at(key)));
         field = v.at(key).as_number();
     };
     integer("n_layers", c.n_layers);
@@ -121,8 +132,10 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     if (v.contains("local_windows")) {
         check(v.at("local_windows").is_array(), source, ": field 'local_windows' must be an array");
         for (const json::Value& w : v.at("local_windows").as_array()) {
-            check(w.is_number(), source, ": field 'local_windows' must hold integers");
-            c.local_windows.push_back(int(w.as_int()));
+            check(w.is_number() && std::trunc(w.as_number()) == w.as_number() &&
+                      std::abs(w.as_number()) <= double(std::numeric_limits<int>::max()),
+                  source, ": field 'local_windows' must hold integers, got ", json::dump(w));
+            c.local_windows.push_back(int(w.as_number()));
         }
     }
     boolean("fixed_positions", c.fixed_positions);

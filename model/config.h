@@ -37,8 +37,12 @@ struct ModelConfig {
     // Per-head windows of one layer (size n_heads), or empty when every head is dense.
     std::vector<int32_t> windows_of_layer(int layer) const;
 
-    // Throws naming the field and what was expected (source names the file, if any).
+    // Throws naming the field and what was expected (source names the file, if any). Sizes are
+    // bounded, and so is the parameter count they imply, before anything is allocated.
     void validate(const std::string& source = "config") const;
+    static constexpr int MAX_LAYERS = 256, MAX_HEADS = 1024, MAX_WIDTH = 1 << 16;
+    static constexpr int MAX_VOCAB = 1 << 24, MAX_CONTEXT = 1 << 20;
+    static constexpr double MAX_PARAMETERS = double(int64_t{1} << 31);
     json::Value to_json() const;
     // Unknown keys are errors, so a misspelt field never silently falls back to a default.
     static ModelConfig from_json(const json::Value& value, const std::string& source = "config");

@@ -27,6 +27,10 @@ void AdamW::step(double learning_rate, double weight_decay) {
         if (!grad.defined()) continue;
         // Updates write into a fresh tensor: values are never mutated in place, so a value some
         // earlier graph saved stays valid.
+        check(m_[i].shape() == var.shape() && v_[i].shape() == var.shape() &&
+                  m_[i].dtype() == var.value().dtype() && v_[i].dtype() == var.value().dtype(),
+              "adamw: the moments of parameter ", i, " are ", describe(m_[i]), " and ", describe(v_[i]),
+              ", expected the parameter's ", describe(var.value()));
         Tensor updated = var.value().clone();
         double decay = parameters_[i].weight_decay ? weight_decay : 0.0;
         with_floating_type(updated.dtype(), "adamw", [&](auto zero) {

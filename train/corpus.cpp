@@ -224,23 +224,41 @@ json::Value source_list(const std::vector<CorpusSource>& sources) {
     return list;
 }
 
-// True when dir holds a finished corpus built with these options (and fills info from it).
+// True when dir holds a finished corpus (corpus.json is written last) and fills info from it;
+// false when there is none yet. A finished corpus built with other options is never rebuilt in
+// place — runs already trained on it would silently change meaning — so that is an error.
 bool cached_corpus(const CorpusOptions& options, CorpusInfo& info) {
-    if (!file_exists(corpus_json_path(options.out_dir))) return false;
-    const json::Value root = json::read_file(corpus_json_path(options.out_dir));
-    if (root.get<std::string>("format", "") != CORPUS_FORMAT) return false;
-    if (json::dump(root.at("source_list")) != json::dump(source_list(options.sources))) return false;
-    info = read_corpus_info(options.out_dir);
-    if (root.at("requested_vocab_size").as_int() != options.vocab_size || info.seed != options.seed ||
-        info.heldout_fraction != options.heldout_fraction)
-        return false;
-    auto has_tokens = [&](const std::string& path, int64_t tokens) {
-        std::error_code error;
-        return fs::exists(path, error) &&
-               static_cast<int64_t>(fs::file_size(path, error)) == tokens * token_type_bytes(info.token_type);
+    const std::string path = corpus_json_path(options.out_dir);
+    if (!file_exists(path)) return false;
+    const json::Value root = json::read_file(path);
+    auto refuse = [&](const std::string& field, const std::string& holds, const std::string& asked) {
+        fail(path, ": field '", field, "' is ", holds, " but ", asked, " was asked for; a built corpus is never "
+             "rebuilt under the runs that use it: give this configuration a corpus_dir of its own (e.g. ",
+             options.out_dir, "-", options.vocab_size, ")");
     };
-    return file_exists(info.tokenizer_path()) && has_tokens(info.train_path(), info.train_tokens) &&
-           has_tokens(info.heldout_path(), info.heldout_tokens);
+    const std::string format = root.get<std::string>("format", "");
+    if (format != CORPUS_FORMAT) refuse("format", "\"" + format + "\"", std::string("\"") + CORPUS_FORMAT + "\"");
+    if (json::dump(root.at("source_list")) != json::dump(source_list(options.sources)))
+        refuse("source_list", json::dump(root.at("source_list")), json::dump(source_list(options.sources)));
+    info = read_corpus_info(options.out_dir);
+    const int64_t vocab = root.at("requested_vocab_size").as_int();
+    if (vocab != options.vocab_size)
+        refuse("requested_vocab_size", std::to_string(vocab), std::to_string(options.vocab_size));
+    if (info.seed != options.seed) refuse("seed", std::to_string(info.seed), std::to_string(options.seed));
+    if (info.heldout_fraction != options.heldout_fraction)
+        refuse("heldout_fraction", json::dump(info.heldout_fraction), json::dump(options.heldout_fraction));
+    auto check_tokens = [&](const std::string& file, int64_t tokens) {
+        std::error_code error;
+        const int64_t expected = tokens * token_type_bytes(info.token_type);
+        const int64_t bytes = fs::exists(file, error) ? static_cast<int64_t>(fs::file_size(file, error)) : -1;
+        check(bytes == expected, file, ": holds ", bytes, " bytes, but ", path, " says ", tokens, " tokens (",
+              expected, " bytes); the corpus is damaged: remove ", options.out_dir, " to rebuild it");
+    };
+    check(file_exists(info.tokenizer_path()), info.tokenizer_path(), ": missing, but ", path,
+          " says the corpus is built; remove ", options.out_dir, " to rebuild it");
+    check_tokens(info.train_path(), info.train_tokens);
+    check_tokens(info.heldout_path(), info.heldout_tokens);
+    return true;
 }
 
 // Each document's tokens followed by <|endoftext|>.

@@ -21,18 +21,42 @@ std::vector<int64_t> TrainConfig::snapshot_steps() const {
 
 void TrainConfig::validate(const std::string& source) const {
     model.validate(source + " (model)");
-    check(batch_size > 0, source, ": field 'batch_size' must be positive, got ", batch_size);
-    check(context >= 2 && context <= model.n_ctx, source, ": field 'context' must be in [2, model.n_ctx = ",
-          model.n_ctx, "], got ", context);
-    check(steps > 0, source, ": field 'steps' must be positive, got ", steps);
-    check(schedule.learning_rate > 0, source, ": field 'learning_rate' must be positive");
-    check(schedule.warmup_steps >= 0, source, ": field 'warmup_steps' must be >= 0");
+    // A number must lie in [low, high] (each end open when its flag says so) and be finite.
+    auto in_range = [&](const char* field, double value, double low, double high, bool open_low = false,
+                        bool open_high = false) {
+        const bool ok = std::isfinite(value) && (open_low ? value > low : value >= low) &&
+                        (open_high ? value < high : value <= high);
+        check(ok, source, ": field '", field, "' must be in ", open_low ? "(" : "[", low, ", ", high,
+              open_high ? ")" : "]", ", got ", value);
+    };
+    in_range("batch_size", double(batch_size), 1, MAX_BATCH_SIZE);
+    in_range("context", double(context), 2, model.n_ctx);
+    in_range("steps", double(steps), 1, MAX_STEPS);
+    in_range("learning_rate", schedule.learning_rate, 0, MAX_LEARNING_RATE, true);
+    in_range("warmup_steps", double(schedule.warmup_steps), 0, double(steps));
     check(schedule.decay == "constant" || schedule.decay == "cosine", source,
           ": field 'lr_decay' must be \"constant\" or \"cosine\", got \"", schedule.decay, "\"");
-    check(grad_clip >= 0, source, ": field 'grad_clip' must be >= 0");
-    check(snapshot_every >= 0 && snapshot_log_count >= 0, source, ": snapshot fields must be >= 0");
-    check(corpus_heldout_fraction > 0 && corpus_heldout_fraction < 0.5, source,
-          ": field 'corpus_heldout_fraction' must be in (0, 0.5)");
+    in_range("min_lr_fraction", schedule.min_lr_fraction, 0, 1);
+    // Decoupled decay multiplies weights by 1 - lr·λ each step: λ·lr must stay below 1.
+    auto decay = [&](const char* field, double value) {
+        in_range(field, value, 0, 1 / schedule.learning_rate, false, true);
+    };
+    decay("weight_decay", schedule.weight_decay);
+    for (const auto& [step, value] : schedule.weight_decay_changes) {
+        in_range("weight_decay_changes[].step", double(step), 0, double(steps));
+        decay("weight_decay_changes[].weight_decay", value);
+    }
+    in_range("beta1", adam.beta1, 0, 1, false, true);
+    in_range("beta2", adam.beta2, 0, 1, false, true);
+    in_range("adam_eps", adam.eps, 0, 1, true);
+    in_range("grad_clip", grad_clip, 0, 1e12);
+    in_range("snapshot_every", double(snapshot_every), 0, double(steps));
+    in_range("snapshot_log_count", double(snapshot_log_count), 0, MAX_SNAPSHOT_LOG_COUNT);
+    check(!corpus_dir.empty(), source, ": field 'corpus_dir' must name a directory");
+    in_range("corpus_heldout_fraction", corpus_heldout_fraction, 0, 0.5, true, true);
+    in_range("corpus_seed", double(corpus_seed), 0, 9007199254740992.0);
+    in_range("seed", double(seed), 0, 9007199254740992.0);
+    in_range("data_seed", double(data_seed), 0, 9007199254740992.0);
 }
 
 json::Value TrainConfig::to_json() const {
@@ -80,7 +104,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         check(known.count(key) > 0, source, ": unknown field '", key, "'");
     TrainConfig c;
     auto number = [&](const char* key) -> double {
-        check(v.at(key).is_number(), source, ": field '", key, "' must be a number");
+        check(v.at(key).is_number(), source, ": field '", key, "' must be a number, got ", json::dump(v.at(key)));
         return v.at(key).as_number();
     };
     // Integers up to 2^53, the largest a JSON number holds exactly (1e300 once became -2^63).
@@ -97,7 +121,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         return uint64_t(x);
     };
     auto text = [&](const char* key) -> std::string {
-        check(v.at(key).is_string(), source, ": field '", key, "' must be a string");
+        check(v.at(key).is_string(), source, ": field '", key, "' must be a string, got ", json::dump(v.at(key)));
         return v.at(key).as_string();
     };
     if (v.contains("name")) c.name = text("name");
@@ -116,10 +140,17 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         check(v.at("weight_decay_changes").is_array(), source,
               ": field 'weight_decay_changes' must be an array of {step, weight_decay}");
         for (const json::Value& change : v.at("weight_decay_changes").as_array()) {
-            check(change.is_object() && change.contains("step") && change.contains("weight_decay"),
-                  source, ": each of 'weight_decay_changes' needs 'step' and 'weight_decay'");
-            c.schedule.weight_decay_changes.push_back(
-                {change.at("step").as_int(), change.at("weight_decay").as_number()});
+            check(change.is_object() && change.contains("step") && change.contains("weight_decay") &&
+                      change.size() == 2,
+                  source, ": each of 'weight_decay_changes' must be {\"step\": N, \"weight_decay\": X}");
+            const json::Value& step = change.at("step");
+            const json::Value& value = change.at("weight_decay");
+            check(step.is_number() && step.as_number() == std::floor(step.as_number()) &&
+                      std::abs(step.as_number()) <= 9007199254740992.0,
+                  source, ": field 'weight_decay_changes[].step' must be an integer, got ", json::dump(step));
+            check(value.is_number(), source, ": field 'weight_decay_changes[].weight_decay' must be a number, got ",
+                  json::dump(value));
+            c.schedule.weight_decay_changes.push_back({int64_t(step.as_number()), value.as_number()});
         }
     }
     if (v.contains("beta1")) c.adam.beta1 = number("beta1");

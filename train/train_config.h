@@ -30,7 +30,13 @@ struct TrainConfig {
     // Snapshot steps, ascending: 0, the grid, the log-spaced points, and always the last step.
     std::vector<int64_t> snapshot_steps() const;
 
+    // Every field against its allowed range; one line naming source, the field, the range and the
+    // value (β in [0, 1), eps > 0, 0 < lr <= MAX_LEARNING_RATE, lr·weight_decay < 1, ...).
     void validate(const std::string& source = "config") const;
+    static constexpr double MAX_LEARNING_RATE = 10;
+    static constexpr double MAX_BATCH_SIZE = 1 << 20;
+    static constexpr double MAX_STEPS = 1e9;
+    static constexpr double MAX_SNAPSHOT_LOG_COUNT = 100000;
     json::Value to_json() const;
     static TrainConfig from_json(const json::Value& value, const std::string& source = "config");
 };

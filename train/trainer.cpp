@@ -1,44 +1,31 @@
-// trainer.cpp — the training loop.
+// trainer.cpp — the training loop, and the run directory it keeps resumable at every moment.
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "autograd/functions.h"
 #include "model/checkpoint.h"
 #include "model/file_io.h"
-#include "model/safetensors.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/finite.h"
 #include "train/batches.h"
 #include "train/corpus.h"
 #include "train/progress.h"
+#include "train/resume_state.h"
 
 namespace induction {
 
 namespace {
 
+const char* const LOSS_CSV_HEADER = "step,tokens,loss,grad_norm,lr,weight_decay\n";
+
 std::string resume_path(const std::string& run_dir) { return run_dir + "/snapshots/resume.safetensors"; }
-
-// Appends a line to train.log (and echoes it unless quiet).
-class RunLog {
-public:
-    RunLog(const std::string& path, bool quiet) : out_(path, std::ios::app), quiet_(quiet) {
-        check(out_.good(), path, ": cannot open for appending");
-    }
-    void line(const std::string& text) {
-        out_ << text << '\n';
-        out_.flush();
-        if (!quiet_) std::fprintf(stderr, "%s\n", text.c_str());
-    }
-
-private:
-    std::ofstream out_;
-    bool quiet_;
-};
+std::string config_path(const std::string& run_dir) { return run_dir + "/config.json"; }
+std::string loss_csv_path(const std::string& run_dir) { return run_dir + "/train_loss.csv"; }
 
 std::string format(const char* pattern, double value) {
     char text[64];
@@ -46,35 +33,108 @@ std::string format(const char* pattern, double value) {
     return text;
 }
 
-// train_loss.csv rows for steps before `keep_below` (used when resuming over a killed run).
-std::string csv_rows_before(const std::string& path, int64_t keep_below) {
-    std::string kept = "step,tokens,loss,grad_norm,lr,weight_decay\n";
-    if (!file_exists(path)) return kept;
-    std::istringstream lines(read_file_bytes(path));
-    std::string line;
-    std::getline(lines, line);  // header
-    while (std::getline(lines, line))
-        if (!line.empty() && std::stoll(line.substr(0, line.find(','))) < keep_below) kept += line + "\n";
-    return kept;
+// Appends a line to train.log (and echoes it unless quiet).
+class RunLog {
+public:
+    RunLog(const std::string& path, bool quiet) : file_(path), quiet_(quiet) {}
+    void line(const std::string& text) {
+        file_.append(text + "\n");
+        if (!quiet_) std::fprintf(stderr, "%s\n", text.c_str());
+    }
+
+private:
+    AppendFile file_;
+    bool quiet_;
+};
+
+// The first field where two JSON configs differ ("model.d_model"), or "" when they are equal.
+std::string first_difference(const json::Value& a, const json::Value& b, const std::string& prefix = "") {
+    if (a.is_object() && b.is_object()) {
+        for (const auto& [key, value] : a.members()) {
+            if (!b.contains(key)) return prefix + key;
+            std::string inner = first_difference(value, b.at(key), prefix + key + ".");
+            if (!inner.empty()) return inner;
+        }
+        for (const auto& [key, value] : b.members())
+            if (!a.contains(key)) return prefix + key;
+        return "";
+    }
+    if (json::dump(a) == json::dump(b)) return "";
+    return prefix.empty() ? std::string("(the whole config)") : prefix.substr(0, prefix.size() - 1);
 }
 
-void save_snapshot(const std::string& run_dir, Transformer& model, AdamW& optimizer,
-                   const std::vector<NamedParameter>& parameters, int64_t step, int64_t tokens,
-                   double recent_loss) {
-    Metadata metadata = {{"step", std::to_string(step)}, {"tokens_seen", std::to_string(tokens)}};
-    if (std::isfinite(recent_loss)) metadata.push_back({"train_loss", format("%.6f", recent_loss)});
-    save_checkpoint(snapshot_path(run_dir, step), model, metadata);
-    std::vector<std::pair<std::string, Tensor>> state;
-    size_t k = 0;
-    for (const NamedParameter& p : parameters) {
-        if (!p.var->requires_grad()) continue;
-        state.push_back({"m." + p.name, optimizer.first_moments()[k]});
-        state.push_back({"v." + p.name, optimizer.second_moments()[k]});
-        ++k;
+const json::Value& field_of(const json::Value& config, const std::string& dotted) {
+    const json::Value* v = &config;
+    size_t begin = 0;
+    while (true) {
+        size_t dot = dotted.find('.', begin);
+        const std::string key = dotted.substr(begin, dot - begin);
+        if (!v->is_object() || !v->contains(key)) {
+            static const json::Value absent;
+            return absent;
+        }
+        v = &v->at(key);
+        if (dot == std::string::npos) return *v;
+        begin = dot + 1;
     }
-    write_safetensors(resume_path(run_dir), state,
-                      {{"step", std::to_string(step)},
-                       {"adam_steps", std::to_string(optimizer.steps_taken())}});
+}
+
+// A run's config is fixed once it has started: a resume that asks for anything else is refused.
+void check_same_config(const TrainConfig& stored, const TrainConfig& asked, const std::string& run_dir,
+                       int64_t reached_step) {
+    const json::Value a = stored.to_json(), b = asked.to_json();
+    const std::string field = first_difference(a, b);
+    if (field.empty()) return;
+    check(!(field == "steps" && asked.steps <= reached_step), config_path(run_dir), ": this command asks for ",
+          asked.steps, " steps, but the run has already reached step ", reached_step, "; nothing was changed");
+    fail(config_path(run_dir), ": field '", field, "' is ", json::dump(field_of(a, field)), ", this command asks ",
+         json::dump(field_of(b, field)), "; a run's config cannot change once it has started (train into a new "
+         "--out instead); nothing was changed");
+}
+
+// The rows of train_loss.csv for steps [0, keep_below), as text and as losses: what a resume
+// keeps. A row cut short by a kill, or rows past keep_below, are dropped (the steps rerun).
+struct LossRows {
+    std::string text = LOSS_CSV_HEADER;
+    std::vector<double> losses;
+};
+
+LossRows loss_rows_before(const std::string& path, int64_t keep_below) {
+    LossRows rows;
+    if (keep_below == 0 && !file_exists(path)) return rows;
+    const std::string bytes = read_file_bytes(path);
+    check(bytes.rfind(LOSS_CSV_HEADER, 0) == 0, path, ": expected the header \"step,tokens,loss,...\"");
+    size_t begin = std::string(LOSS_CSV_HEADER).size();
+    for (int64_t step = 0; step < keep_below; ++step) {
+        const size_t end = bytes.find('\n', begin);
+        check(end != std::string::npos, path, ": holds the losses of steps [0, ", step, ") but the resume state "
+              "is at step ", keep_below, "; expected a row for every step before it");
+        const std::string line = bytes.substr(begin, end - begin);
+        const size_t comma1 = line.find(','), comma2 = line.find(',', comma1 + 1),
+                     comma3 = line.find(',', comma2 + 1);
+        int64_t row_step = -1;
+        std::from_chars(line.data(), line.data() + std::min(comma1, line.size()), row_step);
+        check(row_step == step && comma3 != std::string::npos, path, ": row ", step + 2, " is \"", line,
+              "\", expected step ", step);
+        rows.losses.push_back(std::strtod(line.c_str() + comma2 + 1, nullptr));
+        rows.text += line + "\n";
+        begin = end + 1;
+    }
+    return rows;
+}
+
+// Refuses to snapshot weights that are no longer finite (the step before diverged).
+void check_finite_parameters(const std::vector<NamedParameter>& parameters, int64_t step,
+                             const std::string& run_dir, RunLog& log) {
+    for (const NamedParameter& p : parameters) {
+        if (first_nonfinite_index(p.var->value()) < 0) continue;
+        const std::vector<int64_t> kept = list_snapshots(run_dir);
+        const std::string last = kept.empty() ? std::string("(none)") : snapshot_path(run_dir, kept.back());
+        log.line("training stopped: parameter '" + p.name + "' became non-finite before step " +
+                 std::to_string(step) + "; the last good snapshot is " + last);
+        fail("training diverged before step ", step, " (parameter '", p.name,
+             "' is not finite); the last good snapshot is ", last);
+    }
 }
 
 }  // namespace
@@ -87,8 +147,9 @@ StepResult train_step(Transformer& model, AdamW& optimizer, const std::vector<Ad
     result.loss = loss.value().item();
     if (!std::isfinite(result.loss)) return result;
     backward(loss);
-    result.grad_norm = config.grad_clip > 0 ? clip_grad_norm(trainable, config.grad_clip) : 0.0;
-    optimizer.step(config.schedule.learning_rate_at(step), config.schedule.weight_decay_at(step));
+    result.grad_norm = clip_grad_norm(trainable, config.grad_clip > 0 ? config.grad_clip : INFINITY);
+    if (std::isfinite(result.grad_norm))
+        optimizer.step(config.schedule.learning_rate_at(step), config.schedule.weight_decay_at(step));
     for (const AdamWParameter& p : trainable) p.var->zero_grad();
     return result;
 }
@@ -104,8 +165,10 @@ std::vector<int64_t> list_snapshots(const std::string& run_dir) {
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(run_dir + "/snapshots", error)) {
         std::string name = entry.path().filename().string();
-        if (name.size() == 23 && name.rfind("step-", 0) == 0 && name.substr(11) == ".safetensors")
-            steps.push_back(std::stoll(name.substr(5, 6)));
+        if (name.size() != 23 || name.rfind("step-", 0) != 0 || name.compare(11, 12, ".safetensors") != 0) continue;
+        const std::string digits = name.substr(5, 6);
+        if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            steps.push_back(std::stoll(digits));
     }
     std::sort(steps.begin(), steps.end());
     return steps;
@@ -114,14 +177,67 @@ std::vector<int64_t> list_snapshots(const std::string& run_dir) {
 TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     TrainConfig config = given;
     config.schedule.total_steps = config.steps;
+    // Stored absolute, so a run's analysis finds its corpus from any working directory.
+    config.corpus_dir = std::filesystem::absolute(config.corpus_dir).lexically_normal().string();
     config.validate(config.name);
     const std::string& dir = options.out_dir;
     check(!dir.empty(), "train: no output directory given");
     cpu::set_max_threads(options.threads);
+
+    // ---- What the directory holds, read before anything is written --------------------------
+    const std::vector<int64_t> existing_snapshots = list_snapshots(dir);
+    const bool has_resume_state = file_exists(resume_path(dir));
+    check(options.resume || (existing_snapshots.empty() && !has_resume_state), dir,
+          ": already holds a run (use --resume to continue it, or choose another --out)");
+    check(has_resume_state || existing_snapshots.empty(), dir, ": has snapshots but no resume state (",
+          resume_path(dir), "); it cannot be continued");
+
+    ResumeState state;
+    if (has_resume_state) {
+        TrainConfig stored = TrainConfig::from_json(json::read_file(config_path(dir)), config_path(dir));
+        stored.corpus_dir = std::filesystem::absolute(stored.corpus_dir).lexically_normal().string();
+        state = read_resume_state(resume_path(dir), make_transformer(stored.model, stored.seed).parameters());
+        check_same_config(stored, config, dir, state.step);
+    }
+
+    Transformer model = make_transformer(config.model, config.seed);
+    std::vector<NamedParameter> parameters = model.parameters();
+    std::vector<AdamWParameter> trainable;
+    for (const NamedParameter& p : parameters)
+        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
+    AdamW optimizer(trainable, config.adam);
+
+    int64_t start = 0;
+    if (has_resume_state) {
+        check(state.step <= config.steps && state.adam_steps == state.step, resume_path(dir), ": step ",
+              state.step, " with ", state.adam_steps, " optimizer steps does not belong to a run of ",
+              config.steps, " steps");
+        if (state.step > 0) {
+            LoadedCheckpoint snapshot = load_checkpoint(snapshot_path(dir, state.step));
+            check(json::dump(snapshot.model.config.to_json()) == json::dump(config.model.to_json()),
+                  snapshot_path(dir, state.step), ": model config differs from ", config_path(dir));
+            std::vector<NamedParameter> loaded = snapshot.model.parameters();
+            for (size_t i = 0; i < parameters.size(); ++i) parameters[i].var->set_value(loaded[i].var->value());
+        }
+        optimizer.first_moments() = state.first_moments;
+        optimizer.second_moments() = state.second_moments;
+        optimizer.set_steps_taken(state.adam_steps);
+        start = state.step;
+        if (start == config.steps) {  // finished: a resume has nothing to do and writes nothing
+            if (!options.quiet)
+                std::fprintf(stderr, "%s: already finished (%lld steps); nothing to do\n", dir.c_str(),
+                             (long long)start);
+            TrainResult done;
+            done.steps = start;
+            done.final_snapshot = snapshot_path(dir, start);
+            return done;
+        }
+    }
+
+    // ---- From here on the run directory is written ------------------------------------------
     make_directories(dir + "/snapshots");
-    bool has_snapshots = !list_snapshots(dir).empty();
-    check(options.resume || !has_snapshots, dir, ": already holds snapshots of a run (use --resume to "
-          "continue it, or choose another --out)");
+    remove_stale_temporaries(dir);
+    remove_stale_temporaries(dir + "/snapshots");
     RunLog log(dir + "/train.log", options.quiet);
 
     // Data: the corpus is built once and shared by every run that names the same directory.
@@ -133,46 +249,18 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     corpus_options.sources = options.corpus_sources;
     corpus_options.root = options.corpus_root;
     CorpusInfo corpus = build_corpus(corpus_options);
-    write_file_atomic(dir + "/tokenizer.json", read_file_bytes(corpus.tokenizer_path()));
-    json::write_file(dir + "/config.json", config.to_json());
     TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
     WindowSampler sampler(train_tokens, config.context, config.data_seed);
 
-    Transformer model = make_transformer(config.model, config.seed);
-    std::vector<NamedParameter> parameters = model.parameters();
-    std::vector<AdamWParameter> trainable;
-    for (const NamedParameter& p : parameters)
-        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
-    AdamW optimizer(trainable, config.adam);
-
-    int64_t start = 0;
-    if (options.resume && file_exists(resume_path(dir))) {
-        SafetensorsFile state = read_safetensors(resume_path(dir));
-        int64_t step = -1;
-        for (const auto& [key, value] : state.metadata)
-            if (key == "step") step = std::stoll(value);
-        check(step >= 0, resume_path(dir), ": no 'step' in __metadata__");
-        LoadedCheckpoint snapshot = load_checkpoint(snapshot_path(dir, step));
-        check(json::dump(snapshot.model.config.to_json()) == json::dump(config.model.to_json()),
-              snapshot_path(dir, step), ": model config differs from ", dir, "/config.json");
-        std::vector<NamedParameter> loaded = snapshot.model.parameters();
-        size_t k = 0;
-        for (size_t i = 0; i < parameters.size(); ++i) {
-            parameters[i].var->set_value(loaded[i].var->value());
-            if (!parameters[i].var->requires_grad()) continue;
-            optimizer.first_moments()[k] = state.get("m." + parameters[i].name).clone();
-            optimizer.second_moments()[k] = state.get("v." + parameters[i].name).clone();
-            ++k;
-        }
-        optimizer.set_steps_taken(step);
-        start = step;
-        log.line("resumed at step " + std::to_string(step) + " from " + snapshot_path(dir, step));
-    } else {
-        check(!has_snapshots, dir, ": has snapshots but no resume state (", resume_path(dir), ")");
-    }
-
-    std::vector<int64_t> snapshot_steps = config.snapshot_steps();
-    if (start == 0) {
+    const std::vector<int64_t> snapshot_steps = config.snapshot_steps();
+    LossRows kept_rows;
+    if (!has_resume_state) {
+        // A new run: its fixed files, then a resume state for step 0 before the first snapshot, so
+        // that a kill at any later moment leaves a directory `--resume` continues.
+        write_file_atomic(dir + "/tokenizer.json", read_file_bytes(corpus.tokenizer_path()));
+        json::write_file(config_path(dir), config.to_json());
+        write_file_atomic(loss_csv_path(dir), LOSS_CSV_HEADER);
+        write_resume_state(resume_path(dir), 0, optimizer, parameters);
         log.line("training " + config.name + ": " + std::to_string(model.parameter_count()) +
                  " parameters, " + std::to_string(config.steps) + " steps of " +
                  std::to_string(config.tokens_per_step()) + " tokens (" +
@@ -181,17 +269,24 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
                  std::to_string(snapshot_steps.size()) + " snapshots");
         for (const Schedule::ChangePoint& change : config.schedule.change_points())
             log.line("schedule: step " + std::to_string(change.step) + ": " + change.what);
+    } else {
+        // Rows past the resume step (written before a kill) are dropped; those steps rerun.
+        kept_rows = loss_rows_before(loss_csv_path(dir), start);
+        if (read_file_bytes(loss_csv_path(dir)) != kept_rows.text)
+            write_file_atomic(loss_csv_path(dir), kept_rows.text);
+        log.line("resumed at step " + std::to_string(start) + " from " +
+                 (start > 0 ? snapshot_path(dir, start) : std::string("the initial weights")));
     }
-    std::string csv = csv_rows_before(dir + "/train_loss.csv", start);
-    std::ofstream loss_csv(dir + "/train_loss.csv.tmp");
-    loss_csv << csv;
-    auto close_loss_csv = [&]() {
-        loss_csv.close();
-        std::rename((dir + "/train_loss.csv.tmp").c_str(), (dir + "/train_loss.csv").c_str());
+    AppendFile loss_csv(loss_csv_path(dir));
+    std::string unwritten_rows;  // appended before every snapshot and when the run stops
+    auto append_rows = [&]() {
+        loss_csv.append(unwritten_rows);
+        unwritten_rows.clear();
     };
 
-    Progress progress(config.name, config.steps, options.quiet);
-    std::vector<double> losses;
+    // The losses as train_loss.csv holds them (6 decimals), so a resumed run's snapshot metadata
+    // equals the uninterrupted run's bit for bit.
+    std::vector<double> losses = kept_rows.losses;
     auto recent_loss = [&]() -> double {
         size_t n = std::max<size_t>(1, losses.size() / 10);
         if (losses.empty()) return NAN;
@@ -199,44 +294,56 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
         for (size_t i = losses.size() - n; i < losses.size(); ++i) total += losses[i];
         return total / double(n);
     };
+    const int64_t tokens_per_step = config.tokens_per_step();
+    // Rows first, then the weights, then the resume state that points at them: a kill between any
+    // two leaves an older resume state whose steps simply rerun.
+    auto save_snapshot = [&](int64_t step) {
+        check_finite_parameters(parameters, step, dir, log);
+        append_rows();
+        Metadata metadata = {{"step", std::to_string(step)}, {"tokens_seen", std::to_string(step * tokens_per_step)}};
+        if (!losses.empty()) metadata.push_back({"train_loss", format("%.6f", recent_loss())});
+        save_checkpoint(snapshot_path(dir, step), model, metadata);
+        write_resume_state(resume_path(dir), step, optimizer, parameters);
+    };
     auto is_snapshot = [&](int64_t step) {
         return std::binary_search(snapshot_steps.begin(), snapshot_steps.end(), step);
     };
+
+    Progress progress(config.name, config.steps, options.quiet);
     TrainResult result;
-    const int64_t tokens_per_step = config.tokens_per_step();
     for (int64_t step = start; step < config.steps; ++step) {
         if (step == options.stop_at_step) {
-            close_loss_csv();
+            append_rows();
             log.line("stopped at step " + std::to_string(step) + " as asked (resumable)");
             result.steps = step;
             return result;
         }
-        if (is_snapshot(step) && !(options.resume && step == start && start > 0))
-            save_snapshot(dir, model, optimizer, parameters, step, step * tokens_per_step, recent_loss());
-        StepResult r = train_step(model, optimizer, trainable, sampler.batch(step, config.batch_size), config, step);
-        const double loss_value = r.loss, grad_norm = r.grad_norm;
-        if (!std::isfinite(loss_value)) {
-            std::vector<int64_t> kept = list_snapshots(dir);
-            log.line("training stopped: the loss became " + format("%g", loss_value) + " at step " +
-                     std::to_string(step) + "; the last good snapshot is " +
-                     (kept.empty() ? std::string("(none)") : snapshot_path(dir, kept.back())));
-            close_loss_csv();
-            fail("training diverged at step ", step, " (loss ", loss_value, "); see ", dir, "/train.log");
+        if (options.before_step) options.before_step(model, step);
+        if (is_snapshot(step) && (step > start || start == 0)) save_snapshot(step);
+        const StepResult r = train_step(model, optimizer, trainable, sampler.batch(step, config.batch_size), config, step);
+        if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) {
+            append_rows();
+            const std::vector<int64_t> kept = list_snapshots(dir);
+            const std::string last = kept.empty() ? std::string("(none)") : snapshot_path(dir, kept.back());
+            const std::string what = std::isfinite(r.loss) ? "gradient norm" : "loss";
+            const double value = std::isfinite(r.loss) ? r.grad_norm : r.loss;
+            log.line("training stopped: the " + what + " became " + format("%g", value) + " at step " +
+                     std::to_string(step) + "; nothing was updated; the last good snapshot is " + last);
+            fail("training diverged at step ", step, " (", what, " ", value, "); the last good snapshot is ", last);
         }
         const double lr = config.schedule.learning_rate_at(step), wd = config.schedule.weight_decay_at(step);
-        losses.push_back(loss_value);
-        loss_csv << step << ',' << (step + 1) * tokens_per_step << ',' << format("%.6f", loss_value)
-                 << ',' << format("%.6g", grad_norm) << ',' << format("%.6g", lr) << ','
-                 << format("%.6g", wd) << '\n';
+        const std::string loss_text = format("%.6f", r.loss);
+        losses.push_back(std::strtod(loss_text.c_str(), nullptr));
+        unwritten_rows += std::to_string(step) + ',' + std::to_string((step + 1) * tokens_per_step) + ',' +
+                          loss_text + ',' + format("%.6g", r.grad_norm) + ',' + format("%.6g", lr) + ',' +
+                          format("%.6g", wd) + '\n';
         double seconds = progress.elapsed_seconds();
         double rate = seconds > 0 ? double((step + 1 - start) * tokens_per_step) / seconds : 0;
         progress.update(step + 1, "loss " + format("%.3f", recent_loss()) + "  " +
                                       format("%.1f", rate / 1000) + "k tok/s");
         result.tokens_per_second = rate;
     }
-    save_snapshot(dir, model, optimizer, parameters, config.steps, config.steps * tokens_per_step,
-                  recent_loss());
-    close_loss_csv();
+    save_snapshot(config.steps);
     result.steps = config.steps;
     result.final_loss = recent_loss();
     result.final_snapshot = snapshot_path(dir, config.steps);

@@ -1,17 +1,23 @@
 // trainer.h — the training loop: data, AdamW, schedules, snapshots, progress, exact resume.
 //
 // A run directory holds (DESIGN.md "Run directory"):
-//   config.json                  the TrainConfig, enough to repeat the run
+//   config.json                  the TrainConfig, fixed once the run has started
 //   tokenizer.json               the corpus tokenizer
-//   snapshots/step-NNNNNN.safetensors   parameters after N steps (+ tokens seen in metadata)
-//   snapshots/resume.safetensors        optimizer state of the newest snapshot
-//   train_loss.csv               step, tokens, loss, grad_norm, lr, weight_decay per step
-//   train.log                    what happened, in words
-// Everything is written to a temporary name and renamed. A NaN or Inf loss stops the run with
-// a message; the snapshots written so far stay. `resume` continues from the newest snapshot and
-// reproduces the uninterrupted run bit for bit (the data order is a function of the step).
+//   snapshots/step-NNNNNN.safetensors   parameters after N steps (+ tokens seen, recent loss)
+//   snapshots/resume.safetensors        optimizer state of the newest snapshot (resume_state.h)
+//   train_loss.csv               step, tokens, loss, grad_norm, lr, weight_decay per step (appended)
+//   train.log                    what happened, in words (appended)
+// Files are replaced atomically (file_io.h) or appended, never written through a link. A new run
+// writes its config, an empty loss table and a step-0 resume state before the first snapshot, and
+// each snapshot is followed by its resume state, so a SIGKILL at any moment leaves a directory
+// that `resume` continues; the resumed run's files equal the uninterrupted run's byte for byte
+// (the data order is a function of the step). A resume that asks for a different config is
+// refused before anything is written; a resume of a finished run writes nothing. A non-finite
+// loss or gradient norm stops the run before the update, and weights are checked to be finite
+// before every snapshot, so the last snapshot on disk is always finite and the error names it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "model/transformer.h"
@@ -26,6 +32,9 @@ struct TrainOptions {
     int threads = 0;     // 0: OpenMP's default
     bool quiet = false;  // no progress lines
     int64_t stop_at_step = -1;  // >= 0: stop there as if interrupted (no final snapshot); resumable
+    // Called before every step (before its snapshot, if any) with the model and the step; may edit
+    // the weights. Tests inject faults with it.
+    std::function<void(Transformer&, int64_t step)> before_step;
     // Where the corpus comes from: the built-in Debian sources unless a test supplies its own.
     std::vector<CorpusSource> corpus_sources = builtin_sources();
     std::string corpus_root = "/";
@@ -41,8 +50,8 @@ struct TrainResult {
 TrainResult train(const TrainConfig& config, const TrainOptions& options);
 
 // One optimizer step on one batch: forward, mean next-token loss, backward, gradient clipping,
-// AdamW with the scheduled learning rate and weight decay. When the loss is not finite nothing is
-// updated and the loss is returned for the caller to report.
+// AdamW with the scheduled learning rate and weight decay. When the loss or the gradient norm is
+// not finite nothing is updated, and both are returned for the caller to report.
 struct StepResult {
     double loss = 0;
     double grad_norm = 0;

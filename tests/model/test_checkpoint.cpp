@@ -3,6 +3,8 @@
 // rejected with one line naming the file, the tensor and the problem.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <stdlib.h>
 
 #include <cstring>
@@ -179,6 +181,19 @@ TEST_F(Checkpoint, RejectsMissingWrongAndUnexpectedTensors) {
                     {"unexpected tensor 'blocks.2.attn.W_Q'"});
 }
 
+TEST_F(Checkpoint, RefusesNonFiniteWeightsUnlessAllowed) {
+    Tensor inf_unembed = Tensor::zeros({16, 23});
+    inf_unembed.data<float>()[17] = INFINITY;
+    const std::string path = with_tensor("inf.safetensors", "unembed.W_U", inf_unembed);
+    expect_rejected(path, {"tensor 'unembed.W_U' holds inf at flat index 17; weights must be finite "
+                           "(--allow-nonfinite to load it anyway)"});
+    Tensor nan_embed = Tensor::zeros({23, 16});
+    nan_embed.data<float>()[0] = NAN;
+    expect_rejected(with_tensor("nan.safetensors", "embed.W_E", nan_embed), {"tensor 'embed.W_E' holds nan"});
+    // Forensic use: a diverged run's weights load as they are.
+    EXPECT_TRUE(std::isinf(load_checkpoint(path, true).model.W_U.value().to_vector()[17]));
+}
+
 TEST_F(Checkpoint, RejectsAttentionBiasesThatAreNotZeroOrMisshapen) {
     Tensor bias = Tensor::zeros({4, 4});
     bias.data<float>()[5] = 0.5f;
@@ -205,7 +220,7 @@ TEST_F(Checkpoint, RejectsMissingOrInvalidConfigs) {
     expect_rejected(with_config("unknown.safetensors", [](json::Value& c) { c["n_layer"] = 2; }),
                     {"(config): unknown model config field 'n_layer'"});
     expect_rejected(with_config("negative.safetensors", [](json::Value& c) { c["d_model"] = -16; }),
-                    {"(config): field 'd_model' must be a positive integer, got -16"});
+                    {"(config): field 'd_model' must be an integer in [1, 65536], got -16"});
     expect_rejected(with_config("norm.safetensors", [](json::Value& c) { c["normalization_type"] = "RMS"; }),
                     {"(config): field 'normalization_type' must be \"LN\" or \"none\", got \"RMS\""});
     expect_rejected(with_config("kind.safetensors", [](json::Value& c) { c["attn_only"] = "yes"; }),

@@ -1,6 +1,7 @@
 // test_file_io.cpp — whole-file reads and atomic whole-file writes (model/file_io.h): a write
 // replaces the file whole and leaves no temporary, a failed write removes its temporary, and
-// every error names the file and the OS reason.
+// every error names the file and the OS reason; no write goes through a symbolic link; reads are
+// bounded; appends survive reopening.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -51,7 +52,6 @@ TEST_F(FileIo, WriteReplacesAnExistingFileWholeAndLeavesNoTemporary) {
     write_file_atomic(path("file"), std::string(100000, 'a'));
     write_file_atomic(path("file"), "short");
     EXPECT_EQ(read_file_bytes(path("file")), "short");
-    EXPECT_FALSE(file_exists(path("file.tmp")));
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(directory_), {}), 1);
 }
 
@@ -59,7 +59,7 @@ TEST_F(FileIo, FailedWritesRemoveTheTemporaryAndNameTheFile) {
     // Renaming a file over a directory fails after the temporary is fully written.
     make_directories(path("occupied"));
     expect_error([&] { write_file_atomic(path("occupied"), "bytes"); }, path("occupied"), "cannot rename");
-    EXPECT_FALSE(file_exists(path("occupied.tmp")));
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(directory_), {}), 1);  // no temporary
     EXPECT_TRUE(std::filesystem::is_directory(path("occupied")));
 
     expect_error([&] { write_file_atomic(path("no/such/dir/file"), "bytes"); }, path("no/such/dir/file"),
@@ -70,6 +70,54 @@ TEST_F(FileIo, ReadsNameTheFileAndTheReason) {
     expect_error([&] { read_file_bytes(path("absent")); }, path("absent"), "No such file or directory");
     make_directories(path("dir"));
     expect_error([&] { read_file_bytes(path("dir")); }, path("dir"), "Is a directory");
+}
+
+TEST_F(FileIo, ReadsAreBoundedEvenForDevicesWithoutEnd) {
+    write_file_atomic(path("ten"), "0123456789");
+    EXPECT_EQ(read_file_bytes(path("ten"), 10), "0123456789");
+    expect_error([&] { read_file_bytes(path("ten"), 9); }, path("ten"), "more than the 9 bytes");
+    // /dev/zero never ends: the default limit stops it with an error instead of exhausting memory.
+    expect_error([&] { read_file_bytes("/dev/zero", 1 << 20); }, "/dev/zero", "not a regular file");
+}
+
+TEST_F(FileIo, NoWriteGoesThroughASymbolicLink) {
+    write_file_atomic(path("target"), "precious");
+    // A link at the written name is replaced by the new file; its target is untouched.
+    std::filesystem::create_symlink(path("target"), path("linked"));
+    write_file_atomic(path("linked"), "new");
+    EXPECT_EQ(read_file_bytes(path("target")), "precious");
+    EXPECT_FALSE(std::filesystem::is_symlink(path("linked")));
+    EXPECT_EQ(read_file_bytes(path("linked")), "new");
+    // A link planted at the old fixed temporary name is never opened.
+    std::filesystem::create_symlink(path("target"), path("file.tmp"));
+    write_file_atomic(path("file"), "bytes");
+    EXPECT_EQ(read_file_bytes(path("target")), "precious");
+    // Appending refuses a link.
+    std::filesystem::create_symlink(path("target"), path("log"));
+    expect_error([&] { AppendFile log(path("log")); }, path("log"), "for appending");
+    EXPECT_EQ(read_file_bytes(path("target")), "precious");
+}
+
+TEST_F(FileIo, AppendsAccumulateAcrossReopening) {
+    {
+        AppendFile log(path("log"));
+        log.append("one\n");
+    }
+    AppendFile log(path("log"));
+    log.append("two\n");
+    EXPECT_EQ(read_file_bytes(path("log")), "one\ntwo\n");
+}
+
+TEST_F(FileIo, StaleTemporariesAreRemovedAndNothingElse) {
+    write_file_atomic(path("keep"), "x");
+    write_file_atomic(path("keep.tmp-seven77"), "x");  // not the XXXXXX form: kept
+    write_file_atomic(path("killed.tmp-a1B2c3"), "half");
+    std::filesystem::create_symlink(path("keep"), path("planted.tmp-zzzzzz"));
+    EXPECT_EQ(remove_stale_temporaries(directory_), 2);
+    EXPECT_TRUE(file_exists(path("keep")));
+    EXPECT_TRUE(file_exists(path("keep.tmp-seven77")));
+    EXPECT_FALSE(file_exists(path("killed.tmp-a1B2c3")));
+    EXPECT_FALSE(std::filesystem::is_symlink(path("planted.tmp-zzzzzz")));
 }
 
 TEST_F(FileIo, MakeDirectoriesCreatesParentsAndToleratesExisting) {

@@ -264,9 +264,22 @@ TEST(Corpus, BuildWritesTokensTokenizerAndDescriptionThenCaches) {
     const CorpusInfo read = read_corpus_info(options.out_dir);
     EXPECT_EQ(read.heldout_tokens, info.heldout_tokens);
 
-    options.seed = 6;
-    EXPECT_TRUE(build_corpus(options).rebuilt);
-    fs::remove(options.out_dir + "/heldout.tokens");
+    // A built corpus is never rebuilt in place under the runs that use it: other options (a
+    // d_vocab 1000 config pointed at data/corpus-512 once did this) or damaged files are refused,
+    // naming corpus.json and the field, and the corpus is left as it was.
+    const std::string before = read_file_bytes(options.out_dir + "/train.tokens");
+    CorpusOptions other_vocab = options;
+    other_vocab.vocab_size = 280;
+    EXPECT_THROW_MESSAGE(build_corpus(other_vocab), "corpus.json: field 'requested_vocab_size' is 300 but 280 "
+                                                    "was asked for");
+    CorpusOptions other_seed = options;
+    other_seed.seed = 6;
+    EXPECT_THROW_MESSAGE(build_corpus(other_seed), "field 'seed' is 5 but 6 was asked for");
+    EXPECT_EQ(read_file_bytes(options.out_dir + "/train.tokens"), before);
+    fs::resize_file(options.out_dir + "/heldout.tokens", 6);
+    EXPECT_THROW_MESSAGE(build_corpus(options), "heldout.tokens: holds 6 bytes");
+    // Without corpus.json (a build killed before its last file) the directory is built afresh.
+    fs::remove(options.out_dir + "/corpus.json");
     EXPECT_TRUE(build_corpus(options).rebuilt);
 }
 

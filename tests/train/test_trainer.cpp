@@ -1,12 +1,19 @@
 // test_trainer.cpp — the training loop on a tiny fake corpus: the loss falls, an interrupted
-// run resumes bit for bit, a diverging run stops cleanly keeping its snapshots, and configs reject
-// unknown or bad fields.
+// run resumes byte for byte whatever moment it stopped at, a resume that disagrees with the run is
+// refused without touching anything, a diverging run stops before any bad snapshot, and configs
+// reject unknown, mistyped or out-of-range fields.
+#include <cmath>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "model/checkpoint.h"
 #include "model/file_io.h"
 #include "tests/support/testing.h"
+#include "tensor/finite.h"
 #include "train/presets.h"
+#include "train/resume_state.h"
+#include "model/safetensors.h"
 #include "train/trainer.h"
 
 namespace induction::testing {
@@ -59,14 +66,6 @@ TrainOptions options_for(const std::string& dir, const FakeCorpus& corpus) {
     return o;
 }
 
-std::vector<double> all_parameters(const std::string& checkpoint) {
-    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
-    std::vector<double> values;
-    for (const NamedParameter& p : loaded.model.parameters())
-        for (double x : p.var->value().to_vector()) values.push_back(x);
-    return values;
-}
-
 // The "loss" column (the third) of train_loss.csv.
 std::vector<double> loss_column(const std::string& csv) {
     std::vector<double> losses;
@@ -78,6 +77,32 @@ std::vector<double> loss_column(const std::string& csv) {
         losses.push_back(std::stod(line.substr(second + 1)));
     }
     return losses;
+}
+
+// Every file under dir (relative name -> bytes); train.log left out when asked (it records when
+// a run was resumed, so it is the one file a resumed run may differ in).
+std::map<std::string, std::string> directory_contents(const std::string& dir, bool with_log = true) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        std::string name = std::filesystem::relative(entry.path(), dir).string();
+        if (with_log || name != "train.log") files[name] = read_file_bytes(entry.path().string());
+    }
+    return files;
+}
+
+void expect_same_files(const std::string& a, const std::string& b) {
+    auto left = directory_contents(a, false), right = directory_contents(b, false);
+    ASSERT_EQ(left.size(), right.size());
+    for (const auto& [name, bytes] : left) {
+        ASSERT_TRUE(right.count(name)) << name;
+        EXPECT_TRUE(bytes == right.at(name)) << name << " differs";
+    }
+}
+
+TrainOptions resuming(TrainOptions o) {
+    o.resume = true;
+    return o;
 }
 
 }  // namespace
@@ -94,40 +119,137 @@ TEST(Trainer, LossFallsAndRunDirectoryIsComplete) {
     EXPECT_EQ(list_snapshots(work / "run"), (std::vector<int64_t>{0, 5, 10, 15, 20, 25, 30, 35, 40}));
     LoadedCheckpoint last = load_checkpoint(snapshot_path(work / "run", 40));
     EXPECT_EQ(last.get("tokens_seen"), std::to_string(40 * 4 * 32));
-    EXPECT_THROW_MESSAGE(train(config, options_for(work / "run", corpus)), "already holds snapshots");
+    EXPECT_THROW_MESSAGE(train(config, options_for(work / "run", corpus)), "already holds a run");
+    // The corpus is named by an absolute path, so the run's analysis finds it from any directory.
+    const std::string stored = json::read_file(work / "run/config.json").at("corpus_dir").as_string();
+    EXPECT_EQ(stored.front(), '/');
+    EXPECT_TRUE(file_exists(stored + "/corpus.json")) << stored;
 }
 
-TEST(Trainer, ResumeIsBitForBit) {
+TEST(Trainer, ResumeIsByteForByteWhereverTheRunStopped) {
     FakeCorpus corpus;
     TempDir work;
     TrainConfig config = tiny_config(work / "corpus");
     train(config, options_for(work / "straight", corpus));
 
-    TrainOptions interrupted = options_for(work / "resumed", corpus);
-    interrupted.stop_at_step = 23;  // killed between the snapshots at 20 and 25
-    train(config, interrupted);
-    EXPECT_EQ(list_snapshots(work / "resumed").back(), 20);
-    TrainOptions resume = options_for(work / "resumed", corpus);
-    resume.resume = true;
-    train(config, resume);
+    // Stopped between the snapshots at 20 and 25, then at step 0 before any snapshot.
+    for (int64_t stop : {23, 0}) {
+        const std::string dir = work / ("stopped-at-" + std::to_string(stop));
+        TrainOptions interrupted = options_for(dir, corpus);
+        interrupted.stop_at_step = stop;
+        train(config, interrupted);
+        EXPECT_EQ(read_resume_state(dir + "/snapshots/resume.safetensors",
+                                    make_transformer(config.model, 0).parameters()).step,
+                  stop == 23 ? 20 : 0);
+        train(config, resuming(options_for(dir, corpus)));
+        expect_same_files(work / "straight", dir);
+    }
 
-    EXPECT_EQ(all_parameters(snapshot_path(work / "straight", 40)),
-              all_parameters(snapshot_path(work / "resumed", 40)));
-    EXPECT_EQ(read_file_bytes(work / "straight/train_loss.csv"), read_file_bytes(work / "resumed/train_loss.csv"));
+    // Killed after the snapshot at 25 was written but before its resume state: the older state
+    // (step 20) is what a resume finds, and the steps after it rerun.
+    const std::string dir = work / "lagging";
+    TrainOptions first = options_for(dir, corpus);
+    first.stop_at_step = 23;
+    train(config, first);
+    const std::string state_at_20 = read_file_bytes(dir + "/snapshots/resume.safetensors");
+    TrainOptions second = resuming(options_for(dir, corpus));
+    second.stop_at_step = 27;
+    train(config, second);
+    write_file_atomic(dir + "/snapshots/resume.safetensors", state_at_20);
+    train(config, resuming(options_for(dir, corpus)));
+    expect_same_files(work / "straight", dir);
 }
 
-TEST(Trainer, DivergenceStopsCleanlyKeepingSnapshots) {
+TEST(Trainer, RefusedResumesChangeNothing) {
     FakeCorpus corpus;
     TempDir work;
     TrainConfig config = tiny_config(work / "corpus");
-    config.schedule.learning_rate = 1e6;
-    config.grad_clip = 0;
-    config.model.normalization_type = "none";
-    EXPECT_THROW_MESSAGE(train(config, options_for(work / "run", corpus)), "training diverged at step");
-    std::vector<int64_t> kept = list_snapshots(work / "run");
-    ASSERT_FALSE(kept.empty());
-    EXPECT_NO_THROW(load_checkpoint(snapshot_path(work / "run", kept.back())));
-    EXPECT_NE(read_file_bytes(work / "run/train.log").find("the last good snapshot is"), std::string::npos);
+    const std::string dir = work / "run";
+    TrainOptions interrupted = options_for(dir, corpus);
+    interrupted.stop_at_step = 23;
+    train(config, interrupted);
+    const auto before = directory_contents(dir);
+
+    TrainConfig fewer = config;
+    fewer.steps = 20;
+    EXPECT_THROW_MESSAGE(train(fewer, resuming(options_for(dir, corpus))),
+                         "asks for 20 steps, but the run has already reached step 20");
+    fewer.steps = 10;
+    EXPECT_THROW_MESSAGE(train(fewer, resuming(options_for(dir, corpus))), "already reached step 20");
+    TrainConfig wider = config;
+    wider.model.d_model = 32;
+    EXPECT_THROW_MESSAGE(train(wider, resuming(options_for(dir, corpus))),
+                         "config.json: field 'model.d_model' is 16, this command asks 32");
+    TrainConfig faster = config;
+    faster.schedule.learning_rate = 2e-2;
+    EXPECT_THROW_MESSAGE(train(faster, resuming(options_for(dir, corpus))), "field 'learning_rate'");
+    EXPECT_EQ(directory_contents(dir), before);
+
+    // A finished run: a resume has nothing to do and writes nothing, final metadata included.
+    train(config, resuming(options_for(dir, corpus)));
+    const auto finished = directory_contents(dir);
+    TrainResult again = train(config, resuming(options_for(dir, corpus)));
+    EXPECT_EQ(again.steps, 40);
+    EXPECT_EQ(directory_contents(dir), finished);
+    EXPECT_NE(load_checkpoint(snapshot_path(dir, 40)).get("train_loss"), "");
+}
+
+TEST(Trainer, StaleTemporariesAndPlantedLinksAreHarmless) {
+    FakeCorpus corpus;
+    TempDir work;
+    TrainConfig config = tiny_config(work / "corpus");
+    const std::string dir = work / "run";
+    TrainOptions interrupted = options_for(dir, corpus);
+    interrupted.stop_at_step = 7;
+    train(config, interrupted);
+    // A kill mid-write leaves a temporary; a link planted at the old fixed temporary name must not
+    // be written through.
+    work.write("precious", "keep me");
+    std::filesystem::create_symlink(work / "precious", dir + "/snapshots/step-000010.safetensors.tmp");
+    work.write("run/snapshots/step-000010.safetensors.tmp-Ab12Cd", "half a file");
+    train(config, resuming(options_for(dir, corpus)));
+    EXPECT_EQ(read_file_bytes(work / "precious"), "keep me");
+    EXPECT_FALSE(file_exists(dir + "/snapshots/step-000010.safetensors.tmp-Ab12Cd"));
+    EXPECT_NO_THROW(load_checkpoint(snapshot_path(dir, 10)));
+}
+
+TEST(Trainer, ANonFiniteLossStopsBeforeAnyUpdate) {
+    FakeCorpus corpus;
+    TempDir work;
+    TrainConfig config = tiny_config(work / "corpus");
+    TrainOptions options = options_for(work / "run", corpus);
+    options.before_step = [](Transformer& model, int64_t step) {
+        if (step != 22) return;
+        Tensor poisoned = Tensor::full(model.W_E.shape(), NAN);
+        model.W_E.set_value(poisoned);
+    };
+    EXPECT_THROW_MESSAGE(train(config, options), "training diverged at step 22 (loss");
+    EXPECT_EQ(list_snapshots(work / "run").back(), 20);
+    EXPECT_NE(read_file_bytes(work / "run/train.log").find("the last good snapshot is " +
+                                                            snapshot_path(work / "run", 20)),
+              std::string::npos);
+    // The rows of every step taken are kept.
+    EXPECT_EQ(loss_column(read_file_bytes(work / "run/train_loss.csv")).size(), 22u);
+}
+
+TEST(Trainer, NonFiniteWeightsAreNeverSnapshotted) {
+    // Weights that became Inf after a step whose loss was finite (lr 1e39 once did this) are caught
+    // before the next snapshot, which the error names as the last good one.
+    FakeCorpus corpus;
+    TempDir work;
+    TrainConfig config = tiny_config(work / "corpus");
+    TrainOptions options = options_for(work / "run", corpus);
+    options.before_step = [](Transformer& model, int64_t step) {
+        if (step != 25) return;
+        Tensor poisoned = model.W_U.value().clone();
+        poisoned.data<float>()[3] = INFINITY;
+        model.W_U.set_value(poisoned);
+    };
+    EXPECT_THROW_MESSAGE(train(config, options),
+                         "training diverged before step 25 (parameter 'unembed.W_U' is not finite); the last "
+                         "good snapshot is " + snapshot_path(work / "run", 20));
+    EXPECT_EQ(list_snapshots(work / "run").back(), 20);
+    for (int64_t step : list_snapshots(work / "run")) EXPECT_NO_THROW(load_checkpoint(snapshot_path(work / "run", step)));
 }
 
 TEST(TrainConfig, RejectsUnknownAndBadFields) {
@@ -155,6 +277,104 @@ TEST(TrainConfig, RejectsIntegersThatWouldWrapOrOverflow) {
     json::Value fine = find_preset("attn-1l").config.to_json();
     fine["seed"] = 9007199254740992.0;  // 2^53 itself is allowed
     EXPECT_EQ(TrainConfig::from_json(fine, "my.json").seed, 9007199254740992ull);
+}
+
+TEST(TrainConfig, EveryFieldIsCheckedAgainstItsRange) {
+    const json::Value base = find_preset("attn-1l").config.to_json();
+    struct Case {
+        const char* field;
+        json::Value value;
+        const char* message;
+    };
+    const std::vector<Case> cases = {
+        {"beta1", 2.0, "field 'beta1' must be in [0, 1), got 2"},
+        {"beta2", 1.0, "field 'beta2' must be in [0, 1), got 1"},
+        {"adam_eps", -1.0, "field 'adam_eps' must be in (0, 1], got -1"},
+        {"weight_decay", -10.0, "field 'weight_decay' must be in [0, "},
+        {"learning_rate", 1e39, "field 'learning_rate' must be in (0, 10], got 1e+39"},
+        {"learning_rate", 0.0, "field 'learning_rate' must be in (0, 10], got 0"},
+        {"grad_clip", -1.0, "field 'grad_clip' must be in [0, "},
+        {"min_lr_fraction", 1.5, "field 'min_lr_fraction' must be in [0, 1]"},
+        {"warmup_steps", -3, "field 'warmup_steps' must be in [0, "},
+        {"batch_size", 0, "field 'batch_size' must be in [1, "},
+        {"snapshot_log_count", 1e9, "field 'snapshot_log_count' must be in [0, "},
+        {"corpus_heldout_fraction", 0.7, "field 'corpus_heldout_fraction' must be in (0, 0.5)"},
+        {"lr_decay", 3, "field 'lr_decay' must be a string, got 3"},
+        {"name", json::Value::array(), "field 'name' must be a string, got []"},
+    };
+    for (const Case& c : cases) {
+        json::Value v = base;
+        v[c.field] = c.value;
+        EXPECT_THROW_MESSAGE(TrainConfig::from_json(v, "my.json"), std::string("my.json: ") + c.message);
+    }
+    // Nested fields name the file and the field too (once "json: expected number, got string").
+    json::Value model = base;
+    model["model"]["d_model"] = "x";
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(model, "my.json"),
+                         "my.json (model): field 'd_model' must be an integer of at most");
+    json::Value change = base;
+    json::Value entry = json::Value::object();
+    entry["step"] = "ten";
+    entry["weight_decay"] = 0.1;
+    change["weight_decay_changes"] = json::Value::array({entry});
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(change, "my.json"),
+                         "my.json: field 'weight_decay_changes[].step' must be an integer, got \"ten\"");
+    // The parameter count implied by sane-looking sizes is bounded before anything is allocated.
+    json::Value huge = base;
+    huge["model"]["d_vocab"] = 1 << 24;
+    huge["model"]["d_model"] = 1 << 15;
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(huge, "my.json"), "parameters, more than the");
+}
+
+TEST(ResumeState, ChecksEveryMomentAgainstItsParameter) {
+    TempDir work;
+    ModelConfig config = tiny_config(work / "corpus").model;
+    Transformer model = make_transformer(config, 1);
+    std::vector<NamedParameter> parameters = model.parameters();
+    std::vector<AdamWParameter> trainable;
+    for (const NamedParameter& p : parameters)
+        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
+    AdamW optimizer(trainable, AdamWOptions{});
+    write_resume_state(work / "good.safetensors", 0, optimizer, parameters);
+    EXPECT_EQ(read_resume_state(work / "good.safetensors", parameters).first_moments.size(), trainable.size());
+
+    // Rewrites the good state with one tensor replaced (or, given an undefined tensor, left out).
+    auto crafted = [&](const std::string& name, const Tensor& replacement, const Metadata& metadata) {
+        SafetensorsFile good = read_safetensors(work / "good.safetensors");
+        std::vector<std::pair<std::string, Tensor>> tensors;
+        for (const auto& [n, t] : good.tensors)
+            if (n != name) tensors.push_back({n, t});
+            else if (replacement.defined()) tensors.push_back({n, replacement});
+        write_safetensors(work / "bad.safetensors", tensors, metadata);
+        return work / "bad.safetensors";
+    };
+    const Metadata fine = {{"step", "0"}, {"adam_steps", "0"}};
+    // [4] instead of [d_vocab, d_model]: once a heap overflow in AdamW::step.
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("m.embed.W_E", Tensor::zeros({4}), fine), parameters),
+                         "bad.safetensors: tensor 'm.embed.W_E' is f32[4], expected f32[300, 16]");
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("v.unembed.W_U", Tensor(), fine), parameters),
+                         "tensor 'v.unembed.W_U' is missing");
+    Tensor nan_moment = Tensor::zeros({300, 16});
+    nan_moment.data<float>()[5] = NAN;
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("m.embed.W_E", nan_moment, fine), parameters),
+                         "tensor 'm.embed.W_E' is not finite at flat index 5");
+    EXPECT_NO_THROW(read_resume_state(crafted("m.embed.W_E", nan_moment, fine), parameters, true));
+    Tensor negative = Tensor::zeros({300, 16});
+    negative.data<float>()[0] = -1;
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("v.embed.W_E", negative, fine), parameters),
+                         "second moments are never negative");
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("", Tensor(), {{"step", "-1"}, {"adam_steps", "0"}}), parameters),
+                         "__metadata__ 'step' must be an integer in [0, 2^53], got \"-1\"");
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("", Tensor(), {{"step", "18446744073709551616"}, {"adam_steps", "0"}}),
+                                           parameters),
+                         "must be an integer in [0, 2^53]");
+    EXPECT_THROW_MESSAGE(read_resume_state(crafted("", Tensor(), {{"step", "0"}}), parameters),
+                         "no 'adam_steps' in __metadata__");
+
+    // AdamW itself refuses moments of the wrong shape rather than writing past them.
+    optimizer.first_moments()[0] = Tensor::zeros({4});
+    for (const AdamWParameter& p : trainable) accumulate_grad(*p.var, Tensor::zeros(p.var->shape()));
+    EXPECT_THROW_MESSAGE(optimizer.step(1e-3, 0), "adamw: the moments of parameter 0 are f32[4]");
 }
 
 TEST(TrainConfig, RoundTripsEveryPreset) {
