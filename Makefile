@@ -2,6 +2,9 @@
 #
 #   make              build/induction (the CLI) and build/libinduction.a
 #   make test         build and run every GoogleTest suite (FILTER=Pattern* to select)
+#   make test-sanitize  the GoogleTest suites alone, built and run under ASan+UBSan (SANITIZE=1)
+#   make fuzz         build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)
+#   make stress       kill a training run STRESS_KILLS (20) times and resume it; nothing may be lost
 #   make bench        build and run the benchmarks (induction bench)
 #   make run          build, install the corpus packages if missing, run the main job (induction run)
 #
@@ -91,7 +94,8 @@ LDFLAGS  := $(OMP) $(SAN)
 LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp autograd/*.cpp \
                            model/*.cpp train/*.cpp analysis/*.cpp)
 CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
-TEST_SOURCES := $(wildcard tests/*/*.cpp)
+# tests/fuzz/ holds libFuzzer targets, built apart by `make fuzz` (below).
+TEST_SOURCES := $(filter-out tests/fuzz/%,$(wildcard tests/*/*.cpp))
 # CLI sources that tests/tools/ tests, linked into the test binary beside the library.
 TESTED_CLI_SOURCES := tools/seed_summary.cpp tools/args.cpp
 
@@ -104,7 +108,7 @@ LIB   := $(BUILD)/libinduction.a
 CLI   := $(BUILD)/induction
 TESTS := $(BUILD)/tests/induction_tests
 
-.PHONY: all test bench run status clean
+.PHONY: all test unit-tests test-sanitize fuzz stress bench run status clean FORCE
 all: status $(CLI)
 
 status:
@@ -134,12 +138,30 @@ $(TESTS): $(TEST_OBJECTS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $(TEST_OBJECTS) $(LIB) -o $@ -lgtest -lgtest_main -lpthread -ldl $(CUDA_LIBS)
 
-# Every GoogleTest suite, then the browser check: a `run --quick` whose report.html is opened in
-# headless Chromium (tests/browser/quick_run_check.sh; it says when it skips). FILTER= runs only
-# the selected GoogleTest cases.
-test: status $(TESTS) $(CLI)
-	INDUCTION_CLI=$(abspath $(CLI)) $(TESTS) $(if $(FILTER),--gtest_filter='$(FILTER)',) --gtest_brief=1
+# Every GoogleTest suite, then the CLI's bad-input catalogue (tests/cli/bad_inputs.py), then the
+# browser check: a `run --quick` whose report.html is opened in headless Chromium
+# (tests/browser/quick_run_check.sh; it says when it skips). FILTER= runs only the selected
+# GoogleTest cases.
+test: unit-tests
+	$(if $(FILTER),,python3 tests/cli/bad_inputs.py $(CLI))
 	$(if $(FILTER),,tests/browser/quick_run_check.sh $(CLI) $(BUILD)/quick-run)
+
+unit-tests: status $(TESTS) $(CLI)
+	INDUCTION_CLI=$(abspath $(CLI)) $(TESTS) $(if $(FILTER),--gtest_filter='$(FILTER)',) --gtest_brief=1
+
+# The GoogleTest suites (not the browser check) under ASan+UBSan: the SANITIZE=1 variant, in its
+# own build directory. CI runs it after `make test`.
+test-sanitize:
+	$(MAKE) SANITIZE=1 unit-tests
+
+# Kill-and-resume stress test (tests/stress/kill_and_resume.py): trains a small run, SIGKILLs it
+# STRESS_KILLS times (inside every kind of file write and at random moments), resumes it each
+# time, checks every snapshot on disk loads and the finished run equals an uninterrupted one byte
+# for byte. Needs the built-in corpus (as `make run` does). CI runs it with a small count.
+STRESS_KILLS ?= 20
+stress: status $(CLI)
+	tools/install_corpus_packages.sh
+	python3 tests/stress/kill_and_resume.py $(CLI) --kills $(STRESS_KILLS)
 
 bench: status $(CLI)
 	$(CLI) bench
@@ -153,4 +175,44 @@ run: status $(CLI)
 clean:
 	rm -rf build
 
+# ---- fuzzing -----------------------------------------------------------------------------------
+# One libFuzzer target per reader of outside data (tests/fuzz/*.cpp), built with clang, ASan and
+# UBSan into build/fuzz/, apart from every other variant: the library is compiled there again,
+# serially (no OpenMP) and instrumented for coverage. `make fuzz` runs each target for
+# FUZZ_SECONDS, starting from its committed seeds (tests/fuzz/corpus/<target>/), prints a table of
+# executions, and fails when any target crashes (tests/fuzz/run_fuzzers.sh).
+FUZZ_SECONDS  ?= 60
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build/fuzz
+FUZZ_CXXFLAGS := $(CXXSTD) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -fno-omit-frame-pointer $(WARN) $(INCLUDES) -MMD -MP
+FUZZ_TARGETS  := $(basename $(notdir $(wildcard tests/fuzz/*.cpp)))
+FUZZ_BINARIES := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
+# The readers' layers, and from analysis/ only losses.cpp (read_token_rows).
+FUZZ_LIB_SOURCES := $(filter-out analysis/%,$(LIB_SOURCES)) analysis/losses.cpp
+FUZZ_LIB_OBJECTS := $(FUZZ_LIB_SOURCES:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LIB      := $(FUZZ_BUILD)/libinduction.a
+FUZZ_FLAGS_STAMP := $(FUZZ_BUILD)/compile-flags
+
+# Rewritten only when the flags change, so that changing them rebuilds the fuzz objects.
+$(FUZZ_FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_CXX) $(FUZZ_CXXFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CXX) $(FUZZ_CXXFLAGS)' > $@
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp $(FUZZ_FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJECTS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINARIES): $(FUZZ_BUILD)/bin/%: tests/fuzz/%.cpp $(FUZZ_LIB) $(FUZZ_FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -o $@ -ldl
+
+fuzz: $(FUZZ_BINARIES)
+	tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS) $(FUZZ_BINARIES)
+
 -include $(LIB_OBJECTS:.o=.d) $(CLI_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d)
+-include $(FUZZ_LIB_OBJECTS:.o=.d) $(FUZZ_BINARIES:=.d)

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -42,7 +44,7 @@ struct FileDescriptor {
 };
 
 // INDUCTION_KILL_IN_WRITE=N (file_io.h): the N-th write writes half its bytes, then SIGKILL.
-void kill_in_write_if_asked(int fd, std::string_view bytes) {
+void kill_in_write_if_asked(int fd, std::string_view bytes, const std::string& path) {
     static const long kill_at = [] {
         const char* text = std::getenv("INDUCTION_KILL_IN_WRITE");
         return text ? std::strtol(text, nullptr, 10) : 0L;
@@ -51,11 +53,13 @@ void kill_in_write_if_asked(int fd, std::string_view bytes) {
     if (kill_at <= 0 || ++writes != kill_at) return;
     ssize_t ignored = ::write(fd, bytes.data(), bytes.size() / 2);
     (void)ignored;
+    std::fprintf(stderr, "INDUCTION_KILL_IN_WRITE: killed inside the write of %s\n", path.c_str());
+    std::fflush(stderr);
     ::raise(SIGKILL);
 }
 
 void write_all(int fd, std::string_view bytes, const std::string& path) {
-    kill_in_write_if_asked(fd, bytes);
+    kill_in_write_if_asked(fd, bytes, path);
     size_t written = 0;
     while (written < bytes.size()) {
         ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -95,6 +99,7 @@ std::string read_file_bytes(const std::string& path, uint64_t max_bytes) {
              S_ISREG(info.st_mode) ? "" : " (it is not a regular file)");
     };
     if (S_ISREG(info.st_mode) && static_cast<uint64_t>(info.st_size) > max_bytes) too_large();
+    if (!S_ISREG(info.st_mode)) max_bytes = std::min(max_bytes, MAX_NON_REGULAR_READ_BYTES);
 
     std::string bytes;
     bytes.reserve(S_ISREG(info.st_mode) ? static_cast<size_t>(info.st_size) : 0);

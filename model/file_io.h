@@ -16,8 +16,12 @@ namespace induction {
 // config, tokenizer or text this project writes, small enough that /dev/zero fails fast.
 constexpr uint64_t DEFAULT_MAX_READ_BYTES = uint64_t{1} << 30;
 
-// Reads a whole file of at most max_bytes. Throws induction::Error naming the file and the OS
-// reason, or the limit when the file (or a device such as /dev/zero) holds more.
+// Pipes and devices have no size to check up front: they are read to at most this.
+constexpr uint64_t MAX_NON_REGULAR_READ_BYTES = uint64_t{64} << 20;
+
+// Reads a whole file of at most max_bytes (MAX_NON_REGULAR_READ_BYTES for a pipe or a device).
+// Throws induction::Error naming the file and the OS reason, or the limit when the file (or a
+// device such as /dev/zero) holds more.
 std::string read_file_bytes(const std::string& path, uint64_t max_bytes = DEFAULT_MAX_READ_BYTES);
 
 // Writes bytes to a fresh temporary "<path>.tmp-XXXXXX" (created exclusively, so never through

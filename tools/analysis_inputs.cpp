@@ -107,6 +107,20 @@ AnalysisInputOptions analysis_input_options_of(const std::string& checkpoint) {
     return options;
 }
 
+const std::vector<Option>& snapshot_input_options() {
+    static const std::vector<Option> options = {
+        {"corpus", "DIR", "the corpus of the evaluator inputs (default: the one the run's config.json names)"},
+        {"ctx", "T", "tokens per window (default: the run's training context)"},
+        {"examples", "N",
+         "evaluation-set windows (default: as the run's analysis, in its metrics/run.json, else every "
+         "held-out window)"},
+        {"seed", "S", "seed of the evaluation set and evaluator examples (default: as the run's analysis, else 1)"},
+        {"eval-tokens", "FILE",
+         "previous-token windows: raw little-endian int32 rows of T tokens (default: as the run's analysis "
+         "draws them)"}};
+    return options;
+}
+
 EvaluatorInputs snapshot_evaluator_inputs(const std::string& checkpoint, const ModelConfig& config,
                                           const Args& args) {
     namespace fs = std::filesystem;

@@ -50,10 +50,9 @@ AnalysisInputOptions analysis_input_options_of(const std::string& checkpoint);
 // The evaluator inputs for one snapshot, as its run's analysis built them. The corpus is the one
 // the run's config.json (DIR/<model>/config.json) names, the context its training context, and
 // the examples and seed those of DIR/metrics/run.json. Options of the calling command override:
-// --corpus DIR, --ctx T, --examples N, --seed S, and --eval-tokens FILE (raw little-endian int32
-// rows of T tokens) for the previous-token windows.
-inline const std::set<std::string> SNAPSHOT_INPUT_OPTIONS = {"corpus", "ctx", "examples", "seed",
-                                                             "eval-tokens"};
+// snapshot_input_options(): --corpus DIR, --ctx T, --examples N, --seed S, and --eval-tokens FILE
+// (raw little-endian int32 rows of T tokens) for the previous-token windows.
+const std::vector<Option>& snapshot_input_options();
 EvaluatorInputs snapshot_evaluator_inputs(const std::string& checkpoint, const ModelConfig& config,
                                           const Args& args);
 

@@ -76,20 +76,17 @@ std::string with_interval(const Estimate& e) {
     return number_text(e.value, "%+.3f") + " [" + number_text(e.lo, "%+.3f") + ", " + number_text(e.hi, "%+.3f") + "]";
 }
 
-}  // namespace
-
-int run_ablate_command(int argc, char** argv) {
-    Args args(argc, argv, {"mode", "heads", "tokens", "ctx", "eval", "examples", "batch", "threads"}, {"json"});
+int run_ablate_command(const Args& args) {
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     cpu::set_max_threads(args.threads());
     const std::string checkpoint = args.positional()[0];
-    const AblationMode mode = ablation_mode_from_name(args.get("mode", "pattern"));
-    const int64_t batch = args.get_int("batch", 16);
+    const AblationMode mode = ablation_mode_from_name(args.get("mode"));
+    const int64_t batch = args.get_int("batch");
     check(batch >= 1, "--batch must be at least 1, got ", batch);
-    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint, args.flag("allow-nonfinite"));
     const ModelConfig& config = loaded.model.config;
     const std::vector<HeadSet> sets = head_sets(args, config);
-    const int64_t examples = args.get_int("examples", 0);  // 0: every window
+    const int64_t examples = args.get_int("examples");  // 0: every window
     check(examples >= 0, "--examples must be at least 0 (0: every window), got ", examples);
     const EvalSet all = evaluation_windows(args, checkpoint, config);
     const EvalSet eval = examples > 0 ? leading_rows(all, examples) : all;
@@ -150,5 +147,31 @@ int run_ablate_command(int argc, char** argv) {
                 "learning ([O]: almost all of it sits in the induction heads)\n");
     return 0;
 }
+
+}  // namespace
+
+const Command ABLATE_COMMAND = {
+    {"ablate", "CHECKPOINT [options]",
+     "Ablates heads of one snapshot (every single head in turn by default) and measures the in-context "
+     "learning and loss they carry.",
+     {{"mode", "pattern|full|value",
+       "pattern: the heads' outputs zeroed, every attention pattern kept as in the clean run (§5.2); full: the "
+       "heads' outputs zeroed, everything downstream recomputed (§5.1); value: the heads' values zeroed, every "
+       "other head's values kept (§5.3)",
+       "pattern"},
+      {"heads", "L.H,L.H,...[;L.H,...]",
+       "head sets separated by ';', each ablated together (default: every single head in turn)"},
+      {"tokens", "FILE", "evaluation rows: raw little-endian int32, rows of T tokens (needs --ctx)"},
+      {"ctx", "T", "tokens per row of --tokens, 2 to the model's n_ctx"},
+      {"eval", "DIR",
+       "the evaluation set stored by `induction analyze` in DIR or DIR/metrics (default: that of the run holding "
+       "the checkpoint)"},
+      {"examples", "N", "the first N windows only; 0: every window (`--examples 128` gives the analysis's numbers)",
+       "0"},
+      {"batch", "N", "windows per forward pass, at least 1", "16"},
+      threads_option(),
+      {"json", "", "print the clean and ablated readings as JSON"},
+      allow_nonfinite_option()}},
+    run_ablate_command};
 
 }  // namespace induction

@@ -21,15 +21,14 @@
 
 namespace induction {
 
-int run_circuits_command(int argc, char** argv) {
-    std::set<std::string> options = SNAPSHOT_INPUT_OPTIONS;
-    options.insert("baseline-draws");
-    Args args(argc, argv, options, {"json"});
+namespace {
+
+int run_circuits_command(const Args& args) {
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     const std::string checkpoint = args.positional()[0];
-    const int draws = int(args.get_int("baseline-draws", 200));
+    const int draws = int(args.get_int("baseline-draws"));
     check(draws >= 2, "option --baseline-draws must be at least 2, got ", draws);
-    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint, args.flag("allow-nonfinite"));
     const Transformer& model = loaded.model;
     const ModelConfig& config = model.config;
     EvaluatorInputs inputs = snapshot_evaluator_inputs(checkpoint, config, args);
@@ -74,5 +73,17 @@ int run_circuits_command(int argc, char** argv) {
                 "positional_prev: mean attention on p−1 from the positional QK term alone\n");
     return 0;
 }
+
+}  // namespace
+
+const Command CIRCUITS_COMMAND = {
+    {"circuits", "CHECKPOINT [options]",
+     "Reads every head of one snapshot from its weights: QK and OV circuits, eigenvalues, singular values, "
+     "and the composition scores of every pair of heads against a random baseline.",
+     joined({{"baseline-draws", "N", "random weight pairs drawn for the composition baseline, at least 2", "200"},
+             {"json", "", "print the result as JSON, in the format of metrics/<model>/circuits.json"},
+             allow_nonfinite_option()},
+            snapshot_input_options())},
+    run_circuits_command};
 
 }  // namespace induction

@@ -27,14 +27,13 @@ std::string tokenizer_beside(const std::string& checkpoint) {
     fail(checkpoint, ": no tokenizer.json in its run directory (needed for --text)");
 }
 
-}  // namespace
-
-int run_eval_command(int argc, char** argv) {
-    Args args(argc, argv, {"tokens", "text", "ctx", "batch"}, {"json"});
+int run_eval_command(const Args& args) {
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     check(args.has("tokens") != args.has("text"), "give exactly one of --tokens or --text");
+    const int64_t batch = args.get_int("batch");
+    check(batch >= 1, "option --batch must be at least 1, got ", batch);
     const std::string checkpoint = args.positional()[0];
-    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint, args.flag("allow-nonfinite"));
     const ModelConfig& config = loaded.model.config;
     int64_t T = args.get_int("ctx", args.has("tokens") ? -1 : config.n_ctx);
     check(T >= 2 && T <= config.n_ctx, "--ctx must be in [2, n_ctx = ", config.n_ctx,
@@ -50,7 +49,7 @@ int run_eval_command(int argc, char** argv) {
         ids.resize(size_t(rows * T));
         tokens = Tensor::from_ints({rows, T}, ids);
     }
-    Tensor losses = per_token_losses(loaded.model, tokens, args.get_int("batch", 16));
+    Tensor losses = per_token_losses(loaded.model, tokens, batch);
     Tensor by_position = mean(losses, 0);  // [T-1]
     double mean_loss = mean(losses.reshape({losses.numel()}), 0).item();
     if (!args.flag("json")) {
@@ -67,5 +66,21 @@ int run_eval_command(int argc, char** argv) {
     std::printf("%s\n", json::dump(out).c_str());
     return 0;
 }
+
+}  // namespace
+
+const Command EVAL_COMMAND = {
+    {"eval",
+     "CHECKPOINT (--tokens FILE --ctx T | --text FILE) [options]",
+     "Scores a snapshot on predicting every token of each row from its prefix, and prints the mean loss "
+     "(or, with --json, the loss by position).",
+     {{"tokens", "FILE", "rows of T tokens, raw little-endian int32 (needs --ctx)"},
+      {"text", "FILE",
+       "a text file, encoded with the tokenizer.json of the snapshot's run and cut into rows of T tokens"},
+      {"ctx", "T", "tokens per row, 2 to the model's n_ctx (default with --text: n_ctx)"},
+      {"batch", "N", "rows per forward pass, at least 1", "16"},
+      {"json", "", "print {mean_loss, loss_by_position, n_sequences} as JSON"},
+      allow_nonfinite_option()}},
+    run_eval_command};
 
 }  // namespace induction

@@ -20,15 +20,13 @@
 
 namespace induction {
 
-int run_heads_command(int argc, char** argv) {
-    std::set<std::string> options = SNAPSHOT_INPUT_OPTIONS;
-    options.insert("copying-ratio");
-    Args args(argc, argv, options, {"json"});
+namespace {
+
+int run_heads_command(const Args& args) {
     check(args.positional().size() == 1, "expected one CHECKPOINT argument");
     const std::string checkpoint = args.positional()[0];
-    const CopyingRatio ratio =
-        copying_ratio_from_name(args.get("copying-ratio", copying_ratio_name(CopyingRatio::PER_SOURCE_SIGNED)));
-    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    const CopyingRatio ratio = copying_ratio_from_name(args.get("copying-ratio"));
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint, args.flag("allow-nonfinite"));
     const Transformer& model = loaded.model;
     const ModelConfig& config = model.config;
 
@@ -74,5 +72,19 @@ int run_heads_command(int argc, char** argv) {
         seconds(evaluating, done));
     return 0;
 }
+
+}  // namespace
+
+const Command HEADS_COMMAND = {
+    {"heads", "CHECKPOINT [options]",
+     "Prints the head evaluator table of one snapshot: prefix matching, copying, eig_copying, previous token "
+     "and each head's class, on the inputs its run's analysis uses.",
+     joined({{"copying-ratio", "per-source-signed|per-source|deviation|raised-share",
+              "the reading of the copying score (analysis/evaluators.h)",
+              copying_ratio_name(CopyingRatio::PER_SOURCE_SIGNED)},
+             {"json", "", "print the table as JSON, in the format of metrics/<model>/heads.json"},
+             allow_nonfinite_option()},
+            snapshot_input_options())},
+    run_heads_command};
 
 }  // namespace induction

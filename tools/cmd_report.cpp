@@ -9,8 +9,9 @@
 
 namespace induction {
 
-int run_report_command(int argc, char** argv) {
-    Args args(argc, argv, {}, {});
+namespace {
+
+int run_report_command(const Args& args) {
     check(!args.positional().empty(), "expected one or more run directories (DIR...)");
     for (const std::string& run_dir : args.positional()) {
         write_report(run_dir);
@@ -18,5 +19,12 @@ int run_report_command(int argc, char** argv) {
     }
     return 0;
 }
+
+}  // namespace
+
+const Command REPORT_COMMAND = {
+    {"report", "DIR...",
+     "Writes DIR/report.html for each run directory from its DIR/metrics (written by `induction analyze`).", {}},
+    run_report_command};
 
 }  // namespace induction

@@ -138,10 +138,22 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
     if (!options.quiet) std::fprintf(stderr, "report: %s/report.html\n", dir.c_str());
 }
 
+// The options of the analysis, shared by `run` and `analyze`; their defaults are AnalyzeOptions'.
+std::vector<Option> analysis_options() {
+    const AnalyzeOptions defaults;
+    return {{"examples", "N", "evaluation-set windows; 0: every window of the held-out split (METHODS §2.1)",
+             std::to_string(defaults.examples)},
+            {"burn-in", "F",
+             "the §6.1 burn-in, in [0, 1): a fraction of each model's training tokens (or its warm-up, if longer)",
+             number_text(defaults.burn_in, "%g")},
+            threads_option(),
+            {"quiet", "", "no progress lines on stderr"}};
+}
+
 AnalyzeOptions analyze_options(const Args& args) {
     AnalyzeOptions options;
-    options.examples = args.get_int("examples", options.examples);
-    options.burn_in = args.get_double("burn-in", options.burn_in);
+    options.examples = args.get_int("examples");
+    options.burn_in = args.get_double("burn-in");
     check(options.burn_in >= 0 && options.burn_in < 1, "option --burn-in must lie in [0, 1), got ",
           options.burn_in);
     options.quiet = args.flag("quiet");
@@ -182,18 +194,14 @@ bool analyzed(const std::string& dir) {
     return models == model_names(dir);
 }
 
-}  // namespace
-
-int run_analyze_command(int argc, char** argv) {
-    Args args(argc, argv, {"examples", "threads", "burn-in"}, {"quiet"});
+int run_analyze_command(const Args& args) {
     check(args.positional().size() == 1, "expected one run directory");
     cpu::set_max_threads(args.threads());
     analyze_run(args.positional()[0], analyze_options(args));
     return 0;
 }
 
-int run_run_command(int argc, char** argv) {
-    Args args(argc, argv, {"out", "threads", "examples", "steps", "burn-in", "seeds"}, {"quick", "quiet"});
+int run_run_command(const Args& args) {
     const bool quick = args.flag("quick");
     const std::string dir = args.get("out", quick ? "runs/quick" : "runs/default");
     const std::vector<std::string> family = quick ? quick_family() : default_family();
@@ -216,5 +224,35 @@ int run_run_command(int argc, char** argv) {
     if (!analyze.quiet) std::fprintf(stderr, "seed summary: %s/seeds.md, %s/seeds.json\n", dir.c_str(), dir.c_str());
     return 0;
 }
+
+// "a, b and c"
+std::string listed(const std::vector<std::string>& names) {
+    std::string text;
+    for (size_t i = 0; i < names.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+    return text;
+}
+
+}  // namespace
+
+const Command RUN_COMMAND = {
+    {"run", "[options]",
+     "The main job: trains every model of the family (finished ones are skipped, interrupted ones resumed), "
+     "analyzes every snapshot and writes DIR/report.html.",
+     joined({{"out", "DIR", "the run directory (default: runs/default, or runs/quick with --quick)"},
+             {"quick", "", "the quick family (" + listed(quick_family()) + ") instead of the full one (" +
+                               listed(default_family()) + ")"},
+             {"steps", "N", "train every model N steps (default: its preset's)"},
+             {"seeds", "N",
+              "train and analyze the family N times, 1 to 100, into DIR/seed-K/ with the presets' seeds + K-1, "
+              "then summarize them in DIR/seeds.md and DIR/seeds.json (default: once, into DIR)"}},
+            analysis_options())},
+    run_run_command};
+
+const Command ANALYZE_COMMAND = {
+    {"analyze", "DIR [options]",
+     "Measures every snapshot of every model in the run directory DIR, writes DIR/metrics/ and the report.",
+     analysis_options()},
+    run_analyze_command};
 
 }  // namespace induction

@@ -7,12 +7,14 @@
 #include "tools/commands.h"
 #include "train/corpus.h"
 #include "train/presets.h"
+#include "train/tokenizer.h"
 #include "train/trainer.h"
 
 namespace induction {
 
-int run_train_command(int argc, char** argv) {
-    Args args(argc, argv, {"preset", "config", "out", "steps", "threads"}, {"resume", "quiet"});
+namespace {
+
+int run_train_command(const Args& args) {
     check(!(args.has("preset") && args.has("config")), "give --preset or --config, not both");
     check(args.has("out"), "--out DIR is required");
     std::string out = args.get("out");
@@ -34,8 +36,7 @@ int run_train_command(int argc, char** argv) {
     return 0;
 }
 
-int run_presets_command(int argc, char** argv) {
-    Args args(argc, argv, {}, {"json"});
+int run_presets_command(const Args& args) {
     if (args.flag("json")) {
         json::Value list = json::Value::array();
         for (const Preset& p : presets()) {
@@ -58,8 +59,7 @@ int run_presets_command(int argc, char** argv) {
     return 0;
 }
 
-int run_corpus_command(int argc, char** argv) {
-    Args args(argc, argv, {"out", "vocab", "seed"}, {"check"});
+int run_corpus_command(const Args& args) {
     if (args.flag("check")) {  // what is installed, without building anything
         LoadedCorpus corpus = load_documents(builtin_sources());
         std::printf("%s", describe_sources(corpus).c_str());
@@ -67,9 +67,13 @@ int run_corpus_command(int argc, char** argv) {
         return 0;
     }
     CorpusOptions options;
-    options.out_dir = args.get("out", find_preset(default_preset_name()).config.corpus_dir);
-    options.vocab_size = int(args.get_int("vocab", find_preset(default_preset_name()).config.model.d_vocab));
-    options.seed = uint64_t(args.get_int("seed", 1));
+    const int64_t vocab = args.get_int("vocab", find_preset(default_preset_name()).config.model.d_vocab);
+    check(vocab >= Tokenizer::FIRST_MERGE && vocab <= ModelConfig::MAX_VOCAB, "--vocab must be in [",
+          Tokenizer::FIRST_MERGE, ", ", ModelConfig::MAX_VOCAB, "], got ", vocab);
+    // Each vocabulary has its own directory: a corpus is never rebuilt under the runs using it.
+    options.out_dir = args.get("out", "data/corpus-" + std::to_string(vocab));
+    options.vocab_size = int(vocab);
+    options.seed = uint64_t(args.get_int("seed"));
     options.log = &std::cerr;
     CorpusInfo info = build_corpus(options);
     std::printf("corpus %s: %s, vocabulary %d, %lld training tokens, %lld held-out tokens (%s)\n",
@@ -78,5 +82,39 @@ int run_corpus_command(int argc, char** argv) {
                 token_type_name(info.token_type));
     return 0;
 }
+
+}  // namespace
+
+const Command TRAIN_COMMAND = {
+    {"train", "--out DIR [--preset NAME | --config FILE] [options]",
+     "Trains a model into the run directory DIR: config.json, tokenizer.json, snapshots/, train_loss.csv and "
+     "train.log; the corpus is built on first use.",
+     {{"out", "DIR", "the run directory (required)"},
+      {"preset", "NAME", std::string("a named configuration, listed by `induction presets` (default: ") +
+                             default_preset_name() + ", or with --resume the run's config.json)"},
+      {"config", "FILE",
+       "a training configuration in JSON (a run's config.json, or the output of `induction presets --json`)"},
+      {"steps", "N", "train to step N (default: the configuration's steps)"},
+      {"resume", "", "continue the run in DIR from its last resume state"},
+      threads_option(),
+      {"quiet", "", "no progress line on stderr"}}},
+    run_train_command};
+
+const Command PRESETS_COMMAND = {
+    {"presets", "[options]", "Lists the named model configurations.",
+     {{"json", "", "print every preset's full training configuration as JSON"}}},
+    run_presets_command};
+
+const Command CORPUS_COMMAND = {
+    {"corpus", "[options]",
+     "Builds the built-in corpus (documents from installed Debian packages) and its BPE tokenizer, or reuses "
+     "the one already built in DIR.",
+     {{"out", "DIR", "the corpus directory (default: data/corpus-VOCAB, the presets' directory for their vocabulary)"},
+      {"vocab", "N",
+       "the tokenizer's vocabulary size (default: " +
+           std::to_string(find_preset(default_preset_name()).config.model.d_vocab) + ")"},
+      {"seed", "S", "the seed of the document shuffle that makes the held-out split", "1"},
+      {"check", "", "list the corpus sources and whether they are installed, building nothing"}}},
+    run_corpus_command};
 
 }  // namespace induction

@@ -1,73 +1,85 @@
-// induction.cpp — main() of the `induction` command line: dispatches to a subcommand.
+// induction.cpp — main() of the `induction` command line: finds the subcommand named by the first
+// words of the command line, prints its help or parses its options (tools/commands.h), runs it,
+// and prints an error as one line "induction <command>: <message>".
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <exception>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tensor/error.h"
 #include "tools/commands.h"
 
 namespace {
 
-struct Command {
-    const char* name;
-    int (*run)(int argc, char** argv);
-    const char* help;
+using induction::Command;
+
+const Command* const COMMANDS[] = {
+    &induction::RUN_COMMAND,        &induction::ANALYZE_COMMAND,    &induction::REPORT_COMMAND,
+    &induction::HEADS_COMMAND,      &induction::CIRCUITS_COMMAND,   &induction::ABLATE_COMMAND,
+    &induction::TRAIN_COMMAND,      &induction::EVAL_COMMAND,       &induction::PRESETS_COMMAND,
+    &induction::CORPUS_COMMAND,     &induction::BENCH_COMMAND,      &induction::BENCH_GEMM_COMMAND,
+    &induction::BENCH_TRAIN_COMMAND, &induction::BENCH_ABLATE_COMMAND,
 };
 
-const Command COMMANDS[] = {
-    {"run", induction::run_run_command,
-     "run [--quick] [--out DIR] [--threads N] [--seeds N]   the main job: train the family, analyze, report; "
-     "--seeds N (1-100): train it N times into DIR/seed-K/ (seeds + K-1), summary in DIR/seeds.md"},
-    {"analyze", induction::run_analyze_command,
-     "analyze DIR [--examples N]   measure every snapshot of a run, write DIR/metrics and the report"},
-    {"report", induction::run_report_command, "report DIR...   write DIR/report.html from DIR/metrics"},
-    {"heads", induction::run_heads_command,
-     "heads CHECKPOINT [--json] [--copying-ratio per-source-signed|per-source|deviation|raised-share]   the head evaluator table"},
-    {"circuits", induction::run_circuits_command,
-     "circuits CHECKPOINT [--json] [--baseline-draws N]   QK/OV circuits, eigenvalues, composition scores"},
-    {"ablate", induction::run_ablate_command,
-     "ablate CHECKPOINT [--mode pattern|full|value] [--heads L.H,L.H,...[;L.H,...]] [--tokens FILE --ctx T | --eval DIR] [--examples N] [--json]   "
-     "ablate heads (every single head in turn by default) and measure the ICL and loss they carry"},
-    {"train", induction::run_train_command,
-     "train --preset NAME|--config FILE --out DIR [--steps N] [--resume] [--threads N]"},
-    {"eval", induction::run_eval_command,
-     "eval CHECKPOINT (--tokens FILE --ctx T | --text FILE) [--json]   loss by position"},
-    {"presets", induction::run_presets_command, "presets [--json]   the named model configurations"},
-    {"corpus", induction::run_corpus_command, "corpus [--out DIR] [--vocab N] [--check]   build the built-in corpus"},
-    {"bench", induction::run_bench_command, "bench [gemm|train|ablate]   benchmarks: our kernels, training and the ablation sweep against peers"},
-};
+std::vector<std::string> words_of(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> words;
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+}
 
-void usage() {
-    std::printf("usage: induction <command> [arguments]\n\ncommands:\n");
-    for (const Command& c : COMMANDS) std::printf("  %s\n", c.help);
+// The command whose name is the longest run of leading words ("bench gemm" before "bench"), or null.
+const Command* find_command(const std::vector<std::string>& words) {
+    const Command* found = nullptr;
+    size_t found_length = 0;
+    for (const Command* c : COMMANDS) {
+        const std::vector<std::string> name = words_of(c->usage.command);
+        if (name.size() > found_length && name.size() <= words.size() &&
+            std::equal(name.begin(), name.end(), words.begin())) {
+            found = c;
+            found_length = name.size();
+        }
+    }
+    return found;
+}
+
+void print_commands() {
+    std::vector<const induction::Usage*> usages;
+    for (const Command* c : COMMANDS) usages.push_back(&c->usage);
+    std::printf("usage: induction <command> [arguments]\n\ncommands:\n%s\n"
+                "`induction <command> --help` lists a command's arguments and options.\n",
+                induction::command_list(usages).c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
-        usage();
-        return argc < 2 ? 2 : 0;
+    const std::vector<std::string> words(argv + 1, argv + argc);
+    if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+        print_commands();
+        return words.empty() ? 2 : 0;
     }
-    for (const Command& c : COMMANDS) {
-        if (std::strcmp(argv[1], c.name) != 0) continue;
-        for (int i = 2; i < argc; ++i)
-            if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-                std::printf("usage: induction %s\n", c.help);
-                return 0;
-            }
-        try {
-            return c.run(argc - 1, argv + 1);
-        } catch (const induction::Error& e) {
-            std::fprintf(stderr, "induction %s: %s\n", c.name, e.what());
-            return 1;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "induction %s: unexpected error: %s\n", c.name, e.what());
-            return 1;
-        }
+    const Command* command = find_command(words);
+    if (!command) {
+        std::fprintf(stderr, "induction: unknown command '%s' (`induction --help` lists them)\n", words[0].c_str());
+        return 2;
     }
-    std::fprintf(stderr, "induction: unknown command '%s'\n", argv[1]);
-    usage();
-    return 2;
+    const std::vector<std::string> arguments(words.begin() + words_of(command->usage.command).size(), words.end());
+    if (std::find_if(arguments.begin(), arguments.end(),
+                     [](const std::string& a) { return a == "--help" || a == "-h"; }) != arguments.end()) {
+        std::fputs(induction::help_text(command->usage).c_str(), stdout);
+        return 0;
+    }
+    const char* name = command->usage.command.c_str();
+    try {
+        return command->run(induction::Args(arguments, command->usage.options));
+    } catch (const induction::Error& e) {
+        std::fprintf(stderr, "induction %s: %s\n", name, e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "induction %s: unexpected error: %s\n", name, e.what());
+        return 1;
+    }
 }

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "model/config.h"
 #include "model/file_io.h"
 #include "model/json.h"
 #include "tensor/error.h"
@@ -233,8 +234,8 @@ bool cached_corpus(const CorpusOptions& options, CorpusInfo& info) {
     const json::Value root = json::read_file(path);
     auto refuse = [&](const std::string& field, const std::string& holds, const std::string& asked) {
         fail(path, ": field '", field, "' is ", holds, " but ", asked, " was asked for; a built corpus is never "
-             "rebuilt under the runs that use it: give this configuration a corpus_dir of its own (e.g. ",
-             options.out_dir, "-", options.vocab_size, ")");
+             "rebuilt under the runs that use it: give this configuration a corpus_dir of its own, or remove ",
+             options.out_dir, " to rebuild it (runs trained on it then no longer match their corpus)");
     };
     const std::string format = root.get<std::string>("format", "");
     if (format != CORPUS_FORMAT) refuse("format", "\"" + format + "\"", std::string("\"") + CORPUS_FORMAT + "\"");
@@ -369,6 +370,12 @@ CorpusInfo build_corpus(const CorpusOptions& options) {
     check(!options.out_dir.empty(), "build_corpus: out_dir is empty (expected a directory)");
     check(options.seed < (uint64_t{1} << 53), "build_corpus: seed ", options.seed,
           " is too large (expected < 2^53 so corpus.json stores it exactly)");
+    // Checked before any work, so a bad value costs nothing and prints nothing else.
+    check(options.vocab_size >= Tokenizer::FIRST_MERGE && options.vocab_size <= ModelConfig::MAX_VOCAB,
+          "build_corpus: vocabulary ", options.vocab_size, " is outside [", Tokenizer::FIRST_MERGE, ", ",
+          ModelConfig::MAX_VOCAB, "] (256 bytes + <|endoftext|> at least)");
+    check(options.heldout_fraction > 0 && options.heldout_fraction < 0.5, "build_corpus: held-out fraction ",
+          options.heldout_fraction, " is outside (0, 0.5)");
     CorpusInfo info;
     if (cached_corpus(options, info)) {
         if (options.log) *options.log << "corpus: using cached " << options.out_dir << "\n";

@@ -212,6 +212,8 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
         check(state.step <= config.steps && state.adam_steps == state.step, resume_path(dir), ": step ",
               state.step, " with ", state.adam_steps, " optimizer steps does not belong to a run of ",
               config.steps, " steps");
+        check(state.step == 0 || file_exists(snapshot_path(dir, state.step)), resume_path(dir), ": step ",
+              state.step, " names the snapshot ", snapshot_path(dir, state.step), ", which does not exist");
         if (state.step > 0) {
             LoadedCheckpoint snapshot = load_checkpoint(snapshot_path(dir, state.step));
             check(json::dump(snapshot.model.config.to_json()) == json::dump(config.model.to_json()),
@@ -234,13 +236,8 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
         }
     }
 
-    // ---- From here on the run directory is written ------------------------------------------
-    make_directories(dir + "/snapshots");
-    remove_stale_temporaries(dir);
-    remove_stale_temporaries(dir + "/snapshots");
-    RunLog log(dir + "/train.log", options.quiet);
-
-    // Data: the corpus is built once and shared by every run that names the same directory.
+    // Data: the corpus is built once and shared by every run that names the same directory (a
+    // corpus built with other options is refused here, before the run directory is touched).
     CorpusOptions corpus_options;
     corpus_options.out_dir = config.corpus_dir;
     corpus_options.vocab_size = config.model.d_vocab;
@@ -251,6 +248,12 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     CorpusInfo corpus = build_corpus(corpus_options);
     TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
     WindowSampler sampler(train_tokens, config.context, config.data_seed);
+
+    // ---- From here on the run directory is written ------------------------------------------
+    make_directories(dir + "/snapshots");
+    remove_stale_temporaries(dir);
+    remove_stale_temporaries(dir + "/snapshots");
+    RunLog log(dir + "/train.log", options.quiet);
 
     const std::vector<int64_t> snapshot_steps = config.snapshot_steps();
     LossRows kept_rows;

@@ -2,7 +2,10 @@
 #include "tests/support/testing.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -70,6 +73,25 @@ TempDir::~TempDir() {
 void TempDir::write(const std::string& relative, const std::string& bytes) const {
     std::filesystem::create_directories(std::filesystem::path(*this / relative).parent_path());
     std::ofstream(*this / relative, std::ios::binary) << bytes;
+}
+
+std::string induction_cli() {
+    if (const char* env = std::getenv("INDUCTION_CLI")) return env;
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    const std::filesystem::path beside = self.parent_path().parent_path() / "induction";
+    return !error && std::filesystem::exists(beside) ? beside.string() : "";
+}
+
+ShellResult run_shell(const std::string& command) {
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) throw Error("run_shell: popen failed for " + command);
+    ShellResult result{-1, ""};
+    char buffer[4096];
+    while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
+    const int status = ::pclose(pipe);
+    if (WIFEXITED(status)) result.status = WEXITSTATUS(status);
+    return result;
 }
 
 namespace {

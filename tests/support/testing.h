@@ -61,6 +61,18 @@ struct TempDir {
     void write(const std::string& relative, const std::string& bytes) const;  // makes parent dirs
 };
 
+// The induction CLI for tests that run it: $INDUCTION_CLI (make test, ctest), else build/induction
+// beside build/tests/; "" when there is none (such tests skip).
+std::string induction_cli();
+
+// Runs `command` with /bin/sh: its exit status (-1 when it did not exit normally) and its stdout
+// (stderr too where the command redirects it, "2>&1").
+struct ShellResult {
+    int status;
+    std::string output;
+};
+ShellResult run_shell(const std::string& command);
+
 // Coverage: each parity test and gradient check declares which op it covers.
 enum class Check { PARITY, GRADCHECK };
 bool register_coverage(Check check, Op op);

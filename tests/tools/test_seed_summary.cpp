@@ -1,12 +1,7 @@
 // test_seed_summary.cpp — the summary of `induction run --seeds N` (tools/seed_summary.h) on fake
 // per-seed metrics: verdict counts, mean / sample sd / range, the final-ICL fallback, the files it
 // writes; and the CLI's one-line error for a bad --seeds value before anything is trained.
-#include <sys/wait.h>
-
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 
 #include "model/file_io.h"
 #include "tests/support/testing.h"
@@ -153,14 +148,8 @@ TEST(SeedSummary, MissingSeedNamesTheFile) {
 // `induction run --seeds X` with a bad X: exit status 1, one line naming the option, nothing
 // trained. The CLI is $INDUCTION_CLI (make test, ctest), else build/induction beside build/tests/.
 TEST(SeedSummary, CliRejectsBadSeedsBeforeTraining) {
-    std::string cli;
-    if (const char* env = std::getenv("INDUCTION_CLI")) cli = env;
-    if (cli.empty()) {
-        std::error_code error;
-        auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-        if (!error) cli = (self.parent_path().parent_path() / "induction").string();
-    }
-    if (cli.empty() || !file_exists(cli)) GTEST_SKIP() << "no induction CLI found (set INDUCTION_CLI)";
+    const std::string cli = induction_cli();
+    if (cli.empty()) GTEST_SKIP() << "no induction CLI found (set INDUCTION_CLI)";
     TempDir dir;
     const std::pair<const char*, const char*> cases[] = {
         {"0", "option --seeds must lie in [1, 100], got 0"},
@@ -169,15 +158,10 @@ TEST(SeedSummary, CliRejectsBadSeedsBeforeTraining) {
     };
     for (const auto& [value, message] : cases) {
         const std::string out = dir / "run";
-        std::string command = "'" + cli + "' run --quick --quiet --steps 1 --out '" + out + "' --seeds " + value + " 2>&1";
-        FILE* pipe = ::popen(command.c_str(), "r");
-        ASSERT_NE(pipe, nullptr);
-        std::string output;
-        char buffer[512];
-        while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-        int status = ::pclose(pipe);
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-        EXPECT_EQ(output, std::string("induction run: ") + message + "\n");
+        const ShellResult result = run_shell("'" + cli + "' run --quick --quiet --steps 1 --out '" + out +
+                                             "' --seeds " + value + " 2>&1");
+        EXPECT_EQ(result.status, 1) << result.output;
+        EXPECT_EQ(result.output, std::string("induction run: ") + message + "\n");
         EXPECT_FALSE(file_exists(out)) << "--seeds " << value << " made the run directory";
     }
 }

@@ -20,10 +20,7 @@
 // above the table names the OpenBLAS kernels it used).
 // The peer needs Debian's python3-torch; without it the PyTorch columns say why they are empty.
 //
-//   induction bench ablate [--checkpoint FILE] [--run DIR] [--repeats N] [--threads N]
-//     --run         the run whose DIR/metrics holds the evaluation set (default runs/default)
-//     --checkpoint  default: the last DIR/attn-2l/snapshots/step-*.safetensors
-//     --repeats     alternating runs (default 3); --threads: default all cores
+// Options: BENCH_ABLATE_COMMAND at the end of this file (`induction bench ablate --help`).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -107,14 +104,11 @@ double peer_difference(const Transformer& model, const std::string& checkpoint, 
     return largest;
 }
 
-}  // namespace
-
-int run_ablate_bench(int argc, char** argv) {
-    Args args(argc, argv, {"checkpoint", "run", "repeats", "threads"}, {});
-    const std::string run = args.get("run", "runs/default");
+int run_ablate_bench(const Args& args) {
+    const std::string run = args.get("run");
     const std::string checkpoint = args.has("checkpoint") ? args.get("checkpoint")
                                                           : last_snapshot(run + "/attn-2l/snapshots");
-    const int repeats = int(args.get_int("repeats", 3));
+    const int repeats = int(args.get_int("repeats"));
     const int threads = args.has("threads") ? args.threads() : cpu::max_threads();
     check(repeats >= 1 && threads >= 1, "--repeats and --threads must be at least 1");
     cpu::set_max_threads(threads);
@@ -195,5 +189,17 @@ int run_ablate_bench(int argc, char** argv) {
                 repeats);
     return 0;
 }
+
+}  // namespace
+
+const Command BENCH_ABLATE_COMMAND = {
+    {"bench ablate", "[options]",
+     "Times the single-head pattern-preserving ablation sweep of a snapshot, ours against the two-pass "
+     "definition in PyTorch.",
+     {{"run", "DIR", "the run whose DIR/metrics holds the evaluation set", "runs/default"},
+      {"checkpoint", "FILE", "the snapshot (default: the last DIR/attn-2l/snapshots/step-*.safetensors)"},
+      {"repeats", "N", "alternating runs of ours and the peer, at least 1", "3"},
+      threads_option()}},
+    run_ablate_bench};
 
 }  // namespace induction

@@ -1,24 +1,27 @@
-// bench_command.cpp — `induction bench [gemm|train|ablate]`: the benchmark entry point. Without a
-// name it runs gemm and train; ablate needs a trained run (`make run`) and is asked for by name.
-#include <cstdio>
-#include <cstring>
-#include <string>
-
+// bench_command.cpp — `induction bench`: runs the gemm and train benchmarks with their default
+// options. Each benchmark is also a command of its own (`induction bench gemm|train|ablate`);
+// ablate needs a trained run (`make run`) and is asked for by name.
+#include "tensor/error.h"
 #include "tools/commands.h"
 
 namespace induction {
 
-int run_bench_command(int argc, char** argv) {
-    std::string which = argc >= 2 ? argv[1] : "all";
-    if (which == "gemm") return run_gemm_bench(argc - 1, argv + 1);
-    if (which == "train") return run_train_bench(argc - 1, argv + 1);
-    if (which == "ablate") return run_ablate_bench(argc - 1, argv + 1);
-    if (which == "all") {
-        int status = run_gemm_bench(1, argv);
-        return status != 0 ? status : run_train_bench(1, argv);
-    }
-    std::fprintf(stderr, "induction bench: unknown benchmark '%s' (expected: gemm, train, ablate)\n", which.c_str());
-    return 2;
+namespace {
+
+int run_every_bench(const Args& args) {
+    if (!args.positional().empty())
+        fail("unknown benchmark '", args.positional()[0], "' (expected: gemm, train, ablate)");
+    for (const Command* bench : {&BENCH_GEMM_COMMAND, &BENCH_TRAIN_COMMAND})
+        if (int status = bench->run(Args({}, bench->usage.options)); status != 0) return status;
+    return 0;
 }
+
+}  // namespace
+
+const Command BENCH_COMMAND = {
+    {"bench", "[gemm|train|ablate]",
+     "Benchmarks our kernels, training and the ablation sweep against peers; without a name, gemm then train.",
+     {}},
+    run_every_bench};
 
 }  // namespace induction

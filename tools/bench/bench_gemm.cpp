@@ -23,13 +23,7 @@
 // share of the peak that the GEMM's instruction mix reaches with no packing and no cache misses
 // beyond L2, so that the table's "% peak" can be read as the kernel's share times the blocking's.
 //
-//   induction bench gemm [--json] [--quick] [--cpu-time] [--benchmark_filter=...]
-//     --json      print only {"peak_gflops": p, "results": [{"m", "n", "k", "threads",
-//                 "ours_gflops", "openblas_gflops"}]}; p is the single-thread peak,
-//                 openblas_gflops is null when OpenBLAS is absent
-//     --quick     one short repetition per benchmark (a smoke run, not a measurement)
-//     --cpu-time  time by process CPU time / threads instead of the wall clock, peak included:
-//                 on a busy machine this leaves out the time other processes held the cores
+// Options: BENCH_GEMM_COMMAND at the end of this file (`induction bench gemm --help`).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -47,6 +41,7 @@
 #include "tensor/reference/gemm.h"
 #include "tools/bench/openblas.h"
 #include "tools/bench/peak.h"
+#include "tools/commands.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -285,28 +280,16 @@ void print_load_average(const char* when) {
                     load[0]);
 }
 
-}  // namespace
-
-int run_gemm_bench(int argc, char** argv) {
-    bool json = false, quick = false, cpu_time = false;
+int run_gemm_bench(const Args& args) {
+    const bool json = args.flag("json"), quick = args.flag("quick"), cpu_time = args.flag("cpu-time");
     // What Google Benchmark gets to parse. Repetitions run in random interleaved order, so a
     // burst of load from other processes spreads over all kernels instead of hitting one.
-    std::string interleave = "--benchmark_enable_random_interleaving=true";
-    std::vector<char*> args = {argv[0], interleave.data()};
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "--json") json = true;
-        else if (arg == "--quick") quick = true;
-        else if (arg == "--cpu-time") cpu_time = true;
-        else args.push_back(argv[i]);
-    }
-    int benchmark_argc = int(args.size());
-    benchmark::Initialize(&benchmark_argc, args.data());
-    if (benchmark::ReportUnrecognizedArguments(benchmark_argc, args.data())) {
-        std::fprintf(stderr, "usage: induction bench gemm [--json] [--quick] [--cpu-time] "
-                             "[--benchmark_...]\n");
-        return 2;
-    }
+    std::vector<std::string> words = {"induction", "--benchmark_enable_random_interleaving=true"};
+    if (args.has("filter")) words.push_back("--benchmark_filter=" + args.get("filter"));
+    std::vector<char*> benchmark_argv;
+    for (std::string& word : words) benchmark_argv.push_back(word.data());
+    int benchmark_argc = int(benchmark_argv.size());
+    benchmark::Initialize(&benchmark_argc, benchmark_argv.data());
 
     const int default_threads = cpu::gemm_threads();  // restored at the end
     std::vector<int> thread_counts = {1};
@@ -399,8 +382,20 @@ int run_gemm_bench(int argc, char** argv) {
     return 0;
 }
 
-}  // namespace induction
+}  // namespace
 
-#ifdef BENCH_GEMM_MAIN
-int main(int argc, char** argv) { return induction::run_gemm_bench(argc, argv); }
-#endif
+const Command BENCH_GEMM_COMMAND = {
+    {"bench gemm", "[options]",
+     "Times our SGEMM against OpenBLAS and the naive reference at square and training shapes, at 1 and 2 "
+     "threads, with the measured FMA peak.",
+     {{"json", "",
+       "print only {\"peak_gflops\": p, \"results\": [{\"m\", \"n\", \"k\", \"threads\", \"ours_gflops\", "
+       "\"openblas_gflops\"}]}; p is the single-thread peak, openblas_gflops null without OpenBLAS"},
+      {"quick", "", "one short repetition per benchmark (a smoke run, not a measurement)"},
+      {"cpu-time", "",
+       "time by process CPU time / threads instead of the wall clock, peak included: on a busy machine this "
+       "leaves out the time other processes held the cores"},
+      {"filter", "REGEX", "only the benchmarks whose names match (Google Benchmark's --benchmark_filter)"}}},
+    run_gemm_bench};
+
+}  // namespace induction

@@ -66,10 +66,8 @@ json::Value torch_training(const TrainConfig& config, int threads, int steps) {
                           threads);
 }
 
-}  // namespace
-
-int run_train_bench(int argc, char** argv) {
-    bool quick = argc >= 2 && std::string(argv[1]) == "--quick";
+int run_train_bench(const Args& args) {
+    const bool quick = args.flag("quick");
     TrainConfig small = find_preset(default_preset_name()).config;
     TrainConfig large = small;
     large.name = "d256-h8-ctx512";
@@ -118,5 +116,14 @@ int run_train_bench(int argc, char** argv) {
                 "thread count.\n", repeats, steps);
     return 0;
 }
+
+}  // namespace
+
+const Command BENCH_TRAIN_COMMAND = {
+    {"bench train", "[options]",
+     "Times training steps of the default preset and of a larger model (d_model 256, 8 heads, context 512), "
+     "ours against the same model in PyTorch, at 1 and 2 threads.",
+     {{"quick", "", "3 steps and one run per configuration instead of 8 steps and 3 alternating runs"}}},
+    run_train_bench};
 
 }  // namespace induction
