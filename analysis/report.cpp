@@ -205,7 +205,7 @@ RunMetrics read_run(const std::string& run_dir) {
             run.models.push_back(std::move(m));
         }
     } catch (const Error& e) {
-        fail(run_path, ": ", e.what());
+        json::fail_in_file(run_path, e);
     }
     for (ModelMetrics& m : run.models) {
         m.snapshots = read_json_if_present(m.dir + "/snapshots.json");
@@ -735,7 +735,7 @@ std::string induction_share_text(const ModelMetrics& m) {
         const json::Value& groups = m.ablation_list().back().at("groups");
         return groups.contains("induction") ? share_text(groups.at("induction").at("share_removed")) : "—";
     } catch (const Error& e) {
-        fail(m.dir, "/ablations.json: ", e.what());
+        json::fail_in_file(m.dir + "/ablations.json", e);
     }
 }
 
@@ -1180,7 +1180,7 @@ std::string argument3_view(const ModelMetrics& m) {
                icl_bars_figure(last, groups) + "<div>" + group_effects_table(ablations, last, groups) +
                "</div>\n</div>\n";
     } catch (const Error& e) {
-        fail(m.dir, "/ablations.json: ", e.what());
+        json::fail_in_file(m.dir + "/ablations.json", e);
     }
 }
 
@@ -1326,7 +1326,7 @@ std::string circuits_view(const ModelMetrics& m) {
                 singular_values_figure(circuits, "qk_singular_values", "W_QK singular values") + "</div>\n";
         return html;
     } catch (const Error& e) {
-        fail(m.dir, "/circuits.json: ", e.what());
+        json::fail_in_file(m.dir + "/circuits.json", e);
     }
 }
 
@@ -1389,7 +1389,7 @@ std::string validation_view(const ModelMetrics& m) {
             prefix = &m.validation->at("prefix_vs_kcomp_trace");
             table = copying_readings_table(*m.validation);
         } catch (const Error& e) {
-            fail(m.dir, "/validation.json: ", e.what());
+            json::fail_in_file(m.dir + "/validation.json", e);
         }
     }
     std::string html = "<div class=\"details\">\n" +

@@ -309,7 +309,7 @@ std::string snapshot_slider(const SliderInput& input) {
         try {
             patterns = patterns_view(read_patterns(*input.head_patterns, snapshots));
         } catch (const Error& e) {
-            fail(input.head_patterns_path, ": ", e.what());
+            json::fail_in_file(input.head_patterns_path, e);
         }
     }
     std::string key = escape(input.key);

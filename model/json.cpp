@@ -42,11 +42,17 @@ size_t utf8_sequence_length(std::string_view text, size_t pos) {
     return length;
 }
 
-std::string printable_utf8(std::string_view bytes) {
+namespace {
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
+
+// bytes with each byte outside a well-formed UTF-8 sequence, and each control character when
+// escape_controls, written as "\xNN".
+std::string escape_bytes(std::string_view bytes, bool escape_controls) {
     std::string out;
     for (size_t pos = 0; pos < bytes.size();) {
         size_t length = utf8_sequence_length(bytes, pos);
-        if (length > 0) {
+        if (length > 0 && !(escape_controls && is_control(static_cast<unsigned char>(bytes[pos])))) {
             out.append(bytes.substr(pos, length));
             pos += length;
             continue;
@@ -57,6 +63,12 @@ std::string printable_utf8(std::string_view bytes) {
     }
     return out;
 }
+
+}  // namespace
+
+std::string printable_utf8(std::string_view bytes) { return escape_bytes(bytes, false); }
+
+std::string printable_line(std::string_view bytes) { return escape_bytes(bytes, true); }
 
 namespace {
 
@@ -98,11 +110,18 @@ const char* kind_name(Value::Kind kind) {
 namespace {
 
 void expect_kind(const Value& value, Value::Kind wanted) {
-    check(value.kind() == wanted, "json: expected ", kind_name(wanted), ", got ",
+    check(value.kind() == wanted, value.where(), "expected ", kind_name(wanted), ", got ",
           kind_name(value.kind()));
 }
 
 }  // namespace
+
+std::string Value::where() const {
+    if (origin_.line == 0) return "json: ";
+    std::string text = origin_.source && !origin_.source->empty() ? *origin_.source + ": " : "json: ";
+    if (!origin_.key.empty()) text += "field '" + printable_line(origin_.key) + "' ";
+    return text + "at line " + std::to_string(origin_.line) + ", column " + std::to_string(origin_.column) + ": ";
+}
 
 Value Value::array(std::vector<Value> items) {
     Value v;
@@ -132,7 +151,7 @@ int64_t Value::as_int() const {
     // 2^63 is exactly representable; every double in (-2^63, 2^63) that is integral fits.
     constexpr double LIMIT = 9223372036854775808.0;
     check(std::trunc(number_) == number_ && number_ > -LIMIT && number_ < LIMIT,
-          "json: expected an integer, got ", dump(*this));
+          where(), "expected an integer, got ", dump(*this));
     return static_cast<int64_t>(number_);
 }
 
@@ -158,13 +177,13 @@ void Value::push_back(Value v) {
 
 size_t Value::size() const {
     if (kind_ == Kind::OBJECT) return object_.size();
-    check(kind_ == Kind::ARRAY, "json: size() needs an array or an object, got ", kind_name(kind_));
+    check(kind_ == Kind::ARRAY, where(), "expected an array or an object, got ", kind_name(kind_));
     return array_.size();
 }
 
 const Value& Value::operator[](size_t index) const {
     expect_kind(*this, Kind::ARRAY);
-    check(index < array_.size(), "json: index ", index, " out of range for an array of ",
+    check(index < array_.size(), where(), "index ", index, " out of range for an array of ",
           array_.size());
     return array_[index];
 }
@@ -184,7 +203,7 @@ const Value* Value::find(const std::string& key) const {
 
 const Value& Value::at(const std::string& key) const {
     const Value* member = find(key);
-    check(member != nullptr, "json: missing key '", key, "'");
+    check(member != nullptr, where(), "missing key '", printable_line(key), "'");
     return *member;
 }
 
@@ -205,7 +224,8 @@ constexpr int MAX_DEPTH = 512;
 
 class Parser {
 public:
-    Parser(std::string_view text, std::string source) : text_(text), source_(std::move(source)) {}
+    Parser(std::string_view text, const std::string& file)
+        : text_(text), source_(file.empty() ? "" : file + ": "), file_(std::make_shared<const std::string>(file)) {}
 
     Value parse_document() {
         skip_whitespace();
@@ -254,7 +274,28 @@ private:
         ++pos_;
     }
 
-    Value parse_value(int depth) {
+    // The line and column of pos_, counted incrementally: parsing only moves forward.
+    void advance_location() {
+        for (; scanned_ < pos_ && scanned_ < text_.size(); ++scanned_) {
+            unsigned char c = static_cast<unsigned char>(text_[scanned_]);
+            if (c == '\n') {
+                ++line_, column_ = 1;
+            } else if ((c & 0xC0) != 0x80) {
+                ++column_;
+            }
+        }
+    }
+
+    // A value with its origin: where it starts, and its key when it is an object's member.
+    Value parse_value(int depth, std::string key = {}) {
+        advance_location();
+        Value::Origin origin{file_, line_, column_, std::move(key)};
+        Value value = parse_bare_value(depth);
+        value.set_origin(std::move(origin));
+        return value;
+    }
+
+    Value parse_bare_value(int depth) {
         if (depth > MAX_DEPTH) error("nesting deeper than ", MAX_DEPTH, " levels");
         switch (peek()) {
             case '{': return parse_object(depth);
@@ -289,12 +330,12 @@ private:
             std::string key = parse_string();
             if (object.contains(key)) {
                 pos_ = key_pos;
-                error("duplicate key '", key, "'");
+                error("duplicate key '", printable_line(key), "'");
             }
             skip_whitespace();
             expect(':');
             skip_whitespace();
-            object[key] = parse_value(depth + 1);
+            object[key] = parse_value(depth + 1, key);
             skip_whitespace();
             if (peek() == ',') {
                 ++pos_;
@@ -454,7 +495,10 @@ private:
 
     std::string_view text_;
     std::string source_;  // "path: " when parsing a file, else empty
+    std::shared_ptr<const std::string> file_;  // the path, shared by every value's origin
     size_t pos_ = 0;
+    size_t scanned_ = 0;  // advance_location has counted lines and columns up to here
+    uint32_t line_ = 1, column_ = 1;
 };
 
 }  // namespace
@@ -583,9 +627,15 @@ std::string dump(const Value& value, int indent) {
 // ---------------------------------------------------------------------------------------------
 // Files
 
+void fail_in_file(const std::string& path, const Error& error) {
+    const std::string message = error.what();
+    if (message.find(path) != std::string::npos) fail(message);
+    fail(path, ": ", message);
+}
+
 Value read_file(const std::string& path) {
     const std::string text = read_file_bytes(path);
-    return Parser(text, path + ": ").parse_document();
+    return Parser(text, path).parse_document();
 }
 
 void write_file(const std::string& path, const Value& value, int indent) {

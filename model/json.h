@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,10 +29,26 @@ size_t utf8_sequence_length(std::string_view text, size_t pos);
 // bytes as valid UTF-8 for display: each byte outside a well-formed sequence becomes "\xNN"
 // (a BPE token can hold part of a multi-byte character).
 std::string printable_utf8(std::string_view bytes);
+// bytes for one line of an error message: printable_utf8, with control characters (newline, tab,
+// escape, DEL) also written as "\xNN", so text read from a file cannot break or restyle the line.
+std::string printable_line(std::string_view bytes);
 
 class Value {
 public:
     enum class Kind { NUL, BOOL, NUMBER, STRING, ARRAY, OBJECT };
+
+    // Where a parsed value was read: the file (or "" for text parsed in memory), its line and
+    // column (from 1; columns count characters) and, for an object's member, its key. Every error
+    // of a typed read names it, so a mistyped field deep in a config reads
+    // "config.json: field 'd_model' at line 4, column 16: expected number, got string".
+    struct Origin {
+        std::shared_ptr<const std::string> source;
+        uint32_t line = 0, column = 0;
+        std::string key;
+    };
+    void set_origin(Origin origin) { origin_ = std::move(origin); }
+    // "<source>: field 'key' at line L, column C: " for a parsed value, "json: " otherwise.
+    std::string where() const;
 
     Value() = default;  // null
     Value(std::nullptr_t) {}
@@ -89,6 +106,7 @@ private:
     std::vector<Value> array_;
     std::vector<std::pair<std::string, Value>> object_;
     std::map<std::string, size_t> object_index_;  // key -> position in object_
+    Origin origin_;
 };
 
 // "null", "bool", "number", "string", "array" or "object".
@@ -99,9 +117,13 @@ Value parse(std::string_view text);
 // Compact when indent < 0, otherwise pretty-printed with that many spaces per level.
 std::string dump(const Value& value, int indent = -1);
 
+// Rethrows an error met while interpreting the JSON file at path, naming the file once (the
+// errors of values parsed from it name it already, with the field, line and column).
+[[noreturn]] void fail_in_file(const std::string& path, const Error& error);
+
 // Reads and parses a file; errors name the file.
 Value read_file(const std::string& path);
-// Writes to "<path>.tmp", fsyncs, renames over path.
+// Writes the file atomically (file_io.h write_file_atomic).
 void write_file(const std::string& path, const Value& value, int indent = 2);
 
 template <class T>
@@ -118,7 +140,7 @@ T Value::get(const std::string& key, T fallback) const {
         } else if constexpr (std::is_same_v<T, int>) {
             int64_t n = member->as_int();
             check(n >= std::numeric_limits<int>::min() && n <= std::numeric_limits<int>::max(),
-                  "json: ", n, " does not fit in an int");
+                  member->where(), n, " does not fit in an int");
             return static_cast<int>(n);
         } else if constexpr (std::is_same_v<T, std::string>) {
             return member->as_string();
@@ -126,6 +148,7 @@ T Value::get(const std::string& key, T fallback) const {
             static_assert(!sizeof(T), "json::Value::get supports bool, double, int64_t, int, std::string");
         }
     } catch (const Error& e) {
+        if (member->origin_.line > 0) throw;  // a parsed member's error names its key already
         fail(e.what(), " (key '", key, "')");
     }
 }

@@ -42,7 +42,7 @@ SeedModelRun read_run(const std::string& dir, int k, const std::string& model) {
         }
         if (phase.contains("icl")) run.frac_in_window = number_or_nan(phase.at("icl"), "frac_in_window");
     } catch (const Error& e) {
-        fail(phase_path, ": ", e.what());
+        json::fail_in_file(phase_path, e);
     }
 
     const std::string snapshots_path = metrics + "/snapshots.json";
@@ -68,7 +68,7 @@ SeedModelRun read_run(const std::string& dir, int k, const std::string& model) {
         const json::Value& list = snapshots.at("snapshots");
         if (list.size() > 0) run.last_snapshot_icl = number_or_nan(list[list.size() - 1], "icl_per_decade");
     } catch (const Error& e) {
-        fail(snapshots_path, ": ", e.what());
+        json::fail_in_file(snapshots_path, e);
     }
     return run;
 }

@@ -724,7 +724,7 @@ TEST(Report, AMalformedCircuitsJsonIsAnErrorNamingTheFile) {
     json::Value circuits = json::read_file(dir / "metrics/attn-2l/circuits.json");
     circuits["pairs"] = 3;
     write_json(dir, "metrics/attn-2l/circuits.json", circuits);
-    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json: json: expected array");
+    EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json: field 'pairs' at line 62, column 12: expected array, got number");
     dir.write("metrics/attn-2l/circuits.json", "{\"heads\": [");
     EXPECT_THROW_MESSAGE(render_report(dir.path), "attn-2l/circuits.json");
 }

@@ -143,6 +143,20 @@ TEST(Json, PrintableUtf8EscapesStrayBytes) {
         EXPECT_NO_THROW(json::dump(Value(json::printable_utf8(bytes)))) << bytes;
 }
 
+// Text from a file goes into error messages through printable_line: control characters are
+// escaped too, so a crafted key cannot break the message's one line or restyle the terminal.
+TEST(Json, PrintableLineEscapesControlCharacters) {
+    EXPECT_EQ(json::printable_line("caf\xC3\xA9 ok"), "caf\xC3\xA9 ok");
+    EXPECT_EQ(json::printable_line("a\nb\tc\x1B[31m\x7F"), "a\\x0Ab\\x09c\\x1B[31m\\x7F");
+    EXPECT_EQ(json::printable_line("\xE2\x82"), "\\xE2\\x82");
+}
+
+TEST(Json, ErrorsNamingAKeyStayOnOneLine) {
+    const std::string message = error_of([] { json::parse(R"({"a\nb": 1, "a\nb": 2})"); });
+    EXPECT_NE(message.find("duplicate key 'a\\x0Ab'"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
 TEST(Json, WritesIntegersWithoutFraction) {
     EXPECT_EQ(json::dump(Value(3)), "3");
     EXPECT_EQ(json::dump(Value(-12.0)), "-12");
@@ -214,7 +228,7 @@ TEST(Json, TypedAccessorsCheckKinds) {
     EXPECT_ERROR_CONTAINS(v.at("s").as_number(), "expected number, got string");
     EXPECT_ERROR_CONTAINS(v.at("missing"), "missing key 'missing'");
     EXPECT_ERROR_CONTAINS(v.at("a")[1], "index 1 out of range");
-    EXPECT_ERROR_CONTAINS(v.at("s").size(), "size() needs an array or an object");
+    EXPECT_ERROR_CONTAINS(v.at("s").size(), "expected an array or an object, got string");
     EXPECT_ERROR_CONTAINS(v.push_back(1), "expected array, got object");
     EXPECT_ERROR_CONTAINS(json::parse("1e19").as_int(), "expected an integer");
     EXPECT_TRUE(v.contains("s"));
@@ -238,10 +252,23 @@ TEST(Json, GetReturnsValueOrFallback) {
     EXPECT_EQ(v.get("missing", "default"), "default");
 
     // Present but wrong: an error naming the key, never a silent fallback.
-    EXPECT_ERROR_CONTAINS(v.get<int>("rate", 0), "(key 'rate')");
+    EXPECT_ERROR_CONTAINS(v.get<int>("rate", 0), "field 'rate' at line 1, column 24: expected an integer");
     EXPECT_ERROR_CONTAINS(v.get<int>("steps", 0), "does not fit in an int");
-    EXPECT_ERROR_CONTAINS(v.get<std::string>("layers", ""), "expected string, got number (key 'layers')");
+    EXPECT_ERROR_CONTAINS(v.get<std::string>("layers", ""), "field 'layers' at line 1, column 62: expected string, got number");
+    Value built = Value::object();  // not parsed: no origin, so the key is added
+    built["layers"] = 2;
+    EXPECT_ERROR_CONTAINS(built.get<std::string>("layers", ""), "expected string, got number (key 'layers')");
     EXPECT_ERROR_CONTAINS(Value(1).get<int>("x", 0), "expected object");
+}
+
+TEST(Json, ErrorsOfParsedValuesNameTheFieldLineAndColumn) {
+    // Nested values, several lines, non-ASCII text before the value (columns count characters).
+    Value v = json::parse("{\n  \"model\": {\"name\": \"é\",\n    \"d_model\": \"x\"},\n  \"list\": [1, true]\n}");
+    EXPECT_ERROR_CONTAINS(v.at("model").at("d_model").as_number(),
+                          "json: field 'd_model' at line 3, column 16: expected number, got string");
+    EXPECT_ERROR_CONTAINS(v.at("model").at("name").as_int(), "field 'name' at line 2, column 21");
+    EXPECT_ERROR_CONTAINS(v.at("list")[1].as_number(), "at line 4, column 15: expected number, got bool");
+    EXPECT_ERROR_CONTAINS(v.at("model").at("n_ctx"), "field 'model' at line 2, column 12: missing key 'n_ctx'");
 }
 
 class JsonFiles : public ::testing::Test {
@@ -272,6 +299,25 @@ TEST_F(JsonFiles, ReadErrorsNameTheFile) {
     write_file_atomic(path("bad.json"), "{\n  \"a\": [1,\n}\n");
     EXPECT_ERROR_CONTAINS(json::read_file(path("bad.json")),
                           "json: " + path("bad.json") + ": expected a value but found character '}' at line 3, column 1");
+    // Errors found after parsing (a field of the wrong kind, a missing key) name the file too,
+    // and fail_in_file names it only once.
+    write_file_atomic(path("config.json"), "{\"model\": {\"d_model\": \"x\"}}");
+    const Value config = json::read_file(path("config.json"));
+    const std::string expected = path("config.json") + ": field 'd_model' at line 1, column 23: expected number";
+    EXPECT_ERROR_CONTAINS(config.at("model").at("d_model").as_number(), expected);
+    try {
+        config.at("model").at("d_model").as_number();
+    } catch (const Error& e) {
+        EXPECT_ERROR_CONTAINS(json::fail_in_file(path("config.json"), e), expected);
+        try {
+            json::fail_in_file(path("config.json"), e);
+        } catch (const Error& again) {
+            EXPECT_EQ(std::string(again.what()).find(path("config.json")),
+                      std::string(again.what()).rfind(path("config.json")));
+        }
+    }
+    EXPECT_ERROR_CONTAINS(json::fail_in_file("other.json", Error("json: expected number")),
+                          "other.json: json: expected number");
 }
 
 }  // namespace
