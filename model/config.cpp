@@ -37,12 +37,12 @@ void ModelConfig::validate(const std::string& source) const {
     check(parameters <= MAX_PARAMETERS, source, ": the config asks for about ", parameters,
           " parameters, more than the ", MAX_PARAMETERS, " this framework trains");
     check(normalization_type == "LN" || normalization_type == "none", source,
-          ": field 'normalization_type' must be \"LN\" or \"none\", got \"", normalization_type, "\"");
+          ": field 'normalization_type' must be \"LN\" or \"none\", got \"", json::printable_line(normalization_type), "\"");
     check(positional_embedding_type == "shortformer" || positional_embedding_type == "standard",
           source, ": field 'positional_embedding_type' must be \"shortformer\" or \"standard\", got \"",
-          positional_embedding_type, "\"");
+          json::printable_line(positional_embedding_type), "\"");
     check(act_fn == "gelu" || act_fn == "relu", source,
-          ": field 'act_fn' must be \"gelu\" or \"relu\", got \"", act_fn, "\"");
+          ": field 'act_fn' must be \"gelu\" or \"relu\", got \"", json::printable_line(act_fn), "\"");
     check(local_windows.empty() || local_windows.size() == size_t(n_layers * n_heads), source,
           ": field 'local_windows' must have n_layers * n_heads = ", n_layers * n_heads,
           " entries, got ", local_windows.size());
@@ -90,7 +90,7 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
         "smear_alpha_init", "local_windows", "fixed_positions", "init_range", "embed_init_range",
         "scale_output_init"};
     for (const auto& [key, value] : v.members())
-        check(known.count(key) > 0, source, ": unknown model config field '", key, "'");
+        check(known.count(key) > 0, source, ": unknown model config field '", json::printable_line(key), "'");
     auto integer = [&](const char* key, int& field) {
         if (!v.contains(key)) return;
         const json::Value& x = v.at(key);

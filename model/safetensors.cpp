@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "model/file_io.h"
@@ -68,11 +69,11 @@ std::optional<uint64_t> non_negative_integer(const json::Value& v) {
 
 Entry parse_entry(const std::string& path, const std::string& name, const json::Value& value,
                   uint64_t data_bytes) {
-    auto bad = [&](const auto&... parts) { reject(path, "tensor '", name, "': ", parts...); };
+    auto bad = [&](const auto&... parts) { reject(path, "tensor '", json::printable_line(name), "': ", parts...); };
     if (!value.is_object()) bad("entry must be an object, got ", json::kind_name(value.kind()));
     for (const auto& [field, _] : value.members())
         if (field != "dtype" && field != "shape" && field != "data_offsets")
-            bad("unexpected field '", field, "' (expected dtype, shape, data_offsets)");
+            bad("unexpected field '", json::printable_line(field), "' (expected dtype, shape, data_offsets)");
     for (const char* field : {"dtype", "shape", "data_offsets"})
         if (!value.contains(field)) bad("missing '", field, "'");
 
@@ -82,7 +83,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const json::
     const json::Value& dtype = value.at("dtype");
     if (!dtype.is_string()) bad("'dtype' is ", json::dump(dtype), ", not a string");
     std::optional<DType> known = dtype_from_safetensors_name(dtype.as_string());
-    if (!known) bad("unsupported dtype '", dtype.as_string(), "' (expected F32, F64 or I32)");
+    if (!known) bad("unsupported dtype '", json::printable_line(dtype.as_string()), "' (expected F32, F64 or I32)");
     entry.dtype = *known;
 
     const json::Value& shape = value.at("shape");
@@ -96,11 +97,15 @@ Entry parse_entry(const std::string& path, const std::string& name, const json::
         if (!size) bad("shape ", json::dump(shape), " has a dimension that is not a non-negative integer");
         dims.push_back(static_cast<int64_t>(*size));
     }
-    uint64_t expected_bytes = dtype_size(entry.dtype);
-    if (std::find(dims.begin(), dims.end(), 0) != dims.end()) expected_bytes = 0;
+    // Shape::numel() multiplies the dimensions in order, so even beside a zero the others must
+    // multiply to at most 2^63 - 1 (bytes, hence elements too).
+    uint64_t nonzero_bytes = dtype_size(entry.dtype);
     for (int64_t dim : dims)
-        if (__builtin_mul_overflow(expected_bytes, static_cast<uint64_t>(dim), &expected_bytes))
+        if (dim != 0 && (__builtin_mul_overflow(nonzero_bytes, static_cast<uint64_t>(dim), &nonzero_bytes) ||
+                         nonzero_bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
             bad("shape ", json::dump(shape), " is too large");
+    const bool holds_elements = std::find(dims.begin(), dims.end(), 0) == dims.end();
+    const uint64_t expected_bytes = holds_elements ? nonzero_bytes : 0;
     entry.shape = Shape(dims);
 
     const json::Value& offsets = value.at("data_offsets");
@@ -132,11 +137,11 @@ void check_coverage(const std::string& path, const std::vector<Entry>& entries, 
     uint64_t covered = 0;  // bytes [0, covered) belong to the tensors seen so far
     const Entry* previous = nullptr;
     for (const Entry* e : by_offset) {
-        require(e->begin >= covered, path, "tensor '", e->name, "' data_offsets [", e->begin, ", ",
-                e->end, "] overlap tensor '", previous ? previous->name : "", "' (which ends at ",
-                covered, ")");
+        require(e->begin >= covered, path, "tensor '", json::printable_line(e->name), "' data_offsets [",
+                e->begin, ", ", e->end, "] overlap tensor '", json::printable_line(previous ? previous->name : ""),
+                "' (which ends at ", covered, ")");
         require(e->begin == covered, path, "data buffer bytes [", covered, ", ", e->begin,
-                ") before tensor '", e->name, "' belong to no tensor");
+                ") before tensor '", json::printable_line(e->name), "' belong to no tensor");
         covered = e->end;
         previous = e;
     }
@@ -237,8 +242,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
         require(value.is_object(), path, "__metadata__ must be an object, got ",
                 json::kind_name(value.kind()));
         for (const auto& [key, text] : value.members()) {
-            require(text.is_string(), path, "__metadata__ value of '", key, "' is ", json::dump(text),
-                    ", not a string");
+            require(text.is_string(), path, "__metadata__ value of '", json::printable_line(key), "' is ",
+                    json::dump(text), ", not a string");
             file.metadata.emplace_back(key, text.as_string());
         }
     }

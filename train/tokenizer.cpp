@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <queue>
 
@@ -203,6 +204,43 @@ std::string to_hex(std::string_view bytes) {
 constexpr std::string_view FILE_FORMAT = "induction-byte-bpe-1";
 constexpr std::string_view PRETOKENIZER = "induction-chunks-1";
 
+// Checked reads of a tokenizer file's fields. A mismatch throws one line naming the file, the
+// field ("merges[3][0]") and what was expected; text from the file is shown escaped.
+class FieldReader {
+public:
+    using Kind = json::Value::Kind;
+    explicit FieldReader(const std::string& path) : path_(path) {}
+
+    template <class Got, class Expected>
+    void expect(bool ok, const std::string& field, const Got& got, const Expected& expected) const {
+        check(ok, "Tokenizer::load: ", path_, ": field '", field, "' is ", got, " (expected ", expected, ")");
+    }
+    const json::Value& of_kind(const json::Value& value, const std::string& field, Kind kind) const {
+        expect(value.kind() == kind, field, std::string("a JSON ") + json::kind_name(value.kind()),
+               std::string("a JSON ") + json::kind_name(kind));
+        return value;
+    }
+    // object[key], of the given kind; field names it in messages (default: key).
+    const json::Value& member(const json::Value& object, const std::string& key, Kind kind,
+                              const std::string& field = "") const {
+        const std::string& name = field.empty() ? key : field;
+        expect(object.contains(key), name, "missing", std::string("a JSON ") + json::kind_name(kind));
+        return of_kind(object.at(key), name, kind);
+    }
+    int64_t integer(const json::Value& value, const std::string& field) const {
+        const double x = of_kind(value, field, Kind::NUMBER).as_number();
+        expect(std::trunc(x) == x && std::fabs(x) <= 9007199254740992.0, field, json::dump(value),
+               "an integer of at most 2^53 in magnitude");
+        return static_cast<int64_t>(x);
+    }
+    int64_t integer_member(const json::Value& object, const std::string& key, const std::string& field = "") const {
+        return integer(member(object, key, Kind::NUMBER, field), field.empty() ? key : field);
+    }
+
+private:
+    std::string path_;
+};
+
 }  // namespace
 
 // Tokens already computed for the distinct chunks of the text(s) being encoded. Keys are views
@@ -352,44 +390,52 @@ void Tokenizer::save(const std::string& path) const {
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
+    using Kind = json::Value::Kind;
     const json::Value root = json::read_file(path);
-    auto expect = [&](bool ok, const std::string& field, const auto& got, const auto& expected) {
-        check(ok, "Tokenizer::load: ", path, ": field '", field, "' is ", got, " (expected ", expected, ")");
-    };
-    const std::string& format = root.at("format").as_string();
-    expect(format == FILE_FORMAT, "format", format, FILE_FORMAT);
-    const std::string& pretokenizer = root.at("pretokenizer").as_string();
-    expect(pretokenizer == PRETOKENIZER, "pretokenizer", pretokenizer, PRETOKENIZER);
-    const int64_t max_chunk = root.at("max_chunk_bytes").as_int();
-    expect(max_chunk == static_cast<int64_t>(MAX_CHUNK_BYTES), "max_chunk_bytes", max_chunk, MAX_CHUNK_BYTES);
-    const int64_t eot = root.at("end_of_text").at("id").as_int();
-    expect(eot == END_OF_TEXT, "end_of_text.id", eot, END_OF_TEXT);
+    const FieldReader read(path);
+    read.of_kind(root, "(the document)", Kind::OBJECT);
+    const std::string& format = read.member(root, "format", Kind::STRING).as_string();
+    read.expect(format == FILE_FORMAT, "format", json::printable_line(format), FILE_FORMAT);
+    const std::string& pretokenizer = read.member(root, "pretokenizer", Kind::STRING).as_string();
+    read.expect(pretokenizer == PRETOKENIZER, "pretokenizer", json::printable_line(pretokenizer), PRETOKENIZER);
+    const int64_t max_chunk = read.integer_member(root, "max_chunk_bytes");
+    read.expect(max_chunk == static_cast<int64_t>(MAX_CHUNK_BYTES), "max_chunk_bytes", max_chunk, MAX_CHUNK_BYTES);
+    const json::Value& end_of_text = read.member(root, "end_of_text", Kind::OBJECT);
+    const int64_t eot = read.integer_member(end_of_text, "id", "end_of_text.id");
+    read.expect(eot == END_OF_TEXT, "end_of_text.id", eot, END_OF_TEXT);
 
     Tokenizer tokenizer;
-    const auto& merges = root.at("merges").as_array();
+    const auto& merges = read.member(root, "merges", Kind::ARRAY).as_array();
     for (size_t r = 0; r < merges.size(); ++r) {
         const std::string field = "merges[" + std::to_string(r) + "]";
-        const auto& pair = merges[r].as_array();
-        expect(pair.size() == 2, field, std::to_string(pair.size()) + " ids", "2 ids");
-        const int64_t left = pair[0].as_int(), right = pair[1].as_int();
+        const auto& pair = read.of_kind(merges[r], field, Kind::ARRAY).as_array();
+        read.expect(pair.size() == 2, field, std::to_string(pair.size()) + " ids", "2 ids");
+        const int64_t left = read.integer(pair[0], field + "[0]"), right = read.integer(pair[1], field + "[1]");
         const int64_t limit = FIRST_MERGE + static_cast<int64_t>(r);
         auto valid = [&](int64_t id) { return id >= 0 && id < limit && id != END_OF_TEXT; };
         // std::string("["), not "[": GCC 12 warns falsely (-Wrestrict) on "[" + a temporary.
-        expect(valid(left) && valid(right), field,
-               std::string("[") + std::to_string(left) + ", " + std::to_string(right) + "]",
-               "ids < " + std::to_string(limit) + " and not <|endoftext|>");
+        read.expect(valid(left) && valid(right), field,
+                    std::string("[") + std::to_string(left) + ", " + std::to_string(right) + "]",
+                    "ids < " + std::to_string(limit) + " and not <|endoftext|>");
+        // Merges never cross a chunk, so no learned token is longer than one. Unchecked, merges that
+        // each join the previous token to itself would ask for 2^r bytes.
+        const size_t merged_bytes = tokenizer.token_bytes_[left].size() + tokenizer.token_bytes_[right].size();
+        read.expect(merged_bytes <= MAX_CHUNK_BYTES, field, "a token of " + std::to_string(merged_bytes) + " bytes",
+                    "at most max_chunk_bytes = " + std::to_string(MAX_CHUNK_BYTES));
         tokenizer.add_merge(static_cast<int32_t>(left), static_cast<int32_t>(right));
     }
-    const int64_t vocab_size = root.at("vocab_size").as_int();
-    expect(vocab_size == tokenizer.vocab_size(), "vocab_size", vocab_size,
-           std::to_string(tokenizer.vocab_size()) + " = 257 + number of merges");
-    const auto& vocab = root.at("vocab").as_array();
-    expect(static_cast<int64_t>(vocab.size()) == vocab_size, "vocab", std::to_string(vocab.size()) + " entries",
-           vocab_size);
+    const int64_t vocab_size = read.integer_member(root, "vocab_size");
+    read.expect(vocab_size == tokenizer.vocab_size(), "vocab_size", vocab_size,
+                std::to_string(tokenizer.vocab_size()) + " = 257 + number of merges");
+    const auto& vocab = read.member(root, "vocab", Kind::ARRAY).as_array();
+    read.expect(static_cast<int64_t>(vocab.size()) == vocab_size, "vocab", std::to_string(vocab.size()) + " entries",
+                vocab_size);
     for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+        const std::string field = "vocab[" + std::to_string(id) + "]";
+        const std::string& hex = read.of_kind(vocab[id], field, Kind::STRING).as_string();
         const std::string expected = to_hex(tokenizer.token_bytes_[id]);
-        expect(vocab[id].as_string() == expected, "vocab[" + std::to_string(id) + "]",
-               "\"" + vocab[id].as_string() + "\"", "\"" + expected + "\", the bytes its merges make");
+        read.expect(hex == expected, field, "\"" + json::printable_line(hex) + "\"",
+                    "\"" + expected + "\", the bytes its merges make");
     }
     return tokenizer;
 }

@@ -35,7 +35,7 @@ void TrainConfig::validate(const std::string& source) const {
     in_range("learning_rate", schedule.learning_rate, 0, MAX_LEARNING_RATE, true);
     in_range("warmup_steps", double(schedule.warmup_steps), 0, double(steps));
     check(schedule.decay == "constant" || schedule.decay == "cosine", source,
-          ": field 'lr_decay' must be \"constant\" or \"cosine\", got \"", schedule.decay, "\"");
+          ": field 'lr_decay' must be \"constant\" or \"cosine\", got \"", json::printable_line(schedule.decay), "\"");
     in_range("min_lr_fraction", schedule.min_lr_fraction, 0, 1);
     // Decoupled decay multiplies weights by 1 - lr·λ each step: λ·lr must stay below 1.
     auto decay = [&](const char* field, double value) {
@@ -101,7 +101,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         "beta1", "beta2", "adam_eps", "grad_clip", "snapshot_every", "snapshot_log_count",
         "corpus_dir", "corpus_heldout_fraction", "corpus_seed"};
     for (const auto& [key, value] : v.members())
-        check(known.count(key) > 0, source, ": unknown field '", key, "'");
+        check(known.count(key) > 0, source, ": unknown field '", json::printable_line(key), "'");
     TrainConfig c;
     auto number = [&](const char* key) -> double {
         check(v.at(key).is_number(), source, ": field '", key, "' must be a number, got ", json::dump(v.at(key)));

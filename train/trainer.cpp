@@ -179,7 +179,7 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     config.schedule.total_steps = config.steps;
     // Stored absolute, so a run's analysis finds its corpus from any working directory.
     config.corpus_dir = std::filesystem::absolute(config.corpus_dir).lexically_normal().string();
-    config.validate(config.name);
+    config.validate(json::printable_line(config.name));
     const std::string& dir = options.out_dir;
     check(!dir.empty(), "train: no output directory given");
     cpu::set_max_threads(options.threads);

@@ -218,6 +218,21 @@ TEST_F(Safetensors, RejectsUnknownDtypes) {
                     {"tensor 'w': 'dtype' is 32, not a string"});
 }
 
+// Names, dtypes and keys come from the file: control characters in them are shown escaped, so
+// the message stays one line (expect_rejected checks that) and cannot restyle the terminal.
+TEST_F(Safetensors, ShowsTextFromTheFileEscapedInErrors) {
+    expect_rejected(craft(R"({"w\nx": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}})", EIGHT_BYTES),
+                    {"tensor 'w\\x0Ax': data_offsets [0,8] hold 8 bytes"});
+    expect_rejected(craft(R"({"w": {"dtype": "F32\u001b[2J", "shape": [2], "data_offsets": [0, 8]}})", EIGHT_BYTES),
+                    {"unsupported dtype 'F32\\x1B[2J'"});
+    expect_rejected(craft(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "\r": 1}})", EIGHT_BYTES),
+                    {"unexpected field '\\x0D'"});
+    expect_rejected(craft(R"({"__metadata__": {"k\t": 1}})", ""), {"__metadata__ value of 'k\\x09' is 1"});
+    expect_rejected(craft(R"({"a\n": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},)"
+                          R"("b": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}})", EIGHT_BYTES),
+                    {"overlap tensor 'a\\x0A'"});
+}
+
 TEST_F(Safetensors, RejectsBadShapes) {
     for (const char* shape : {"[-2]", "[2.5]", "[\"2\"]", "[null]", "[1e300]"})
         expect_rejected(craft(std::string(R"({"w": {"dtype": "F32", "shape": )") + shape +
@@ -233,6 +248,14 @@ TEST_F(Safetensors, RejectsBadShapes) {
                                     "data_offsets": [0, 8]}})",
                           EIGHT_BYTES),
                     {"tensor 'w': shape", "is too large"});
+    // No elements, but Shape::numel() multiplies in order: 2^53 * 2^53 overflowed an int64 (UB)
+    // before the zero was reached (found by tests/fuzz/safetensors).
+    expect_rejected(craft(R"({"w": {"dtype": "F32", "shape": [9007199254740992, 9007199254740992, 0],
+                                    "data_offsets": [0, 0]}})",
+                          ""),
+                    {"tensor 'w': shape [9007199254740992,9007199254740992,0] is too large"});
+    write_safetensors(path("empty_rows.st"), {{"w", Tensor::empty({0, 1000000, 1000000}, DType::F64)}});
+    EXPECT_EQ(read_safetensors(path("empty_rows.st")).get("w").shape(), Shape({0, 1000000, 1000000}));
 }
 
 TEST_F(Safetensors, RejectsBadDataOffsets) {

@@ -5,9 +5,11 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "model/file_io.h"
+#include "model/json.h"
 #include "tensor/error.h"
 #include "tests/support/testing.h"
 #include "train/tokenizer.h"
@@ -260,6 +262,81 @@ TEST(Tokenizer, LoadRejectsInconsistentFiles) {
     const std::string broken_merge = "[" + std::to_string(left) + ", 999]";
     write_edited(first_merge, broken_merge);
     EXPECT_THROW_MESSAGE(Tokenizer::load(path), "field 'merges[0]' is " + broken_merge);
+}
+
+// A tokenizer file: the bytes-only tokenizer's, with these merges, "vocab" listing the bytes of
+// every token in hex as save() writes it, and "vocab_size" to match.
+std::string tokenizer_file_with_merges(const std::vector<std::pair<int, int>>& merges) {
+    const testing::TempDir dir;
+    Tokenizer().save(dir / "bytes.json");
+    json::Value root = json::read_file(dir / "bytes.json");
+    std::vector<std::string> tokens;
+    for (int b = 0; b < 256; ++b) tokens.push_back(std::string(1, static_cast<char>(b)));
+    tokens.push_back(std::string(Tokenizer::END_OF_TEXT_TEXT));
+    json::Value merge_list = json::Value::array();
+    for (const auto& [left, right] : merges) {
+        merge_list.push_back(json::Value::array({left, right}));
+        tokens.push_back(tokens[left] + tokens[right]);
+    }
+    json::Value vocab = json::Value::array();
+    for (const std::string& token : tokens) {
+        std::string hex;
+        for (unsigned char b : token) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+        vocab.push_back(hex);
+    }
+    root["merges"] = merge_list;
+    root["vocab"] = vocab;
+    root["vocab_size"] = static_cast<int64_t>(tokens.size());
+    return json::dump(root);
+}
+
+TEST(Tokenizer, LoadBoundsTheLengthOfMergedTokens) {
+    // Each merge joins the previous token to itself, doubling it: consistent in every other way,
+    // but r merges ask for 2^r bytes. No trained token is longer than a chunk (64 bytes), and
+    // merges[6] would make 128.
+    std::vector<std::pair<int, int>> doubling = {{'a', 'a'}};
+    for (int r = 1; r < 8; ++r) doubling.push_back({Tokenizer::FIRST_MERGE + r - 1, Tokenizer::FIRST_MERGE + r - 1});
+    const testing::TempDir dir;
+    dir.write("doubling.json", tokenizer_file_with_merges(doubling));
+    EXPECT_THROW_MESSAGE(Tokenizer::load(dir / "doubling.json"),
+                         "field 'merges[6]' is a token of 128 bytes (expected at most max_chunk_bytes = 64)");
+    doubling.resize(6);  // tokens up to 64 bytes load
+    dir.write("ok.json", tokenizer_file_with_merges(doubling));
+    EXPECT_EQ(Tokenizer::load(dir / "ok.json").token_bytes(Tokenizer::FIRST_MERGE + 5), std::string(64, 'a'));
+}
+
+TEST(Tokenizer, LoadErrorsNameTheFileAndTheFieldOnOneLine) {
+    const testing::TempDir dir;
+    const std::string path = dir / "tokenizer.json";
+    const std::string good = tokenizer_file_with_merges({{'a', 'b'}});
+    // Each edit gives a field the wrong JSON kind (or removes it); the message must say which.
+    const std::vector<std::tuple<std::string, std::string, std::string>> edits = {
+        {"\"merges\":[[97,98]]", "\"merges\":{}", "field 'merges' is a JSON object (expected a JSON array)"},
+        {"[[97,98]]", "[97]", "field 'merges[0]' is a JSON number (expected a JSON array)"},
+        {"[[97,98]]", "[[97,98.5]]", "field 'merges[0][1]' is 98.5 (expected an integer"},
+        {"[[97,98]]", "[[\"a\",98]]", "field 'merges[0][0]' is a JSON string (expected a JSON number)"},
+        {"\"id\":256", "\"number\":256", "field 'end_of_text.id' is missing"},
+        {"\"vocab_size\":258", "\"vocab_size\":null", "field 'vocab_size' is a JSON null"},
+        {"\"6162\"", "6162", "field 'vocab[257]' is a JSON number (expected a JSON string)"},
+        {"\"6162\"", "\"61\\n62\"", "field 'vocab[257]' is \"61\\x0A62\""},
+        {"induction-byte-bpe-1", "bpe\\u001b[31m", "field 'format' is bpe\\x1B[31m"},
+    };
+    for (const auto& [from, to, phrase] : edits) {
+        std::string edited = good;
+        ASSERT_NE(edited.find(from), std::string::npos) << from;
+        edited.replace(edited.find(from), from.size(), to);
+        dir.write("tokenizer.json", edited);
+        try {
+            Tokenizer::load(path);
+            ADD_FAILURE() << "loaded a file with " << to;
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            EXPECT_NE(message.find("Tokenizer::load: " + path + ": " + phrase), std::string::npos) << message;
+            EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+        }
+    }
+    dir.write("tokenizer.json", "[1, 2]");
+    EXPECT_THROW_MESSAGE(Tokenizer::load(path), "field '(the document)' is a JSON array (expected a JSON object)");
 }
 
 }  // namespace

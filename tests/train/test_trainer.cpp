@@ -319,6 +319,14 @@ TEST(TrainConfig, EveryFieldIsCheckedAgainstItsRange) {
     change["weight_decay_changes"] = json::Value::array({entry});
     EXPECT_THROW_MESSAGE(TrainConfig::from_json(change, "my.json"),
                          "my.json: field 'weight_decay_changes[].step' must be an integer, got \"ten\"");
+    // Text from the file is escaped: a crafted key or value cannot break the one-line message
+    // (found by the train_config and model_config fuzzers).
+    json::Value crafted = base;
+    crafted["a\nb\x1b[31m"] = 1;
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(crafted, "my.json"), "unknown field 'a\\x0Ab\\x1B[31m'");
+    json::Value act = base;
+    act["model"]["act_fn"] = "gelu\n";
+    EXPECT_THROW_MESSAGE(TrainConfig::from_json(act, "my.json"), "got \"gelu\\x0A\"");
     // The parameter count implied by sane-looking sizes is bounded before anything is allocated.
     json::Value huge = base;
     huge["model"]["d_vocab"] = 1 << 24;
