@@ -23,6 +23,13 @@
 
 namespace induction::fuzz {
 
+// The four bytes at data as a little-endian unsigned integer (targets take parameters so).
+inline int64_t little_endian_u32(const uint8_t* data) {
+    int64_t value = 0;
+    for (int i = 0; i < 4; ++i) value |= int64_t(data[i]) << (8 * i);
+    return value;
+}
+
 // The path of this process's scratch file, in a private directory removed at exit.
 inline const std::string& scratch_path() {
     static const std::string path = [] {

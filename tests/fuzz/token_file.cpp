@@ -19,8 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr size_t PARAMETER_BYTES = 5;
     if (size < PARAMETER_BYTES) return 0;
     const TokenType type = data[0] % 2 == 0 ? TokenType::UINT16 : TokenType::INT32;
-    int64_t vocab_size = 0;
-    for (int i = 0; i < 4; ++i) vocab_size |= int64_t(data[1 + i]) << (8 * i);
+    const int64_t vocab_size = fuzz::little_endian_u32(data + 1);
     const size_t file_bytes = size - PARAMETER_BYTES;
     const std::string& path =
         fuzz::write_scratch_file({reinterpret_cast<const char*>(data) + PARAMETER_BYTES, file_bytes});

@@ -105,6 +105,14 @@ TrainOptions resuming(TrainOptions o) {
     return o;
 }
 
+// Trains config into dir as if killed before `stop` (resuming when dir holds a run already).
+void train_stopping_at(const TrainConfig& config, const std::string& dir, const FakeCorpus& corpus, int64_t stop) {
+    TrainOptions options = options_for(dir, corpus);
+    options.resume = file_exists(dir + "/snapshots/resume.safetensors");
+    options.stop_at_step = stop;
+    train(config, options);
+}
+
 }  // namespace
 
 TEST(Trainer, LossFallsAndRunDirectoryIsComplete) {
@@ -135,9 +143,7 @@ TEST(Trainer, ResumeIsByteForByteWhereverTheRunStopped) {
     // Stopped between the snapshots at 20 and 25, then at step 0 before any snapshot.
     for (int64_t stop : {23, 0}) {
         const std::string dir = work / ("stopped-at-" + std::to_string(stop));
-        TrainOptions interrupted = options_for(dir, corpus);
-        interrupted.stop_at_step = stop;
-        train(config, interrupted);
+        train_stopping_at(config, dir, corpus, stop);
         EXPECT_EQ(read_resume_state(dir + "/snapshots/resume.safetensors",
                                     make_transformer(config.model, 0).parameters()).step,
                   stop == 23 ? 20 : 0);
@@ -148,13 +154,9 @@ TEST(Trainer, ResumeIsByteForByteWhereverTheRunStopped) {
     // Killed after the snapshot at 25 was written but before its resume state: the older state
     // (step 20) is what a resume finds, and the steps after it rerun.
     const std::string dir = work / "lagging";
-    TrainOptions first = options_for(dir, corpus);
-    first.stop_at_step = 23;
-    train(config, first);
+    train_stopping_at(config, dir, corpus, 23);
     const std::string state_at_20 = read_file_bytes(dir + "/snapshots/resume.safetensors");
-    TrainOptions second = resuming(options_for(dir, corpus));
-    second.stop_at_step = 27;
-    train(config, second);
+    train_stopping_at(config, dir, corpus, 27);
     write_file_atomic(dir + "/snapshots/resume.safetensors", state_at_20);
     train(config, resuming(options_for(dir, corpus)));
     expect_same_files(work / "straight", dir);
@@ -165,9 +167,7 @@ TEST(Trainer, RefusedResumesChangeNothing) {
     TempDir work;
     TrainConfig config = tiny_config(work / "corpus");
     const std::string dir = work / "run";
-    TrainOptions interrupted = options_for(dir, corpus);
-    interrupted.stop_at_step = 23;
-    train(config, interrupted);
+    train_stopping_at(config, dir, corpus, 23);
     const auto before = directory_contents(dir);
 
     TrainConfig fewer = config;
@@ -199,9 +199,7 @@ TEST(Trainer, StaleTemporariesAndPlantedLinksAreHarmless) {
     TempDir work;
     TrainConfig config = tiny_config(work / "corpus");
     const std::string dir = work / "run";
-    TrainOptions interrupted = options_for(dir, corpus);
-    interrupted.stop_at_step = 7;
-    train(config, interrupted);
+    train_stopping_at(config, dir, corpus, 7);
     // A kill mid-write leaves a temporary; a link planted at the old fixed temporary name must not
     // be written through.
     work.write("precious", "keep me");
