@@ -97,6 +97,7 @@ void check_same_config(const TrainConfig& stored, const TrainConfig& asked, cons
 struct LossRows {
     std::string text = LOSS_CSV_HEADER;
     std::vector<double> losses;
+    bool whole_file = true;  // the file held nothing else (no rows past keep_below, no cut row)
 };
 
 LossRows loss_rows_before(const std::string& path, int64_t keep_below) {
@@ -120,6 +121,7 @@ LossRows loss_rows_before(const std::string& path, int64_t keep_below) {
         rows.text += line + "\n";
         begin = end + 1;
     }
+    rows.whole_file = begin == bytes.size();
     return rows;
 }
 
@@ -275,7 +277,7 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     } else {
         // Rows past the resume step (written before a kill) are dropped; those steps rerun.
         kept_rows = loss_rows_before(loss_csv_path(dir), start);
-        if (read_file_bytes(loss_csv_path(dir)) != kept_rows.text)
+        if (!kept_rows.whole_file)
             write_file_atomic(loss_csv_path(dir), kept_rows.text);
         log.line("resumed at step " + std::to_string(start) + " from " +
                  (start > 0 ? snapshot_path(dir, start) : std::string("the initial weights")));
