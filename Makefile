@@ -76,10 +76,10 @@ endif
 # ---- code placement ----------------------------------------------------------------------------
 # Skylake-derived cores, with Intel's fix for the "jump conditional code" (JCC) erratum, keep no
 # decoded micro-ops for a jump that crosses or ends on a 32-byte boundary: a loop whose closing
-# branch lands there goes through the legacy decoders on every iteration. Measured on this
-# project's FMA peak loop while the core's other hyperthread was busy: 93 GFLOP/s instead of 131.
-# The assembler can pad code so that no branch lands there; speeds then do not depend on where
-# the linker happened to put a loop.
+# branch lands there goes through the legacy decoders on every iteration, which slows hot loops
+# such as the FMA peak loop markedly (tools/bench/LOG.md has a measurement). The assembler can pad
+# code so that no branch lands there; speeds then do not depend on where the linker happened to
+# put a loop.
 JCC_PADDING := $(shell echo 'int main(){return 0;}' | $(CXX) -Wa,-mbranches-within-32B-boundaries \
                  -x c++ - -o /dev/null 2>/dev/null && echo -Wa,-mbranches-within-32B-boundaries)
 
@@ -92,7 +92,7 @@ LDFLAGS  := $(OMP) $(SAN)
 
 # ---- sources -----------------------------------------------------------------------------------
 LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp autograd/*.cpp \
-                           model/*.cpp train/*.cpp analysis/*.cpp)
+                           model/*.cpp model/io/*.cpp train/*.cpp analysis/*.cpp analysis/report/*.cpp)
 CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
 # tests/fuzz/ holds libFuzzer targets, built apart by `make fuzz` (below).
 TEST_SOURCES := $(filter-out tests/fuzz/%,$(wildcard tests/*/*.cpp))
@@ -138,12 +138,14 @@ $(TESTS): $(TEST_OBJECTS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $(TEST_OBJECTS) $(LIB) -o $@ -lgtest -lgtest_main -lpthread -ldl $(CUDA_LIBS)
 
-# Every GoogleTest suite, then the CLI's bad-input catalogue (tests/cli/bad_inputs.py), then the
-# browser check: a `run --quick` whose report.html is opened in headless Chromium
+# Every GoogleTest suite, then the CLI's bad-input catalogue (tests/cli/bad_inputs.py), the
+# layout check (tests/style/check_layout.py: includes point down the layers, no function over 80
+# lines), then the browser check: a `run --quick` whose report.html is opened in headless Chromium
 # (tests/browser/quick_run_check.sh; it says when it skips). FILTER= runs only the selected
 # GoogleTest cases.
 test: unit-tests
 	$(if $(FILTER),,python3 tests/cli/bad_inputs.py $(CLI))
+	$(if $(FILTER),,python3 tests/style/check_layout.py)
 	$(if $(FILTER),,tests/browser/quick_run_check.sh $(CLI) $(BUILD)/quick-run)
 
 unit-tests: status $(TESTS) $(CLI)

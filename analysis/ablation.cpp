@@ -182,102 +182,146 @@ Tensor pick_columns(const Tensor& losses, const Tensor& columns) {
     return picked.value().reshape({N, P});
 }
 
-AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, const Tensor& columns,
-                             const std::vector<HeadSet>& sets, AblationMode mode, int64_t batch_size) {
+namespace {
+
+// ---- the sections of ablation_sweep() ----------------------------------------------------------
+
+// Checks a sweep's inputs; returns the number P of scored columns per row.
+int64_t check_sweep_inputs(const Transformer& model, const Tensor& tokens, const Tensor& columns,
+                           const std::vector<HeadSet>& sets) {
     check_tokens(tokens);
     for (const HeadSet& heads : sets) check_heads(heads, model.config);
-    const ModelConfig& config = model.config;
-    const int64_t N = tokens.size(0), T = tokens.size(1), D = config.d_model;
+    const int64_t N = tokens.size(0), T = tokens.size(1);
     check(columns.dtype() == DType::I32 && columns.ndim() == 2 && columns.size(0) == N,
           "ablation_sweep: columns must be i32 [", N, ", P], got ", describe(columns));
-    const int64_t P = columns.size(1);
     const int32_t* column = columns.data<int32_t>();
     for (int64_t i = 0; i < columns.numel(); ++i)
         check(column[i] >= 0 && column[i] < T - 1, "ablation_sweep: column ", column[i],
               " outside [0, ", T - 1, ")");
-    const bool skip_first = skips_first_ablated_layer(config, mode);
+    return columns.size(1);
+}
+
+// One batch of B rows of a sweep: the scored positions, and the clean run every head set starts from.
+class SweepBatch {
+public:
+    // rows: i32 [B, T]; column: the scored columns of rows [0, B) of this batch, P per row.
+    SweepBatch(const Transformer& model, const Tensor& rows, const int32_t* column, int64_t P)
+        : model_(model), B_(rows.size(0)), T_(rows.size(1)), D_(model.config.d_model) {
+        // The scored positions as rows of the flattened [B * T, d_model] stream, and their targets.
+        std::vector<int32_t> targets;
+        const int32_t* ids = rows.data<int32_t>();
+        for (int64_t b = 0; b < B_; ++b)
+            for (int64_t k = 0; k < P; ++k) {
+                int32_t p = column[b * P + k];
+                picked_.push_back(int32_t(b * T_ + p));
+                targets.push_back(ids[b * T_ + p + 1]);
+            }
+        picked_rows_ = Tensor::from_ints({B_ * P}, picked_);
+        picked_targets_ = Tensor::from_ints({B_ * P}, targets);
+    }
+
+    // Run 1, shared by every head set: returns the clean losses [B, T-1], and keeps what the
+    // ablated runs start from (the stream entering each layer, or leaving it with its heads' z).
+    Tensor run_clean(const Tensor& rows, AblationMode mode, bool skip_first) {
+        const ModelConfig& config = model_.config;
+        capture_frozen(clean_, config, mode);
+        for (int l = 0; l < config.n_layers; ++l) {
+            if (skip_first) {
+                clean_.capture(Site::RESID_POST, l);
+                clean_.capture(Site::Z, l);
+            } else {
+                clean_.capture(Site::RESID_PRE, l);
+            }
+        }
+        return next_token_losses(forward(model_, rows, &clean_), rows).value();
+    }
+
+    // One head set's losses at the scored positions, [B * P].
+    Tensor ablated_scored_losses(const HeadSet& heads, AblationMode mode, bool skip_first) const {
+        const ModelConfig& config = model_.config;
+        const int first = first_layer(heads);
+        Var scored;  // [B * P, d_model] the final residual stream at the scored positions
+        if (skip_first && first + 1 == config.n_layers) {
+            // Nothing downstream reads the last layer: remove the heads' results where scored.
+            scored = at_scored(Var(clean_.captured(Site::RESID_POST, first)));
+            for (const HeadRef& h : heads) scored = sub(scored, result_at_scored(h));
+        } else {
+            Var x;  // [B, T, d_model] the residual stream entering block `start`
+            int start = first;
+            if (skip_first) {
+                x = Var(clean_.captured(Site::RESID_POST, first));
+                for (const HeadRef& h : heads)
+                    if (h.layer == first) x = sub(x, result(h));
+                start = first + 1;
+            } else {
+                x = Var(clean_.captured(Site::RESID_PRE, first));
+            }
+            Interventions hooks;
+            freeze(hooks, clean_, config, mode, start);
+            ablate(hooks, heads, mode, start);
+            scored = at_scored(run_blocks(model_, x, start, &hooks));
+        }
+        Var logits = unembed(model_, scored);                       // [B * P, d_vocab]
+        return cross_entropy(logits, picked_targets_).value();     // [B * P]
+    }
+
+private:
+    // Rows of a [B, T, d_model] stream at the scored positions → [B * P, d_model].
+    Var at_scored(const Var& stream) const { return embedding(reshape(stream, {B_ * T_, D_}), picked_rows_); }
+
+    Var W_O(const HeadRef& h) const {
+        const int64_t dh = model_.config.d_head;
+        return reshape(slice(model_.blocks[size_t(h.layer)].attn.W_O, 0, h.head, h.head + 1), {dh, D_});
+    }
+
+    // One head's clean result vectors r^h = z^h W_O^h (z is [B, H, T, d_head]) at every position:
+    // [B, T, d_model].
+    Var result(const HeadRef& h) const {
+        const int64_t dh = model_.config.d_head;
+        Var z = slice(Var(clean_.captured(Site::Z, h.layer)), 1, h.head, h.head + 1);  // [B, 1, T, d_head]
+        return reshape(matmul(reshape(z, {B_ * T_, dh}), W_O(h)), {B_, T_, D_});
+    }
+
+    // The same at the scored positions only: [B * P, d_model].
+    Var result_at_scored(const HeadRef& h) const {
+        const int64_t H = model_.config.n_heads, dh = model_.config.d_head;
+        std::vector<int32_t> ids(picked_.size());
+        for (size_t k = 0; k < picked_.size(); ++k) {
+            const int64_t b = picked_[k] / T_, p = picked_[k] % T_;
+            ids[k] = int32_t((b * H + h.head) * T_ + p);
+        }
+        Var z = reshape(Var(clean_.captured(Site::Z, h.layer)), {B_ * H * T_, dh});
+        return matmul(embedding(z, Tensor::from_ints({int64_t(ids.size())}, ids)), W_O(h));
+    }
+
+    const Transformer& model_;
+    const int64_t B_, T_, D_;
+    std::vector<int32_t> picked_;             // b * T + p per scored position
+    Tensor picked_rows_, picked_targets_;     // i32 [B * P]
+    Interventions clean_;
+};
+
+}  // namespace
+
+AblationSweep ablation_sweep(const Transformer& model, const Tensor& tokens, const Tensor& columns,
+                             const std::vector<HeadSet>& sets, AblationMode mode, int64_t batch_size) {
+    const int64_t P = check_sweep_inputs(model, tokens, columns, sets);
+    const int64_t N = tokens.size(0), T = tokens.size(1);
+    const int32_t* column = columns.data<int32_t>();
+    const bool skip_first = skips_first_ablated_layer(model.config, mode);
 
     AblationSweep sweep;
     sweep.clean = Tensor::empty({N, T - 1}, model.W_E.dtype());
     for (size_t s = 0; s < sets.size(); ++s) sweep.ablated.push_back(Tensor::empty({N, P}, model.W_E.dtype()));
     NoGrad no_grad;
     for (int64_t begin = 0; begin < N; begin += batch_size) {
-        const int64_t end = std::min(N, begin + batch_size), B = end - begin;
+        const int64_t end = std::min(N, begin + batch_size);
         Tensor rows = tokens.slice(begin, end);
-        // The scored positions as rows of the flattened [B * T, d_model] stream, and their targets.
-        std::vector<int32_t> picked, targets;
-        const int32_t* ids = rows.data<int32_t>();
-        for (int64_t b = 0; b < B; ++b)
-            for (int64_t k = 0; k < P; ++k) {
-                int32_t p = column[(begin + b) * P + k];
-                picked.push_back(int32_t(b * T + p));
-                targets.push_back(ids[b * T + p + 1]);
-            }
-        const Tensor picked_rows = Tensor::from_ints({B * P}, picked);
-        const Tensor picked_targets = Tensor::from_ints({B * P}, targets);
-
-        // Run 1, shared by every head set: the clean losses, and what the ablated runs start from.
-        Interventions clean;
-        capture_frozen(clean, config, mode);
-        for (int l = 0; l < config.n_layers; ++l) {
-            if (skip_first) {
-                clean.capture(Site::RESID_POST, l);
-                clean.capture(Site::Z, l);
-            } else {
-                clean.capture(Site::RESID_PRE, l);
-            }
-        }
-        Tensor clean_losses = next_token_losses(forward(model, rows, &clean), rows).value();
+        SweepBatch batch(model, rows, column + begin * P, P);
+        Tensor clean_losses = batch.run_clean(rows, mode, skip_first);
         std::memcpy(sweep.clean.slice(begin, end).raw_data(), clean_losses.raw_data(), clean_losses.nbytes());
-
-        // Rows of a [B, T, d_model] stream at the scored positions → [B * P, d_model].
-        auto at_scored = [&](const Var& stream) { return embedding(reshape(stream, {B * T, D}), picked_rows); };
-        // One head's clean result vectors r^h = z^h W_O^h (z is [B, H, T, d_head]): at every
-        // position → [B, T, d_model], or at the scored positions only → [B * P, d_model].
-        const int64_t H = config.n_heads, dh = config.d_head;
-        auto W_O = [&](const HeadRef& h) {
-            return reshape(slice(model.blocks[size_t(h.layer)].attn.W_O, 0, h.head, h.head + 1), {dh, D});
-        };
-        auto result = [&](const HeadRef& h) {
-            Var z = slice(Var(clean.captured(Site::Z, h.layer)), 1, h.head, h.head + 1);  // [B, 1, T, d_head]
-            return reshape(matmul(reshape(z, {B * T, dh}), W_O(h)), {B, T, D});
-        };
-        auto result_at_scored = [&](const HeadRef& h) {
-            std::vector<int32_t> ids(picked.size());
-            for (size_t k = 0; k < picked.size(); ++k) {
-                const int64_t b = picked[k] / T, p = picked[k] % T;
-                ids[k] = int32_t((b * H + h.head) * T + p);
-            }
-            Var z = reshape(Var(clean.captured(Site::Z, h.layer)), {B * H * T, dh});
-            return matmul(embedding(z, Tensor::from_ints({int64_t(ids.size())}, ids)), W_O(h));
-        };
-
         for (size_t s = 0; s < sets.size(); ++s) {
-            const HeadSet& heads = sets[s];
-            const int first = first_layer(heads);
-            Var scored;  // [B * P, d_model] the final residual stream at the scored positions
-            if (skip_first && first + 1 == config.n_layers) {
-                // Nothing downstream reads the last layer: remove the heads' results where scored.
-                scored = at_scored(Var(clean.captured(Site::RESID_POST, first)));
-                for (const HeadRef& h : heads) scored = sub(scored, result_at_scored(h));
-            } else {
-                Var x;  // [B, T, d_model] the residual stream entering block `start`
-                int start = first;
-                if (skip_first) {
-                    x = Var(clean.captured(Site::RESID_POST, first));
-                    for (const HeadRef& h : heads)
-                        if (h.layer == first) x = sub(x, result(h));
-                    start = first + 1;
-                } else {
-                    x = Var(clean.captured(Site::RESID_PRE, first));
-                }
-                Interventions hooks;
-                freeze(hooks, clean, config, mode, start);
-                ablate(hooks, heads, mode, start);
-                scored = at_scored(run_blocks(model, x, start, &hooks));
-            }
-            Var logits = unembed(model, scored);  // [B * P, d_vocab]
-            Tensor losses = cross_entropy(logits, picked_targets).value();      // [B * P]
+            Tensor losses = batch.ablated_scored_losses(sets[s], mode, skip_first);
             std::memcpy(sweep.ablated[s].slice(begin, end).raw_data(), losses.raw_data(), losses.nbytes());
         }
     }

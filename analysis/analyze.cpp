@@ -10,12 +10,13 @@
 #include "analysis/attribution_metrics.h"
 #include "analysis/circuits.h"
 #include "analysis/losses.h"
-#include "analysis/svg.h"
+#include "analysis/report/svg.h"
 #include "analysis/validation.h"
 #include "autograd/var.h"
 #include "model/checkpoint.h"
-#include "model/file_io.h"
-#include "model/safetensors.h"
+#include "model/io/base64.h"
+#include "model/io/file_io.h"
+#include "model/io/safetensors.h"
 
 namespace induction {
 
@@ -181,7 +182,7 @@ std::string quantised_lower_triangle(const Tensor& pattern) {
     for (int64_t q = 0; q < T; ++q)
         for (int64_t k = 0; k <= q; ++k)
             bytes += char(uint8_t(std::lround(std::clamp(p[size_t(q * T + k)], 0.0, 1.0) * 255.0)));
-    return svg::base64(bytes);
+    return base64_encode(bytes);
 }
 
 // σ(α) of every head (§1.6): how much of each key is the previous token's.
@@ -455,15 +456,90 @@ struct PhaseResult {
     std::optional<TokenInterval> window;
     std::optional<RiseWindow> icl_window;
 };
+// The per-snapshot series §6 reads: tokens, band ICL [OURS], the best prefix-matching score among
+// the heads allowed to be induction heads, and the mean loss.
+struct PhaseSeries {
+    std::vector<double> n, icl, prefix, loss;
+};
+PhaseSeries phase_series(const ModelToAnalyze& model, const std::vector<SnapshotMeasurements>& all) {
+    PhaseSeries series;
+    for (const SnapshotMeasurements& s : all) {
+        series.n.push_back(double(s.tokens));
+        series.icl.push_back(s.icl_band.value);
+        series.prefix.push_back(max_prefix(s.prefix_matching, model.smeared));
+        series.loss.push_back(s.losses.mean);
+    }
+    return series;
+}
+
+// Burn-in ([OURS], in tokens): the first burn_in_fraction of the model's training tokens or the
+// learning-rate warm-up, whichever ends later. While the learning rate ramps up every quantity
+// moves fast; in a 400-step model the warm-up is 12.5% of training, more than the 5%.
+struct BurnIn {
+    double tokens = 0;
+    std::string source;  // which of the two it is, in words
+};
+BurnIn burn_in_for(const ModelToAnalyze& model, const AnalysisSetup& setup, double total_tokens) {
+    const double share = setup.burn_in_fraction * total_tokens;
+    BurnIn burn_in;
+    burn_in.tokens = std::max(share, model.warmup_tokens);
+    burn_in.source = share >= model.warmup_tokens
+                         ? "the first " + svg::format_number(100 * setup.burn_in_fraction) +
+                               "% of the model's training tokens"
+                         : std::string("the learning-rate warm-up (longer than ") +
+                               svg::format_number(100 * setup.burn_in_fraction) + "% of training)";
+    return burn_in;
+}
+
+json::Value to_json(const BurnIn& burn_in) {
+    json::Value v = json::Value::object();
+    v["tokens"] = burn_in.tokens;
+    v["source"] = burn_in.source;
+    return v;
+}
+
+// §6.1's options for the ICL curve. It is measured on the curve windows only and moves more from
+// snapshot to snapshot than prefix matching: smoothed over a median of 9 and a mean of 5 snapshots
+// ([OURS]; with METHODS' 5 and 3 its noise split the vanilla 2-layer model's slow rise into short
+// steps, none of them 0.10 nats).
+RiseWindowOptions icl_window_options(double burn_in_tokens) {
+    RiseWindowOptions options;
+    options.step_choice = RiseWindowOptions::StepChoice::LARGEST_RISE;
+    options.burn_in_fraction = 0;
+    options.burn_in_tokens = burn_in_tokens;
+    options.median_half_width = 4;
+    options.mean_half_width = 2;
+    return options;
+}
+
+// §6.1's options for the prefix-matching curve: the ICL curve's burn-in, METHODS' smoothing.
+RiseWindowOptions prefix_window_options(const RiseWindowOptions& icl_options) {
+    RiseWindowOptions options = icl_options;
+    options.min_rise = PREFIX_SCORE_MIN_RISE;
+    options.median_half_width = RiseWindowOptions{}.median_half_width;
+    options.mean_half_width = RiseWindowOptions{}.mean_half_width;
+    return options;
+}
+
+// phase.json "window": the combined window in tokens, and the steps of the snapshots at its edges.
+json::Value window_json(const TokenInterval& window, const std::vector<double>& n,
+                        const std::vector<SnapshotMeasurements>& all) {
+    auto step_at = [&](double tokens) {
+        size_t k = size_t(std::lower_bound(n.begin(), n.end(), tokens) - n.begin());
+        return all[std::min(k, all.size() - 1)].step;
+    };
+    json::Value w = json::Value::object();
+    w["start_tokens"] = window.start;
+    w["end_tokens"] = window.end;
+    w["start_step"] = step_at(window.start);
+    w["end_step"] = step_at(window.end);
+    return w;
+}
+
 PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<SnapshotMeasurements>& all,
                          const AnalysisSetup& setup) {
-    std::vector<double> n, icl, prefix, loss;
-    for (const SnapshotMeasurements& s : all) {
-        n.push_back(double(s.tokens));
-        icl.push_back(s.icl_band.value);
-        prefix.push_back(max_prefix(s.prefix_matching, model.smeared));
-        loss.push_back(s.losses.mean);
-    }
+    const PhaseSeries series = phase_series(model, all);
+    const std::vector<double>& n = series.n;
     PhaseResult result;
     json::Value& phase = result.json;
     phase = json::Value::object();
@@ -475,38 +551,15 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     }
     const bool use_control = model.control && model.control->name != model.name;
     const std::vector<double> a =
-        use_control ? excess_over_control(n, icl, model.control->tokens, model.control->icl) : icl;
+        use_control ? excess_over_control(n, series.icl, model.control->tokens, model.control->icl) : series.icl;
     phase["icl_series"] = use_control ? "band ICL minus " + model.control->name + "'s at equal tokens"
                                       : std::string("band ICL");
-    // Burn-in ([OURS], in tokens): the first burn_in_fraction of the model's training tokens or the
-    // learning-rate warm-up, whichever ends later. While the learning rate ramps up every quantity
-    // moves fast; in a 400-step model the warm-up is 12.5% of training, more than the 5%.
-    RiseWindowOptions icl_options;
-    icl_options.step_choice = RiseWindowOptions::StepChoice::LARGEST_RISE;
-    icl_options.burn_in_fraction = 0;
-    const double share = setup.burn_in_fraction * n.back();
-    icl_options.burn_in_tokens = std::max(share, model.warmup_tokens);
-    result.burn_in_tokens = icl_options.burn_in_tokens;
-    json::Value burn_in = json::Value::object();
-    burn_in["tokens"] = icl_options.burn_in_tokens;
-    burn_in["source"] = share >= model.warmup_tokens
-                            ? "the first " + svg::format_number(100 * setup.burn_in_fraction) +
-                                  "% of the model's training tokens"
-                            : std::string("the learning-rate warm-up (longer than ") +
-                                  svg::format_number(100 * setup.burn_in_fraction) + "% of training)";
-    phase["burn_in"] = burn_in;
-    // The ICL curve is measured on the curve windows only and moves more from snapshot to
-    // snapshot than prefix matching: smoothed over a median of 9 and a mean of 5 snapshots ([OURS];
-    // with METHODS' 5 and 3 its noise split the vanilla 2-layer model's slow rise into short steps,
-    // none of them 0.10 nats).
-    icl_options.median_half_width = 4;
-    icl_options.mean_half_width = 2;
+    const BurnIn burn_in = burn_in_for(model, setup, n.back());
+    result.burn_in_tokens = burn_in.tokens;
+    phase["burn_in"] = to_json(burn_in);
+    const RiseWindowOptions icl_options = icl_window_options(result.burn_in_tokens);
     RiseWindow icl_window = rise_window(a, n, icl_options);
-    RiseWindowOptions prefix_options = icl_options;
-    prefix_options.min_rise = PREFIX_SCORE_MIN_RISE;
-    prefix_options.median_half_width = RiseWindowOptions{}.median_half_width;
-    prefix_options.mean_half_width = RiseWindowOptions{}.mean_half_width;
-    RiseWindow prefix_window = rise_window(prefix, n, prefix_options);
+    RiseWindow prefix_window = rise_window(series.prefix, n, prefix_window_options(icl_options));
     CombinedWindow combined = combined_window(icl_window, prefix_window, model.schedule_changes);
     result.phase_change = icl_window.found && prefix_window.found;
     phase["verdict"] = result.phase_change ? "phase change" : "no phase change";
@@ -519,24 +572,15 @@ PhaseResult detect_phase(const ModelToAnalyze& model, const std::vector<Snapshot
     if (icl_window.found) result.icl_window = icl_window;
     if (result.phase_change) {  // a window is shaded only where §6 finds a phase change
         result.window = combined.window;
-        auto step_at = [&](double tokens) {
-            size_t k = size_t(std::lower_bound(n.begin(), n.end(), tokens) - n.begin());
-            return all[std::min(k, all.size() - 1)].step;
-        };
-        json::Value w = json::Value::object();
-        w["start_tokens"] = combined.window.start;
-        w["end_tokens"] = combined.window.end;
-        w["start_step"] = step_at(combined.window.start);
-        w["end_step"] = step_at(combined.window.end);
-        phase["window"] = w;
+        phase["window"] = window_json(combined.window, n, all);
     }
     json::Value changes = json::Value::array();
     for (const ScheduleChange& c : combined.changes_inside) changes.push_back(c.name);
     phase["schedule_changes_in_window"] = changes;
     // Loss bump on x = ln n (the step-0 snapshot, n = 0, is left out) and on x = n.
-    std::vector<double> bump_n(n.begin() + 1, n.end()), bump_loss(loss.begin() + 1, loss.end());
+    std::vector<double> bump_n(n.begin() + 1, n.end()), bump_loss(series.loss.begin() + 1, series.loss.end());
     phase["loss_bump"] = to_json(loss_bump(bump_loss, bump_n, /*log_n=*/true, result.window), bump_n);
-    phase["loss_bump_linear"] = to_json(loss_bump(loss, n, /*log_n=*/false, result.window), n);
+    phase["loss_bump_linear"] = to_json(loss_bump(series.loss, n, /*log_n=*/false, result.window), n);
     return result;
 }
 
@@ -639,6 +683,129 @@ void add_pca_pivot(const std::string& phase_path, const ModelAnalysis& analysis,
     json::write_file(phase_path, phase);
 }
 
+// ---- the sections of analyze_model() ------------------------------------------------------------
+
+// The final snapshot, loaded once: its classes (§5.6) decide which heads are ablated together, and
+// its top heads which patterns the report shows.
+struct FinalSnapshot {
+    FinalSnapshot(const ModelToAnalyze& model, const AnalysisSetup& setup)
+        : checkpoint(load_checkpoint(model.snapshots.back().path)),
+          heads(evaluate_heads(checkpoint.model, setup.evaluators)),
+          rule(classification_rule(checkpoint.model.config)),
+          classes(classify_heads(heads, rule)) {}
+
+    LoadedCheckpoint checkpoint;
+    const HeadScores heads;
+    const ClassificationRule rule;
+    const std::vector<HeadClass> classes;
+};
+
+// What every full snapshot ablates (§5.4): each single head, then each head group of the final
+// classes; the first n_single sets are the single heads.
+struct AblationPlan {
+    AttributionSettings attribution;
+    std::vector<HeadSet> sets;
+    size_t n_single = 0;
+};
+AblationPlan ablation_plan(const ModelConfig& config, const std::vector<HeadClass>& classes, const EvalSet& curve,
+                           const AnalysisSetup& setup) {
+    AblationPlan plan;
+    plan.attribution = attribution_settings(config, classes, curve, setup);
+    plan.sets = single_heads(config);
+    plan.n_single = plan.sets.size();
+    for (const HeadGroup& g : plan.attribution.groups) plan.sets.push_back(g.heads);
+    return plan;
+}
+
+// The curve tier on every snapshot, in training order; also the per-snapshot series of analysis.
+std::vector<SnapshotMeasurements> measure_snapshots(const ModelToAnalyze& model, const FinalSnapshot& final,
+                                                    const ModelContext& c, ModelAnalysis& analysis,
+                                                    const std::function<void(int64_t, int64_t)>& progress) {
+    std::vector<SnapshotMeasurements> all;
+    for (const SnapshotRef& ref : model.snapshots) {
+        const bool last_snapshot = &ref == &model.snapshots.back();
+        all.push_back(
+            measure_snapshot(last_snapshot ? final.checkpoint.model : load_checkpoint(ref.path).model, ref, c));
+        analysis.pca_rows.push_back({0, double(ref.tokens), all.back().losses.random_token_vector});
+        analysis.steps.push_back(ref.step);
+        analysis.icl_tokens.push_back(double(ref.tokens));
+        analysis.icl.push_back(all.back().icl_band.value);
+        if (progress) progress(int64_t(all.size()), int64_t(model.snapshots.size()));
+    }
+    return all;
+}
+
+// The full tier's results, one per full snapshot in training order.
+struct FullTier {
+    std::vector<SnapshotAttribution> attributions;
+    std::vector<const SnapshotMeasurements*> measurements;
+};
+
+// The full tier on the full snapshots, the ICL window's edges among them; marks those edges in
+// plan.attribution (§5.5).
+FullTier measure_full_tier(const ModelToAnalyze& model, std::vector<SnapshotMeasurements>& all,
+                           const FinalSnapshot& final, const ModelContext& c, const PhaseResult& phase,
+                           AblationPlan& plan) {
+    std::vector<size_t> edges;
+    if (phase.icl_window) edges = {size_t(phase.icl_window->start), size_t(phase.icl_window->end)};
+    const std::vector<size_t> full = full_snapshot_indices(all, c.setup.full_snapshot_divisions, edges);
+    FullTier tier;
+    AttributionSettings& attribution = plan.attribution;
+    for (size_t i : full) {
+        const bool last_snapshot = i + 1 == all.size();
+        if (last_snapshot) {  // its head scores are final.heads already
+            measure_full_snapshot(final.checkpoint.model, final.heads, all[i], c, attribution, plan.sets,
+                                  plan.n_single);
+        } else {
+            const Transformer snapshot = load_checkpoint(model.snapshots[i].path).model;
+            measure_full_snapshot(snapshot, evaluate_heads(snapshot, c.setup.evaluators), all[i], c, attribution,
+                                  plan.sets, plan.n_single);
+        }
+        tier.attributions.push_back(*all[i].attribution);
+        tier.measurements.push_back(&all[i]);
+        if (phase.icl_window && int64_t(i) == phase.icl_window->start)
+            attribution.window_start = int64_t(tier.attributions.size() - 1);
+        if (phase.icl_window && int64_t(i) == phase.icl_window->end)
+            attribution.window_end = int64_t(tier.attributions.size() - 1);
+    }
+    return tier;
+}
+
+// The snapshot of the given step (the last one when there is none).
+const SnapshotMeasurements& snapshot_at_step(const std::vector<SnapshotMeasurements>& all, int64_t step) {
+    for (const SnapshotMeasurements& s : all)
+        if (s.step == step) return s;
+    return all.back();
+}
+
+// The model's metrics files after loss_vectors.safetensors (analysis/metrics_schema.md), in this order.
+void write_metrics_files(const std::string& dir, const ModelToAnalyze& model,
+                         const std::vector<SnapshotMeasurements>& all, const FinalSnapshot& final,
+                         const ModelContext& c, const AblationPlan& plan, const FullTier& tier,
+                         const PhaseResult& phase, const json::Value& final_icl) {
+    const AnalysisSetup& setup = c.setup;
+    const Transformer& final_model = final.checkpoint.model;
+    json::write_file(dir + "/snapshots.json", snapshots_json(model, all, final_model.config, setup.eval.tokens.size(1),
+                                                             c.curve.tokens.size(0), final_icl));
+    write_csv_tables(all, dir);
+    write_head_patterns(all, c.display, c.display_example, setup, dir + "/head_patterns.json");
+    json::write_file(dir + "/heads.json", heads_json(*all.back().heads, final.classes, final.rule));
+    json::write_file(dir + "/validation.json", validation_json(tier.measurements));
+    json::write_file(dir + "/circuits.json",
+                     circuits_json(analyze_circuits(final_model, all.back().heads->previous_token,
+                                                    setup.eval.tokens.size(1))));
+    json::write_file(dir + "/phase.json", phase.json);
+    json::write_file(dir + "/ablations.json", ablations_json(plan.attribution, tier.attributions));
+    write_induction_pattern(final_model, final.heads, model.smeared, setup, dir + "/induction_pattern.json");
+    if (phase.window) {
+        const json::Value& window = phase.json.at("window");
+        json::write_file(dir + "/token_changes.json",
+                         token_changes_json(snapshot_at_step(all, window.at("start_step").as_int()),
+                                            snapshot_at_step(all, window.at("end_step").as_int()), c.curve,
+                                            setup.token_text));
+    }
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& setup,
@@ -647,23 +814,13 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
     check(!model.snapshots.empty(), model.name, ": no snapshots to analyze");
     const std::string dir = metrics_dir + "/" + model.name;
     make_directories(dir);
-    // The final snapshot's classes (§5.6) decide which heads are ablated together, and its top
-    // heads which patterns the report shows.
-    LoadedCheckpoint final_model = load_checkpoint(model.snapshots.back().path);
-    const ModelConfig config = final_model.model.config;
-    const HeadScores final_heads = evaluate_heads(final_model.model, setup.evaluators);
-    const ClassificationRule rule = classification_rule(config);
-    const std::vector<HeadClass> classes = classify_heads(final_heads, rule);
+    const FinalSnapshot final(model, setup);
     ModelContext c{setup, leading_rows(setup.eval, setup.curve_examples), {},
-                   display_heads(final_heads, model.smeared), display_example(setup.evaluators),
+                   display_heads(final.heads, model.smeared), display_example(setup.evaluators),
                    std::min<int64_t>(setup.token_change_examples, setup.curve_examples)};
     c.curve_plan = make_bootstrap_plan(c.curve.tokens.size(0), setup.bootstrap_resamples, setup.bootstrap_seed);
-    AttributionSettings attribution = attribution_settings(config, classes, c.curve, setup);
-    std::vector<HeadSet> ablated_sets = single_heads(config);
-    const size_t n_single = ablated_sets.size();
-    for (const HeadGroup& g : attribution.groups) ablated_sets.push_back(g.heads);
+    AblationPlan plan = ablation_plan(final.checkpoint.model.config, final.classes, c.curve, setup);
 
-    std::vector<SnapshotMeasurements> all;
     ModelAnalysis analysis;
     auto stage_start = std::chrono::steady_clock::now();
     auto stage_seconds = [&stage_start] {
@@ -672,68 +829,20 @@ ModelAnalysis analyze_model(const ModelToAnalyze& model, const AnalysisSetup& se
         stage_start = now;
         return seconds;
     };
-    for (const SnapshotRef& ref : model.snapshots) {
-        const bool last_snapshot = &ref == &model.snapshots.back();
-        all.push_back(measure_snapshot(last_snapshot ? final_model.model : load_checkpoint(ref.path).model, ref, c));
-        analysis.pca_rows.push_back({0, double(ref.tokens), all.back().losses.random_token_vector});
-        analysis.steps.push_back(ref.step);
-        analysis.icl_tokens.push_back(double(ref.tokens));
-        analysis.icl.push_back(all.back().icl_band.value);
-        if (progress) progress(int64_t(all.size()), int64_t(model.snapshots.size()));
-    }
+    std::vector<SnapshotMeasurements> all = measure_snapshots(model, final, c, analysis, progress);
     analysis.seconds.snapshots = stage_seconds();
-    PhaseResult phase = detect_phase(model, all, setup);
+    const PhaseResult phase = detect_phase(model, all, setup);
     analysis.phase_change = phase.phase_change;
     analysis.burn_in_tokens = phase.burn_in_tokens;
     analysis.window = phase.window;
-    std::vector<size_t> edges;
-    if (phase.icl_window) edges = {size_t(phase.icl_window->start), size_t(phase.icl_window->end)};
-    const std::vector<size_t> full = full_snapshot_indices(all, setup.full_snapshot_divisions, edges);
-    std::vector<SnapshotAttribution> attributions;
-    std::vector<const SnapshotMeasurements*> full_measurements;
-    for (size_t i : full) {
-        const bool last_snapshot = i + 1 == all.size();
-        if (last_snapshot) {  // its head scores are final_heads already
-            measure_full_snapshot(final_model.model, final_heads, all[i], c, attribution, ablated_sets, n_single);
-        } else {
-            const Transformer snapshot = load_checkpoint(model.snapshots[i].path).model;
-            measure_full_snapshot(snapshot, evaluate_heads(snapshot, setup.evaluators), all[i], c, attribution,
-                                  ablated_sets, n_single);
-        }
-        attributions.push_back(*all[i].attribution);
-        full_measurements.push_back(&all[i]);
-        if (phase.icl_window && int64_t(i) == phase.icl_window->start) attribution.window_start = int64_t(attributions.size() - 1);
-        if (phase.icl_window && int64_t(i) == phase.icl_window->end) attribution.window_end = int64_t(attributions.size() - 1);
-    }
+    const FullTier tier = measure_full_tier(model, all, final, c, phase, plan);
     analysis.seconds.full = stage_seconds();
-    if (!phase.icl_window) attribution.no_window_reason = "no ICL window: " + phase.json["reason"].as_string();
+    if (!phase.icl_window) plan.attribution.no_window_reason = "no ICL window: " + phase.json.at("reason").as_string();
 
     write_random_token_losses(all, dir + "/loss_vectors.safetensors");
-    const json::Value final_icl = final_icl_json(final_model.model, setup);
+    const json::Value final_icl = final_icl_json(final.checkpoint.model, setup);
     analysis.seconds.final_icl = stage_seconds();
-    json::write_file(dir + "/snapshots.json", snapshots_json(model, all, config, setup.eval.tokens.size(1),
-                                                             c.curve.tokens.size(0), final_icl));
-    write_csv_tables(all, dir);
-    write_head_patterns(all, c.display, c.display_example, setup, dir + "/head_patterns.json");
-    json::write_file(dir + "/heads.json", heads_json(*all.back().heads, classes, rule));
-    json::write_file(dir + "/validation.json", validation_json(full_measurements));
-    json::write_file(dir + "/circuits.json",
-                     circuits_json(analyze_circuits(final_model.model, all.back().heads->previous_token,
-                                                    setup.eval.tokens.size(1))));
-    json::write_file(dir + "/phase.json", phase.json);
-    json::write_file(dir + "/ablations.json", ablations_json(attribution, attributions));
-    write_induction_pattern(final_model.model, final_heads, model.smeared, setup, dir + "/induction_pattern.json");
-    if (phase.window) {
-        auto at_step = [&](int64_t step) -> const SnapshotMeasurements& {
-            for (const SnapshotMeasurements& s : all)
-                if (s.step == step) return s;
-            return all.back();
-        };
-        json::write_file(dir + "/token_changes.json",
-                         token_changes_json(at_step(phase.json["window"]["start_step"].as_int()),
-                                            at_step(phase.json["window"]["end_step"].as_int()), c.curve,
-                                            setup.token_text));
-    }
+    write_metrics_files(dir, model, all, final, c, plan, tier, phase, final_icl);
     return analysis;
 }
 

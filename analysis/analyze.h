@@ -22,7 +22,7 @@
 #include "analysis/icl.h"
 #include "analysis/pca.h"
 #include "analysis/phase.h"
-#include "model/json.h"
+#include "model/io/json.h"
 
 namespace induction {
 

@@ -9,7 +9,7 @@
 #include "analysis/ablation.h"
 #include "analysis/attribution.h"
 #include "analysis/evaluators.h"
-#include "model/json.h"
+#include "model/io/json.h"
 
 namespace induction {
 

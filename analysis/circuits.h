@@ -19,7 +19,7 @@
 
 #include "analysis/evaluators.h"
 #include "analysis/linalg.h"
-#include "model/json.h"
+#include "model/io/json.h"
 #include "model/transformer.h"
 
 namespace induction {

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "model/json.h"
+#include "model/io/json.h"
 #include "model/transformer.h"
 
 namespace induction {

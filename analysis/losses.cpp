@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "autograd/functions.h"
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 
 namespace induction {
 

@@ -207,6 +207,102 @@ std::vector<double> excess_over_control(const std::vector<double>& n, const std:
 
 // ---- §6.1 -------------------------------------------------------------------------------
 
+namespace {
+
+// Edges of the step peaking at `peak`: where the slope falls below edge_fraction times the peak's
+// slope on either side (the series' ends when it never does).
+std::pair<int64_t, int64_t> step_edges(const std::vector<double>& slope, int64_t peak, double edge_fraction) {
+    const int64_t count = static_cast<int64_t>(slope.size());
+    const double edge = edge_fraction * slope[peak];
+    int64_t start = 0, end = count - 1;
+    for (int64_t k = peak - 1; k >= 0; --k)
+        if (slope[k] < edge) {
+            start = k;
+            break;
+        }
+    for (int64_t k = peak + 1; k < count; ++k)
+        if (slope[k] < edge) {
+            end = k;
+            break;
+        }
+    return std::pair{start, end};
+}
+
+// Peak: the highest slope after the burn-in; with several steps, the chosen step's. Sets peak,
+// step_peaks and multi_step of w (whose burn_in, smoothed and slope are set).
+void choose_peak(RiseWindow& w, const RiseWindowOptions& options) {
+    const int64_t count = static_cast<int64_t>(w.slope.size());
+    w.peak = std::max_element(w.slope.begin() + w.burn_in, w.slope.end()) - w.slope.begin();
+    if (w.slope[w.peak] <= 0.0) return;
+    std::vector<char> rising(count, 0);
+    for (int64_t k = w.burn_in; k < count; ++k) rising[k] = w.slope[k] >= options.edge_fraction * w.slope[w.peak];
+    for (auto [first, last] : runs(rising)) {
+        auto run_begin = w.slope.begin() + first, run_end = w.slope.begin() + last + 1;
+        const int64_t top = std::max_element(run_begin, run_end) - w.slope.begin();
+        if (w.slope[top] > options.step_fraction * w.slope[w.peak]) w.step_peaks.push_back(top);
+    }
+    w.multi_step = w.step_peaks.size() > 1;
+    w.peak = w.step_peaks.front();
+    if (options.step_choice != RiseWindowOptions::StepChoice::LARGEST_RISE) return;
+    double largest = -std::numeric_limits<double>::infinity();
+    for (int64_t peak : w.step_peaks) {
+        auto [start, end] = step_edges(w.slope, peak, options.edge_fraction);
+        if (w.smoothed[end] - w.smoothed[start] > largest) {
+            largest = w.smoothed[end] - w.smoothed[start];
+            w.peak = peak;
+        }
+    }
+}
+
+// Levels of the smoothed curve (first, before the window, after training), the share of the
+// whole rise inside the window, and the slope's noise level late in training.
+void measure_levels(RiseWindow& w, const RiseWindowOptions& options) {
+    w.y_first = w.smoothed.front();
+    w.y_pre = w.smoothed[w.start];
+    w.y_post = median(tail(w.smoothed, options.final_fraction));
+    double total_rise = w.y_post - w.y_first;
+    w.frac_in_window = total_rise >= options.min_rise ? (w.smoothed[w.end] - w.smoothed[w.start]) / total_rise
+                                                     : std::numeric_limits<double>::quiet_NaN();
+
+    std::vector<double> tail_slope = tail(w.slope, options.noise_fraction);
+    for (double& g : tail_slope) g = std::abs(g);
+    w.slope_noise = median(tail_slope);
+}
+
+// Second estimator: a logistic through the post-burn-in snapshots, and how well its window
+// (x_mid ± ln 9 width) agrees with the slope window.
+void fit_second_estimator(RiseWindow& w, const std::vector<double>& y, const std::vector<double>& x,
+                          const RiseWindowOptions& options) {
+    std::vector<double> fit_x(x.begin() + w.burn_in, x.end()), fit_y(y.begin() + w.burn_in, y.end());
+    double rise = w.y_post - w.y_pre;
+    // The logistic's slope at x_mid is rise / (4 width).
+    double width = w.peak_slope > 0.0 && rise > 0.0 ? rise / (4.0 * w.peak_slope)
+                                                     : (x.back() - x.front()) / 10.0;
+    double initial[4] = {w.y_pre, w.y_post, x[w.peak], width};
+    w.logistic = fit_logistic(fit_x, fit_y, initial, options.log_n);
+    w.window_agreement = interval_iou(x[w.start], x[w.end], w.logistic.x_mid - LN_9 * w.logistic.width,
+                                      w.logistic.x_mid + LN_9 * w.logistic.width);
+}
+
+// Why there is no phase change ("" when there is one): the "no phase change" rules of §6.1.
+std::string no_phase_change_reason(const RiseWindow& w, const RiseWindowOptions& options) {
+    const double rise = w.y_post - w.y_pre;
+    std::ostringstream reason;
+    if (w.peak_slope <= 0.0)
+        reason << "the curve never rises after the burn-in (max slope " << w.peak_slope << "); ";
+    if (rise < options.min_rise)
+        reason << "rise y_post - y_pre = " << rise << " < " << options.min_rise << "; ";
+    if (w.peak_slope < options.min_slope_ratio * w.slope_noise)
+        reason << "peak slope " << w.peak_slope << " < " << options.min_slope_ratio
+               << " x median |slope| of the final " << options.noise_fraction * 100 << "% ("
+               << w.slope_noise << "); ";
+    std::string text = reason.str();
+    if (!text.empty()) text.resize(text.size() - 2);  // drop the last "; "
+    return text;
+}
+
+}  // namespace
+
 RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& n,
                        const RiseWindowOptions& options) {
     check_series(y, n, options.log_n, 5, "rise_window");
@@ -225,88 +321,16 @@ RiseWindow rise_window(const std::vector<double>& y, const std::vector<double>& 
     w.smoothed = centred_filter(centred_filter(y, options.median_half_width, median), options.mean_half_width, mean);
     w.slope = slopes(w.smoothed, x);
 
-    // Edges of the step peaking at k: where the slope falls below phi g_k on either side.
-    auto edges_of = [&](int64_t peak) {
-        const double edge = options.edge_fraction * w.slope[peak];
-        int64_t start = 0, end = count - 1;
-        for (int64_t k = peak - 1; k >= 0; --k)
-            if (w.slope[k] < edge) {
-                start = k;
-                break;
-            }
-        for (int64_t k = peak + 1; k < count; ++k)
-            if (w.slope[k] < edge) {
-                end = k;
-                break;
-            }
-        return std::pair{start, end};
-    };
-
-    // Peak: the highest slope after the burn-in; with several steps, the chosen step's.
-    w.peak = std::max_element(w.slope.begin() + w.burn_in, w.slope.end()) - w.slope.begin();
-    if (w.slope[w.peak] > 0.0) {
-        std::vector<char> rising(count, 0);
-        for (int64_t k = w.burn_in; k < count; ++k)
-            rising[k] = w.slope[k] >= options.edge_fraction * w.slope[w.peak];
-        for (auto [first, last] : runs(rising)) {
-            auto run_begin = w.slope.begin() + first, run_end = w.slope.begin() + last + 1;
-            const int64_t top = std::max_element(run_begin, run_end) - w.slope.begin();
-            if (w.slope[top] > options.step_fraction * w.slope[w.peak]) w.step_peaks.push_back(top);
-        }
-        w.multi_step = w.step_peaks.size() > 1;
-        w.peak = w.step_peaks.front();
-        if (options.step_choice == RiseWindowOptions::StepChoice::LARGEST_RISE) {
-            double largest = -std::numeric_limits<double>::infinity();
-            for (int64_t peak : w.step_peaks) {
-                auto [start, end] = edges_of(peak);
-                if (w.smoothed[end] - w.smoothed[start] > largest) {
-                    largest = w.smoothed[end] - w.smoothed[start];
-                    w.peak = peak;
-                }
-            }
-        }
-    }
+    choose_peak(w, options);
     w.peak_slope = w.slope[w.peak];
-    std::tie(w.start, w.end) = edges_of(w.peak);
+    std::tie(w.start, w.end) = step_edges(w.slope, w.peak, options.edge_fraction);
     w.n_peak = n[w.peak];
     w.n_start = n[w.start];
     w.n_end = n[w.end];
 
-    // Levels.
-    w.y_first = w.smoothed.front();
-    w.y_pre = w.smoothed[w.start];
-    w.y_post = median(tail(w.smoothed, options.final_fraction));
-    double total_rise = w.y_post - w.y_first;
-    w.frac_in_window = total_rise >= options.min_rise ? (w.smoothed[w.end] - w.smoothed[w.start]) / total_rise
-                                                     : std::numeric_limits<double>::quiet_NaN();
-
-    std::vector<double> tail_slope = tail(w.slope, options.noise_fraction);
-    for (double& g : tail_slope) g = std::abs(g);
-    w.slope_noise = median(tail_slope);
-
-    // Second estimator: a logistic through the post-burn-in snapshots.
-    std::vector<double> fit_x(x.begin() + w.burn_in, x.end()), fit_y(y.begin() + w.burn_in, y.end());
-    double rise = w.y_post - w.y_pre;
-    // The logistic's slope at x_mid is rise / (4 width).
-    double width = w.peak_slope > 0.0 && rise > 0.0 ? rise / (4.0 * w.peak_slope)
-                                                     : (x.back() - x.front()) / 10.0;
-    double initial[4] = {w.y_pre, w.y_post, x[w.peak], width};
-    w.logistic = fit_logistic(fit_x, fit_y, initial, options.log_n);
-    w.window_agreement = interval_iou(x[w.start], x[w.end], w.logistic.x_mid - LN_9 * w.logistic.width,
-                                      w.logistic.x_mid + LN_9 * w.logistic.width);
-
-    // "No phase change" rules.
-    std::ostringstream reason;
-    if (w.peak_slope <= 0.0)
-        reason << "the curve never rises after the burn-in (max slope " << w.peak_slope << "); ";
-    if (rise < options.min_rise)
-        reason << "rise y_post - y_pre = " << rise << " < " << options.min_rise << "; ";
-    if (w.peak_slope < options.min_slope_ratio * w.slope_noise)
-        reason << "peak slope " << w.peak_slope << " < " << options.min_slope_ratio
-               << " x median |slope| of the final " << options.noise_fraction * 100 << "% ("
-               << w.slope_noise << "); ";
-    w.reason = reason.str();
-    if (!w.reason.empty()) w.reason.resize(w.reason.size() - 2);  // drop the last "; "
+    measure_levels(w, options);
+    fit_second_estimator(w, y, x, options);
+    w.reason = no_phase_change_reason(w, options);
     w.found = w.reason.empty();
     return w;
 }

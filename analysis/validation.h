@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "analysis/evaluators.h"
-#include "model/json.h"
+#include "model/io/json.h"
 
 namespace induction {
 

@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "tensor/finite.h"
 
 namespace induction {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/json.h"
+#include "model/io/json.h"
 
 namespace induction {
 

@@ -1,14 +1,16 @@
 // op.h — the one op table: every kernel-level operation of the tensor library.
 //
-// Each Op has a row in the name table (op.cpp), a reference kernel (tensor/reference/) and a fast
-// kernel per backend (tensor/cpu/, later tensor/cuda/). A coverage test walks this table and fails
-// if any op lacks a reference kernel, a fast kernel, a fast-vs-reference test or — for
-// differentiable ops — an f64 gradient check. Backward ops (…_BACKWARD) are the kernels behind the
-// gradients of their forward ops; they are checked through those ops' gradient checks.
+// Each Op has a row in the name table (op.cpp) and a kernel in each backend of the backend table
+// (tensor/backend.h): the reference backend (tensor/reference/) and the fast ones (tensor/cpu/,
+// later tensor/cuda/). The parity harness (tests/tensor/test_parity.cpp) runs its cases for every
+// op on every backend and fails if any op lacks a kernel or a case there; the coverage test also
+// wants an f64 gradient check for every differentiable op. Backward ops (…_BACKWARD) are the
+// kernels behind the gradients of their forward ops.
 //
 // To add an op: add the enum value, its OpInfo row in op.cpp, the validating function in a family
-// file (tensor/<family>.cpp, declared in tensor/ops.h), a reference and a fast kernel, and its
-// autograd rule; then run `make test` and let the coverage test tell you what is still missing.
+// file (tensor/<family>.cpp, declared in tensor/ops.h), a kernel in every backend (its family in
+// tensor/kernel_families.h), parity cases and its autograd rule; then run `make test` and let the
+// coverage tests tell you what is still missing.
 #pragma once
 
 #include <array>
@@ -88,34 +90,5 @@ struct OpCall {
     std::vector<Tensor> outputs;
     OpParams params;
 };
-
-// Which kernel tier runs on the CPU. Tests compare the tiers; everything else uses FAST.
-enum class KernelTier { FAST, REFERENCE };
-KernelTier kernel_tier();
-
-// While alive, CPU ops on this thread run the given tier.
-class ScopedKernelTier {
-public:
-    explicit ScopedKernelTier(KernelTier tier);
-    ~ScopedKernelTier();
-    ScopedKernelTier(const ScopedKernelTier&) = delete;
-    ScopedKernelTier& operator=(const ScopedKernelTier&) = delete;
-
-private:
-    KernelTier previous_;
-};
-
-// Runs a call on the backend of its tensors' device (all must agree) at the current tier.
-void dispatch(const OpCall& call);
-
-// Backend entry points: one dispatch switch each, plus what it supports.
-namespace reference {
-void run(const OpCall& call);
-bool supports(Op op);
-}  // namespace reference
-namespace cpu {
-void run(const OpCall& call);
-bool supports(Op op);
-}  // namespace cpu
 
 }  // namespace induction

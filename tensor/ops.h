@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "tensor/op.h"
+#include "tensor/backend.h"
 #include "tensor/tensor.h"
 
 namespace induction {

@@ -3,9 +3,9 @@
 
 #include <filesystem>
 
-#include "model/file_io.h"
-#include "model/json.h"
 #include "analysis/losses.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 #include "train/tokenizer.h"
 #include "train/train_config.h"
 

@@ -15,10 +15,10 @@
 #include <sstream>
 
 #include "analysis/ablation.h"
-#include "analysis/losses.h"
 #include "analysis/attribution_metrics.h"
+#include "analysis/losses.h"
 #include "model/checkpoint.h"
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/ops.h"
 #include "tensor/rng.h"

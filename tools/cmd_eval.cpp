@@ -7,7 +7,7 @@
 
 #include "analysis/losses.h"
 #include "model/checkpoint.h"
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/ops.h"
 #include "tools/args.h"
 #include "tools/commands.h"

@@ -2,7 +2,7 @@
 // from the metrics files in DIR/metrics/ (written by `induction analyze`).
 #include <cstdio>
 
-#include "analysis/report.h"
+#include "analysis/report/report.h"
 #include "tensor/error.h"
 #include "tools/args.h"
 #include "tools/commands.h"

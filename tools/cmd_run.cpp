@@ -12,8 +12,8 @@
 #include <filesystem>
 
 #include "analysis/analyze.h"
-#include "analysis/report.h"
-#include "model/file_io.h"
+#include "analysis/report/report.h"
+#include "model/io/file_io.h"
 #include "tensor/cpu/parallel.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
@@ -54,9 +54,11 @@ std::vector<std::string> model_names(const std::string& dir) {
     return names;
 }
 
-void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
-    std::vector<std::string> names = model_names(dir);
-    check(!names.empty(), dir, ": no trained models (subdirectories with config.json)");
+// ---- the sections of analyze_run() -------------------------------------------------------------
+
+// The models' training configs; they must share one corpus, context and vocabulary, since they
+// share one evaluation set.
+std::vector<TrainConfig> read_model_configs(const std::string& dir, const std::vector<std::string>& names) {
     std::vector<TrainConfig> configs;
     for (const std::string& name : names)
         configs.push_back(TrainConfig::from_json(json::read_file(dir + "/" + name + "/config.json"),
@@ -67,43 +69,89 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
                   c.model.d_vocab == first.model.d_vocab,
               dir, ": models '", names.front(), "' and '", c.name,
               "' differ in corpus, context or vocabulary; they cannot share one evaluation set");
+    return configs;
+}
 
-    // Fixed inputs, shared by every snapshot of every model.
-    CorpusInfo corpus = read_corpus_info(first.corpus_dir);
-    const std::string metrics = dir + "/metrics";
-    make_directories(metrics);
-    // The evaluation set is made once and stored in the run; later analyses read it back.
+// Fixed inputs, shared by every snapshot of every model. The evaluation set is made once and
+// stored in the run (metrics/); later analyses read it back.
+AnalysisSetup shared_setup(const CorpusInfo& corpus, const std::string& metrics, int64_t context,
+                           const AnalyzeOptions& options) {
     const AnalysisInputOptions input_options{options.examples, options.seed};
-    std::optional<EvalSet> stored = stored_eval_set(metrics, input_options, first.context, corpus.vocab_size);
-    AnalysisSetup setup = make_analysis_setup(corpus, first.context, input_options, stored ? &*stored : nullptr);
+    std::optional<EvalSet> stored = stored_eval_set(metrics, input_options, context, corpus.vocab_size);
+    AnalysisSetup setup = make_analysis_setup(corpus, context, input_options, stored ? &*stored : nullptr);
     if (!stored) write_eval_set(metrics, setup.eval, input_options);
     setup.burn_in_fraction = options.burn_in;
     Tokenizer tokenizer = Tokenizer::load(corpus.tokenizer_path());
     for (int32_t id = 0; id < corpus.vocab_size; ++id)
         setup.token_text.push_back(json::printable_utf8(tokenizer.decode({id})));
+    return setup;
+}
+
+// Model m of the run as analyze_model takes it; analyses holds the models before it.
+ModelToAnalyze model_to_analyze(const std::string& dir, const std::vector<std::string>& names,
+                                const std::vector<TrainConfig>& configs, const std::vector<ModelAnalysis>& analyses,
+                                size_t m) {
+    const TrainConfig& c = configs[m];
+    ModelToAnalyze model;
+    model.name = names[m];
+    for (const Preset& p : presets())
+        if (p.name == c.name) model.description = p.description;
+    model.config = c.to_json();
+    model.smeared = c.model.smear_keys;
+    for (int64_t step : list_snapshots(dir + "/" + names[m]))
+        model.snapshots.push_back({step, step * c.tokens_per_step(), snapshot_path(dir + "/" + names[m], step)});
+    model.warmup_tokens = double(c.schedule.warmup_steps * c.tokens_per_step());
+    for (const Schedule::ChangePoint& change : c.schedule.change_points())
+        model.schedule_changes.push_back(
+            {change.what + " at step " + std::to_string(change.step), double(change.step * c.tokens_per_step())});
+    // §6's control ([OURS]): the run's 1-layer vanilla model of the same kind (attention-only or
+    // with MLPs), analyzed earlier in the family's order; without one the detector reads the
+    // model's own ICL curve.
+    for (size_t k = 0; k < m; ++k)
+        if (configs[k].model.n_layers == 1 && !configs[k].model.smear_keys &&
+            configs[k].model.attn_only == c.model.attn_only)
+            model.control = IclControl{names[k], analyses[k].icl_tokens, analyses[k].icl};
+    return model;
+}
+
+// metrics/run.json: the models in report order, the evaluation settings, the phase reference.
+json::Value run_json(const std::string& dir, const std::vector<std::string>& names, int64_t context,
+                     const AnalysisSetup& setup, const AnalyzeOptions& options) {
+    json::Value run = json::Value::object();
+    run["name"] = std::filesystem::path(dir).filename().string();
+    json::Value list = json::Value::array();
+    for (const std::string& name : names) list.push_back(name);
+    run["models"] = list;
+    json::Value eval = json::Value::object();
+    IclScore positions = icl_score(std::vector<double>(size_t(context - 1), 0.0));
+    eval["n_examples"] = setup.eval.tokens.size(0);
+    eval["curve_examples"] = std::min(setup.curve_examples, setup.eval.tokens.size(0));
+    eval["seed"] = options.seed;
+    eval["context"] = context;
+    eval["icl_lo"] = positions.i_lo;
+    eval["icl_hi"] = positions.i_hi;
+    eval["icl_kind"] = "per_decade";
+    eval["burn_in_fraction"] = options.burn_in;
+    eval["evaluators"] = setup.evaluators.settings_json();
+    run["eval"] = eval;
+    run["phase_reference"] = std::find(names.begin(), names.end(), default_preset_name()) != names.end()
+                                 ? json::Value(default_preset_name()) : json::Value(names.front());
+    return run;
+}
+
+void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
+    std::vector<std::string> names = model_names(dir);
+    check(!names.empty(), dir, ": no trained models (subdirectories with config.json)");
+    const std::vector<TrainConfig> configs = read_model_configs(dir, names);
+    const TrainConfig& first = configs.front();
+    CorpusInfo corpus = read_corpus_info(first.corpus_dir);
+    const std::string metrics = dir + "/metrics";
+    make_directories(metrics);
+    const AnalysisSetup setup = shared_setup(corpus, metrics, first.context, options);
 
     std::vector<ModelAnalysis> analyses;
     for (size_t m = 0; m < names.size(); ++m) {
-        const TrainConfig& c = configs[m];
-        ModelToAnalyze model;
-        model.name = names[m];
-        for (const Preset& p : presets())
-            if (p.name == c.name) model.description = p.description;
-        model.config = c.to_json();
-        model.smeared = c.model.smear_keys;
-        for (int64_t step : list_snapshots(dir + "/" + names[m]))
-            model.snapshots.push_back({step, step * c.tokens_per_step(), snapshot_path(dir + "/" + names[m], step)});
-        model.warmup_tokens = double(c.schedule.warmup_steps * c.tokens_per_step());
-        for (const Schedule::ChangePoint& change : c.schedule.change_points())
-            model.schedule_changes.push_back(
-                {change.what + " at step " + std::to_string(change.step), double(change.step * c.tokens_per_step())});
-        // §6's control ([OURS]): the run's 1-layer vanilla model of the same kind (attention-only or
-        // with MLPs), analyzed earlier in the family's order; without one the detector reads the
-        // model's own ICL curve.
-        for (size_t k = 0; k < m; ++k)
-            if (configs[k].model.n_layers == 1 && !configs[k].model.smear_keys &&
-                configs[k].model.attn_only == c.model.attn_only)
-                model.control = IclControl{names[k], analyses[k].icl_tokens, analyses[k].icl};
+        const ModelToAnalyze model = model_to_analyze(dir, names, configs, analyses, m);
         Progress progress("analyze " + model.name, int64_t(model.snapshots.size()), options.quiet);
         analyses.push_back(analyze_model(model, setup, metrics, [&](int64_t done, int64_t) {
             progress.update(done, "snapshots");
@@ -114,26 +162,7 @@ void analyze_run(const std::string& dir, const AnalyzeOptions& options) {
                         number_text(t.full, "%.0f") + " s, final ICL " + number_text(t.final_icl, "%.0f") + " s");
     }
     write_pca(names, analyses, metrics);
-    json::Value run = json::Value::object();
-    run["name"] = std::filesystem::path(dir).filename().string();
-    json::Value list = json::Value::array();
-    for (const std::string& name : names) list.push_back(name);
-    run["models"] = list;
-    json::Value eval = json::Value::object();
-    IclScore positions = icl_score(std::vector<double>(size_t(first.context - 1), 0.0));
-    eval["n_examples"] = setup.eval.tokens.size(0);
-    eval["curve_examples"] = std::min(setup.curve_examples, setup.eval.tokens.size(0));
-    eval["seed"] = options.seed;
-    eval["context"] = first.context;
-    eval["icl_lo"] = positions.i_lo;
-    eval["icl_hi"] = positions.i_hi;
-    eval["icl_kind"] = "per_decade";
-    eval["burn_in_fraction"] = options.burn_in;
-    eval["evaluators"] = setup.evaluators.settings_json();
-    run["eval"] = eval;
-    run["phase_reference"] = std::find(names.begin(), names.end(), default_preset_name()) != names.end()
-                                 ? json::Value(default_preset_name()) : json::Value(names.front());
-    json::write_file(metrics + "/run.json", run);
+    json::write_file(metrics + "/run.json", run_json(dir, names, first.context, setup, options));
     write_report(dir);
     if (!options.quiet) std::fprintf(stderr, "report: %s/report.html\n", dir.c_str());
 }

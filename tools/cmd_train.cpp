@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/corpus.h"

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/error.h"
 #include "tools/format.h"
 

@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "model/config.h"
-#include "model/file_io.h"
-#include "model/json.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 #include "tensor/error.h"
 #include "tensor/rng.h"
 #include "train/tokenizer.h"
@@ -366,64 +366,45 @@ CorpusInfo read_corpus_info(const std::string& dir) {
     return info;
 }
 
-CorpusInfo build_corpus(const CorpusOptions& options) {
+namespace {
+
+// ---- the sections of build_corpus() -------------------------------------------------------------
+
+// Checked before any work, so a bad value costs nothing and prints nothing else.
+void check_corpus_options(const CorpusOptions& options) {
     check(!options.out_dir.empty(), "build_corpus: out_dir is empty (expected a directory)");
     check(options.seed < (uint64_t{1} << 53), "build_corpus: seed ", options.seed,
           " is too large (expected < 2^53 so corpus.json stores it exactly)");
-    // Checked before any work, so a bad value costs nothing and prints nothing else.
     check(options.vocab_size >= Tokenizer::FIRST_MERGE && options.vocab_size <= ModelConfig::MAX_VOCAB,
           "build_corpus: vocabulary ", options.vocab_size, " is outside [", Tokenizer::FIRST_MERGE, ", ",
           ModelConfig::MAX_VOCAB, "] (256 bytes + <|endoftext|> at least)");
     check(options.heldout_fraction > 0 && options.heldout_fraction < 0.5, "build_corpus: held-out fraction ",
           options.heldout_fraction, " is outside (0, 0.5)");
-    CorpusInfo info;
-    if (cached_corpus(options, info)) {
-        if (options.log) *options.log << "corpus: using cached " << options.out_dir << "\n";
-        return info;
-    }
-    auto log = [&](const auto&... parts) {
-        if (options.log) (*options.log << ... << parts) << std::endl;
-    };
-    auto start = std::chrono::steady_clock::now();
-    const LoadedCorpus corpus = load_documents(options.sources, options.root);
-    require_sources(corpus);
-    log("corpus: loaded ", corpus.documents.size(), " documents in ", seconds_since(start), " s\n",
-        describe_sources(corpus));
+}
 
-    const CorpusSplit split = split_documents(corpus.documents, options.seed, options.heldout_fraction);
-    auto texts = [&](const std::vector<size_t>& indices) {
-        std::vector<std::string_view> views;
-        for (size_t i : indices) views.push_back(corpus.documents[i].text);
-        return views;
-    };
-    const std::vector<std::string_view> train_texts = texts(split.train), heldout_texts = texts(split.heldout);
+// One line of progress on options.log (when there is one).
+template <typename... Parts>
+void log_line(const CorpusOptions& options, const Parts&... parts) {
+    if (options.log) (*options.log << ... << parts) << std::endl;
+}
+
+// The texts of each side of the split, in split order, and their sizes in bytes.
+struct SplitTexts {
+    std::vector<std::string_view> train, heldout;
     int64_t train_bytes = 0, heldout_bytes = 0;
-    for (std::string_view t : train_texts) train_bytes += static_cast<int64_t>(t.size());
-    for (std::string_view t : heldout_texts) heldout_bytes += static_cast<int64_t>(t.size());
+};
 
-    start = std::chrono::steady_clock::now();
-    const Tokenizer tokenizer = Tokenizer::train(train_texts, options.vocab_size);
-    log("corpus: trained tokenizer (vocab ", tokenizer.vocab_size(), ") on ", train_bytes, " bytes in ",
-        seconds_since(start), " s");
-    start = std::chrono::steady_clock::now();
-    const std::vector<int32_t> train_tokens = concatenate(tokenizer.encode_batch(train_texts));
-    const std::vector<int32_t> heldout_tokens = concatenate(tokenizer.encode_batch(heldout_texts));
-    log("corpus: encoded ", train_bytes + heldout_bytes, " bytes into ", train_tokens.size() + heldout_tokens.size(),
-        " tokens in ", seconds_since(start), " s");
+SplitTexts split_texts(const LoadedCorpus& corpus, const CorpusSplit& split) {
+    SplitTexts texts;
+    for (size_t i : split.train) texts.train.push_back(corpus.documents[i].text);
+    for (size_t i : split.heldout) texts.heldout.push_back(corpus.documents[i].text);
+    for (std::string_view t : texts.train) texts.train_bytes += static_cast<int64_t>(t.size());
+    for (std::string_view t : texts.heldout) texts.heldout_bytes += static_cast<int64_t>(t.size());
+    return texts;
+}
 
-    make_directories(options.out_dir);
-    info.dir = options.out_dir;
-    info.vocab_size = tokenizer.vocab_size();
-    info.seed = options.seed;
-    info.heldout_fraction = options.heldout_fraction;
-    info.token_type = smallest_token_type(info.vocab_size);
-    info.train_tokens = static_cast<int64_t>(train_tokens.size());
-    info.heldout_tokens = static_cast<int64_t>(heldout_tokens.size());
-    info.rebuilt = true;
-    tokenizer.save(info.tokenizer_path());
-    write_token_file(info.train_path(), train_tokens, info.token_type, info.vocab_size);
-    write_token_file(info.heldout_path(), heldout_tokens, info.token_type, info.vocab_size);
-
+// corpus.json "sources": what each source contributed, with its fingerprint.
+json::Value source_entries(const CorpusOptions& options, const LoadedCorpus& corpus, const CorpusSplit& split) {
     json::Value sources = json::Value::array();
     for (size_t s = 0; s < options.sources.size(); ++s) {
         const CorpusSource& source = options.sources[s];
@@ -442,18 +423,25 @@ CorpusInfo build_corpus(const CorpusOptions& options) {
         entry["fnv1a64"] = fingerprint(corpus.documents, source.name);
         sources.push_back(entry);
     }
-    auto split_entry = [&](const std::vector<size_t>& indices, int64_t bytes, int64_t tokens) {
-        json::Value entry = json::Value::object();
-        entry["documents"] = static_cast<int64_t>(indices.size());
-        entry["bytes"] = bytes;
-        entry["tokens"] = tokens;
-        entry["tokens_per_byte"] = bytes > 0 ? static_cast<double>(tokens) / static_cast<double>(bytes) : 0.0;
-        return entry;
-    };
+    return sources;
+}
+
+// corpus.json "train" or "heldout": one side of the split.
+json::Value split_entry(const std::vector<size_t>& indices, int64_t bytes, int64_t tokens) {
+    json::Value entry = json::Value::object();
+    entry["documents"] = static_cast<int64_t>(indices.size());
+    entry["bytes"] = bytes;
+    entry["tokens"] = tokens;
+    entry["tokens_per_byte"] = bytes > 0 ? static_cast<double>(tokens) / static_cast<double>(bytes) : 0.0;
+    return entry;
+}
+
+// The whole of corpus.json.
+json::Value corpus_json(const CorpusOptions& options, const CorpusInfo& info, const LoadedCorpus& corpus,
+                        const CorpusSplit& split, const SplitTexts& texts) {
     json::Value heldout_names = json::Value::array();
     for (size_t i : split.heldout)
         heldout_names.push_back(corpus.documents[i].source + ":" + corpus.documents[i].name);
-
     json::Value root = json::Value::object();
     root["format"] = CORPUS_FORMAT;
     root["vocab_size"] = info.vocab_size;
@@ -464,13 +452,55 @@ CorpusInfo build_corpus(const CorpusOptions& options) {
     root["end_of_text"] = Tokenizer::END_OF_TEXT;
     root["layout"] = "each document's tokens followed by <|endoftext|>, raw little-endian";
     root["source_list"] = source_list(options.sources);
-    root["sources"] = sources;
-    root["train"] = split_entry(split.train, train_bytes, info.train_tokens);
-    root["heldout"] = split_entry(split.heldout, heldout_bytes, info.heldout_tokens);
+    root["sources"] = source_entries(options, corpus, split);
+    root["train"] = split_entry(split.train, texts.train_bytes, info.train_tokens);
+    root["heldout"] = split_entry(split.heldout, texts.heldout_bytes, info.heldout_tokens);
     root["heldout_documents"] = heldout_names;
-    json::write_file(corpus_json_path(options.out_dir), root);
-    log("corpus: wrote ", options.out_dir, " (", info.train_tokens, " train + ", info.heldout_tokens,
-        " held-out tokens, ", token_type_name(info.token_type), ")");
+    return root;
+}
+
+}  // namespace
+
+CorpusInfo build_corpus(const CorpusOptions& options) {
+    check_corpus_options(options);
+    CorpusInfo info;
+    if (cached_corpus(options, info)) {
+        if (options.log) *options.log << "corpus: using cached " << options.out_dir << "\n";
+        return info;
+    }
+    auto start = std::chrono::steady_clock::now();
+    const LoadedCorpus corpus = load_documents(options.sources, options.root);
+    require_sources(corpus);
+    log_line(options, "corpus: loaded ", corpus.documents.size(), " documents in ", seconds_since(start), " s\n",
+             describe_sources(corpus));
+
+    const CorpusSplit split = split_documents(corpus.documents, options.seed, options.heldout_fraction);
+    const SplitTexts texts = split_texts(corpus, split);
+    start = std::chrono::steady_clock::now();
+    const Tokenizer tokenizer = Tokenizer::train(texts.train, options.vocab_size);
+    log_line(options, "corpus: trained tokenizer (vocab ", tokenizer.vocab_size(), ") on ", texts.train_bytes,
+             " bytes in ", seconds_since(start), " s");
+    start = std::chrono::steady_clock::now();
+    const std::vector<int32_t> train_tokens = concatenate(tokenizer.encode_batch(texts.train));
+    const std::vector<int32_t> heldout_tokens = concatenate(tokenizer.encode_batch(texts.heldout));
+    log_line(options, "corpus: encoded ", texts.train_bytes + texts.heldout_bytes, " bytes into ",
+             train_tokens.size() + heldout_tokens.size(), " tokens in ", seconds_since(start), " s");
+
+    make_directories(options.out_dir);
+    info.dir = options.out_dir;
+    info.vocab_size = tokenizer.vocab_size();
+    info.seed = options.seed;
+    info.heldout_fraction = options.heldout_fraction;
+    info.token_type = smallest_token_type(info.vocab_size);
+    info.train_tokens = static_cast<int64_t>(train_tokens.size());
+    info.heldout_tokens = static_cast<int64_t>(heldout_tokens.size());
+    info.rebuilt = true;
+    tokenizer.save(info.tokenizer_path());
+    write_token_file(info.train_path(), train_tokens, info.token_type, info.vocab_size);
+    write_token_file(info.heldout_path(), heldout_tokens, info.token_type, info.vocab_size);
+    json::write_file(corpus_json_path(options.out_dir), corpus_json(options, info, corpus, split, texts));
+    log_line(options, "corpus: wrote ", options.out_dir, " (", info.train_tokens, " train + ", info.heldout_tokens,
+             " held-out tokens, ", token_type_name(info.token_type), ")");
     return info;
 }
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <set>
 
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "tensor/finite.h"
 
 namespace induction {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <limits>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/error.h"
 
 namespace induction {

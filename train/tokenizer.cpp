@@ -7,7 +7,7 @@
 #include <limits>
 #include <queue>
 
-#include "model/json.h"
+#include "model/io/json.h"
 #include "tensor/error.h"
 
 namespace induction {

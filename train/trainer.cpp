@@ -6,10 +6,15 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "autograd/functions.h"
 #include "model/checkpoint.h"
-#include "model/file_io.h"
+#include "model/io/csv.h"
+#include "model/io/file_io.h"
 #include "tensor/cpu/parallel.h"
 #include "tensor/finite.h"
 #include "train/batches.h"
@@ -111,13 +116,12 @@ LossRows loss_rows_before(const std::string& path, int64_t keep_below) {
         check(end != std::string::npos, path, ": holds the losses of steps [0, ", step, ") but the resume state "
               "is at step ", keep_below, "; expected a row for every step before it");
         const std::string line = bytes.substr(begin, end - begin);
-        const size_t comma1 = line.find(','), comma2 = line.find(',', comma1 + 1),
-                     comma3 = line.find(',', comma2 + 1);
+        const std::vector<std::string> cells = csv::split_line(line);  // step, tokens, loss, ...
         int64_t row_step = -1;
-        std::from_chars(line.data(), line.data() + std::min(comma1, line.size()), row_step);
-        check(row_step == step && comma3 != std::string::npos, path, ": row ", step + 2, " is \"", line,
-              "\", expected step ", step);
-        rows.losses.push_back(std::strtod(line.c_str() + comma2 + 1, nullptr));
+        std::from_chars(cells[0].data(), cells[0].data() + cells[0].size(), row_step);
+        check(row_step == step && cells.size() >= 4, path, ": row ", step + 2, " is \"", line, "\", expected step ",
+              step);
+        rows.losses.push_back(std::strtod(cells[2].c_str(), nullptr));
         rows.text += line + "\n";
         begin = end + 1;
     }
@@ -176,70 +180,71 @@ std::vector<int64_t> list_snapshots(const std::string& run_dir) {
     return steps;
 }
 
-TrainResult train(const TrainConfig& given, const TrainOptions& options) {
+namespace {
+
+// ---- the sections of train() --------------------------------------------------------------------
+
+// The config as the run stores it: the schedule's length is the run's, and the corpus directory is
+// absolute, so a run's analysis finds its corpus from any working directory.
+TrainConfig run_config(const TrainConfig& given) {
     TrainConfig config = given;
     config.schedule.total_steps = config.steps;
-    // Stored absolute, so a run's analysis finds its corpus from any working directory.
     config.corpus_dir = std::filesystem::absolute(config.corpus_dir).lexically_normal().string();
     config.validate(json::printable_line(config.name));
-    const std::string& dir = options.out_dir;
-    check(!dir.empty(), "train: no output directory given");
-    cpu::set_max_threads(options.threads);
+    return config;
+}
 
-    // ---- What the directory holds, read before anything is written --------------------------
+// What the run directory holds, read before anything is written: the resume state of a run to
+// continue, or nothing for a new run (a directory holding a run without --resume is refused).
+std::optional<ResumeState> read_resume_point(const std::string& dir, const TrainConfig& config, bool resume) {
     const std::vector<int64_t> existing_snapshots = list_snapshots(dir);
     const bool has_resume_state = file_exists(resume_path(dir));
-    check(options.resume || (existing_snapshots.empty() && !has_resume_state), dir,
+    check(resume || (existing_snapshots.empty() && !has_resume_state), dir,
           ": already holds a run (use --resume to continue it, or choose another --out)");
     check(has_resume_state || existing_snapshots.empty(), dir, ": has snapshots but no resume state (",
           resume_path(dir), "); it cannot be continued");
+    if (!has_resume_state) return std::nullopt;
+    TrainConfig stored = TrainConfig::from_json(json::read_file(config_path(dir)), config_path(dir));
+    stored.corpus_dir = std::filesystem::absolute(stored.corpus_dir).lexically_normal().string();
+    ResumeState state = read_resume_state(resume_path(dir), make_transformer(stored.model, stored.seed).parameters());
+    check_same_config(stored, config, dir, state.step);
+    return state;
+}
 
-    ResumeState state;
-    if (has_resume_state) {
-        TrainConfig stored = TrainConfig::from_json(json::read_file(config_path(dir)), config_path(dir));
-        stored.corpus_dir = std::filesystem::absolute(stored.corpus_dir).lexically_normal().string();
-        state = read_resume_state(resume_path(dir), make_transformer(stored.model, stored.seed).parameters());
-        check_same_config(stored, config, dir, state.step);
+// Puts the weights of the resume step's snapshot and the optimizer state back; returns the step.
+int64_t restore_resume_point(const ResumeState& state, const TrainConfig& config, const std::string& dir,
+                             std::vector<NamedParameter>& parameters, AdamW& optimizer) {
+    check(state.step <= config.steps && state.adam_steps == state.step, resume_path(dir), ": step ",
+          state.step, " with ", state.adam_steps, " optimizer steps does not belong to a run of ",
+          config.steps, " steps");
+    check(state.step == 0 || file_exists(snapshot_path(dir, state.step)), resume_path(dir), ": step ",
+          state.step, " names the snapshot ", snapshot_path(dir, state.step), ", which does not exist");
+    if (state.step > 0) {
+        LoadedCheckpoint snapshot = load_checkpoint(snapshot_path(dir, state.step));
+        check(json::dump(snapshot.model.config.to_json()) == json::dump(config.model.to_json()),
+              snapshot_path(dir, state.step), ": model config differs from ", config_path(dir));
+        std::vector<NamedParameter> loaded = snapshot.model.parameters();
+        for (size_t i = 0; i < parameters.size(); ++i) parameters[i].var->set_value(loaded[i].var->value());
     }
+    optimizer.first_moments() = state.first_moments;
+    optimizer.second_moments() = state.second_moments;
+    optimizer.set_steps_taken(state.adam_steps);
+    return state.step;
+}
 
-    Transformer model = make_transformer(config.model, config.seed);
-    std::vector<NamedParameter> parameters = model.parameters();
-    std::vector<AdamWParameter> trainable;
-    for (const NamedParameter& p : parameters)
-        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
-    AdamW optimizer(trainable, config.adam);
+// A resume of a finished run has nothing to do and writes nothing.
+TrainResult already_finished(const std::string& dir, int64_t steps, bool quiet) {
+    if (!quiet)
+        std::fprintf(stderr, "%s: already finished (%lld steps); nothing to do\n", dir.c_str(), (long long)steps);
+    TrainResult done;
+    done.steps = steps;
+    done.final_snapshot = snapshot_path(dir, steps);
+    return done;
+}
 
-    int64_t start = 0;
-    if (has_resume_state) {
-        check(state.step <= config.steps && state.adam_steps == state.step, resume_path(dir), ": step ",
-              state.step, " with ", state.adam_steps, " optimizer steps does not belong to a run of ",
-              config.steps, " steps");
-        check(state.step == 0 || file_exists(snapshot_path(dir, state.step)), resume_path(dir), ": step ",
-              state.step, " names the snapshot ", snapshot_path(dir, state.step), ", which does not exist");
-        if (state.step > 0) {
-            LoadedCheckpoint snapshot = load_checkpoint(snapshot_path(dir, state.step));
-            check(json::dump(snapshot.model.config.to_json()) == json::dump(config.model.to_json()),
-                  snapshot_path(dir, state.step), ": model config differs from ", config_path(dir));
-            std::vector<NamedParameter> loaded = snapshot.model.parameters();
-            for (size_t i = 0; i < parameters.size(); ++i) parameters[i].var->set_value(loaded[i].var->value());
-        }
-        optimizer.first_moments() = state.first_moments;
-        optimizer.second_moments() = state.second_moments;
-        optimizer.set_steps_taken(state.adam_steps);
-        start = state.step;
-        if (start == config.steps) {  // finished: a resume has nothing to do and writes nothing
-            if (!options.quiet)
-                std::fprintf(stderr, "%s: already finished (%lld steps); nothing to do\n", dir.c_str(),
-                             (long long)start);
-            TrainResult done;
-            done.steps = start;
-            done.final_snapshot = snapshot_path(dir, start);
-            return done;
-        }
-    }
-
-    // Data: the corpus is built once and shared by every run that names the same directory (a
-    // corpus built with other options is refused here, before the run directory is touched).
+// The corpus is built once and shared by every run that names the same directory (a corpus built
+// with other options is refused, before the run directory is touched).
+CorpusOptions corpus_options(const TrainConfig& config, const TrainOptions& options) {
     CorpusOptions corpus_options;
     corpus_options.out_dir = config.corpus_dir;
     corpus_options.vocab_size = config.model.d_vocab;
@@ -247,7 +252,176 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     corpus_options.heldout_fraction = config.corpus_heldout_fraction;
     corpus_options.sources = options.corpus_sources;
     corpus_options.root = options.corpus_root;
-    CorpusInfo corpus = build_corpus(corpus_options);
+    return corpus_options;
+}
+
+// A new run's fixed files, then a resume state for step 0 before the first snapshot, so that a
+// kill at any later moment leaves a directory `--resume` continues.
+void write_new_run_files(const std::string& dir, const TrainConfig& config, const CorpusInfo& corpus,
+                         AdamW& optimizer, const std::vector<NamedParameter>& parameters) {
+    write_file_atomic(dir + "/tokenizer.json", read_file_bytes(corpus.tokenizer_path()));
+    json::write_file(config_path(dir), config.to_json());
+    write_file_atomic(loss_csv_path(dir), LOSS_CSV_HEADER);
+    write_resume_state(resume_path(dir), 0, optimizer, parameters);
+}
+
+void log_new_run(RunLog& log, const TrainConfig& config, int64_t parameter_count, const WindowSampler& sampler,
+                 int64_t corpus_tokens, size_t snapshots) {
+    log.line("training " + config.name + ": " + std::to_string(parameter_count) + " parameters, " +
+             std::to_string(config.steps) + " steps of " + std::to_string(config.tokens_per_step()) + " tokens (" +
+             format("%.2f", sampler.epochs_after(config.steps, config.batch_size)) + " epochs of " +
+             std::to_string(corpus_tokens) + " tokens), " + std::to_string(snapshots) + " snapshots");
+    for (const Schedule::ChangePoint& change : config.schedule.change_points())
+        log.line("schedule: step " + std::to_string(change.step) + ": " + change.what);
+}
+
+// A resumed run keeps the loss rows before its resume step; rows past it (written before a kill)
+// are dropped, and those steps rerun. Returns the kept losses.
+std::vector<double> keep_loss_rows_before(const std::string& dir, int64_t start) {
+    LossRows kept_rows = loss_rows_before(loss_csv_path(dir), start);
+    if (!kept_rows.whole_file) write_file_atomic(loss_csv_path(dir), kept_rows.text);
+    return kept_rows.losses;
+}
+
+// train_loss.csv while training: a step's row waits in memory and is appended before every
+// snapshot and when the run stops. The losses are kept as the file holds them (6 decimals), so a
+// resumed run's snapshot metadata equals the uninterrupted run's bit for bit.
+class LossLog {
+public:
+    LossLog(const std::string& path, std::vector<double> kept_losses)
+        : file_(path), losses_(std::move(kept_losses)) {}
+
+    void add(int64_t step, int64_t tokens, const StepResult& r, double lr, double wd) {
+        const std::string loss_text = format("%.6f", r.loss);
+        losses_.push_back(std::strtod(loss_text.c_str(), nullptr));
+        unwritten_rows_ += std::to_string(step) + ',' + std::to_string(tokens) + ',' + loss_text + ',' +
+                           format("%.6g", r.grad_norm) + ',' + format("%.6g", lr) + ',' + format("%.6g", wd) + '\n';
+    }
+    void append_rows() {
+        file_.append(unwritten_rows_);
+        unwritten_rows_.clear();
+    }
+    bool empty() const { return losses_.empty(); }
+    // The mean of the last tenth of the losses (at least one); NaN before the first step.
+    double recent_loss() const {
+        size_t n = std::max<size_t>(1, losses_.size() / 10);
+        if (losses_.empty()) return NAN;
+        double total = 0;
+        for (size_t i = losses_.size() - n; i < losses_.size(); ++i) total += losses_[i];
+        return total / double(n);
+    }
+
+private:
+    AppendFile file_;
+    std::string unwritten_rows_;
+    std::vector<double> losses_;
+};
+
+// What the training loop works on; every part is owned by train().
+struct RunParts {
+    const TrainConfig& config;
+    const std::string& dir;
+    Transformer& model;
+    std::vector<NamedParameter>& parameters;
+    std::vector<AdamWParameter>& trainable;
+    AdamW& optimizer;
+    RunLog& log;
+    LossLog& losses;
+};
+
+// Rows first, then the weights, then the resume state that points at them: a kill between any two
+// leaves an older resume state whose steps simply rerun.
+void save_snapshot(RunParts& run, int64_t step) {
+    check_finite_parameters(run.parameters, step, run.dir, run.log);
+    run.losses.append_rows();
+    Metadata metadata = {{"step", std::to_string(step)},
+                         {"tokens_seen", std::to_string(step * run.config.tokens_per_step())}};
+    if (!run.losses.empty()) metadata.push_back({"train_loss", format("%.6f", run.losses.recent_loss())});
+    save_checkpoint(snapshot_path(run.dir, step), run.model, metadata);
+    write_resume_state(resume_path(run.dir), step, run.optimizer, run.parameters);
+}
+
+// A step whose loss or gradient norm is not finite updates nothing: the rows so far are kept, the
+// log says why, and training stops with the last good snapshot named.
+[[noreturn]] void stop_diverged(RunParts& run, int64_t step, const StepResult& r) {
+    run.losses.append_rows();
+    const std::vector<int64_t> kept = list_snapshots(run.dir);
+    const std::string last = kept.empty() ? std::string("(none)") : snapshot_path(run.dir, kept.back());
+    const std::string what = std::isfinite(r.loss) ? "gradient norm" : "loss";
+    const double value = std::isfinite(r.loss) ? r.grad_norm : r.loss;
+    run.log.line("training stopped: the " + what + " became " + format("%g", value) + " at step " +
+                 std::to_string(step) + "; nothing was updated; the last good snapshot is " + last);
+    fail("training diverged at step ", step, " (", what, " ", value, "); the last good snapshot is ", last);
+}
+
+// The final snapshot, and the run's last words on the progress line and in train.log.
+TrainResult finish_run(RunParts& run, Progress& progress, TrainResult result) {
+    save_snapshot(run, run.config.steps);
+    result.steps = run.config.steps;
+    result.final_loss = run.losses.recent_loss();
+    result.final_snapshot = snapshot_path(run.dir, run.config.steps);
+    progress.finish("loss " + format("%.3f", result.final_loss) + ", " +
+                    format("%.1f", result.tokens_per_second / 1000) + "k tok/s");
+    run.log.line("finished " + std::to_string(run.config.steps) + " steps: loss " +
+                 format("%.4f", result.final_loss) + ", " + format("%.0f", result.tokens_per_second) +
+                 " tokens/s; final snapshot " + result.final_snapshot);
+    return result;
+}
+
+// The training loop from step `start`: a snapshot on every step of the schedule, one optimizer
+// step per batch, a row of train_loss.csv per step.
+TrainResult run_steps(RunParts& run, WindowSampler& sampler, int64_t start, const TrainOptions& options) {
+    const TrainConfig& config = run.config;
+    const std::vector<int64_t> snapshot_steps = config.snapshot_steps();
+    const int64_t tokens_per_step = config.tokens_per_step();
+    Progress progress(config.name, config.steps, options.quiet);
+    TrainResult result;
+    for (int64_t step = start; step < config.steps; ++step) {
+        if (step == options.stop_at_step) {
+            run.losses.append_rows();
+            run.log.line("stopped at step " + std::to_string(step) + " as asked (resumable)");
+            result.steps = step;
+            return result;
+        }
+        if (options.before_step) options.before_step(run.model, step);
+        const bool is_snapshot = std::binary_search(snapshot_steps.begin(), snapshot_steps.end(), step);
+        if (is_snapshot && (step > start || start == 0)) save_snapshot(run, step);
+        const StepResult r = train_step(run.model, run.optimizer, run.trainable,
+                                        sampler.batch(step, config.batch_size), config, step);
+        if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) stop_diverged(run, step, r);
+        run.losses.add(step, (step + 1) * tokens_per_step, r, config.schedule.learning_rate_at(step),
+                       config.schedule.weight_decay_at(step));
+        double seconds = progress.elapsed_seconds();
+        double rate = seconds > 0 ? double((step + 1 - start) * tokens_per_step) / seconds : 0;
+        progress.update(step + 1, "loss " + format("%.3f", run.losses.recent_loss()) + "  " +
+                                      format("%.1f", rate / 1000) + "k tok/s");
+        result.tokens_per_second = rate;
+    }
+    return finish_run(run, progress, result);
+}
+
+}  // namespace
+
+TrainResult train(const TrainConfig& given, const TrainOptions& options) {
+    const TrainConfig config = run_config(given);
+    const std::string& dir = options.out_dir;
+    check(!dir.empty(), "train: no output directory given");
+    cpu::set_max_threads(options.threads);
+
+    const std::optional<ResumeState> resume = read_resume_point(dir, config, options.resume);
+    Transformer model = make_transformer(config.model, config.seed);
+    std::vector<NamedParameter> parameters = model.parameters();
+    std::vector<AdamWParameter> trainable;
+    for (const NamedParameter& p : parameters)
+        if (p.var->requires_grad()) trainable.push_back({p.var, p.weight_decay});
+    AdamW optimizer(trainable, config.adam);
+    int64_t start = 0;
+    if (resume) {
+        start = restore_resume_point(*resume, config, dir, parameters, optimizer);
+        if (start == config.steps) return already_finished(dir, start, options.quiet);
+    }
+
+    const CorpusInfo corpus = build_corpus(corpus_options(config, options));
     TokenFile train_tokens = TokenFile::open(corpus.train_path(), corpus.token_type, corpus.vocab_size);
     WindowSampler sampler(train_tokens, config.context, config.data_seed);
 
@@ -256,108 +430,18 @@ TrainResult train(const TrainConfig& given, const TrainOptions& options) {
     remove_stale_temporaries(dir);
     remove_stale_temporaries(dir + "/snapshots");
     RunLog log(dir + "/train.log", options.quiet);
-
-    const std::vector<int64_t> snapshot_steps = config.snapshot_steps();
-    LossRows kept_rows;
-    if (!has_resume_state) {
-        // A new run: its fixed files, then a resume state for step 0 before the first snapshot, so
-        // that a kill at any later moment leaves a directory `--resume` continues.
-        write_file_atomic(dir + "/tokenizer.json", read_file_bytes(corpus.tokenizer_path()));
-        json::write_file(config_path(dir), config.to_json());
-        write_file_atomic(loss_csv_path(dir), LOSS_CSV_HEADER);
-        write_resume_state(resume_path(dir), 0, optimizer, parameters);
-        log.line("training " + config.name + ": " + std::to_string(model.parameter_count()) +
-                 " parameters, " + std::to_string(config.steps) + " steps of " +
-                 std::to_string(config.tokens_per_step()) + " tokens (" +
-                 format("%.2f", sampler.epochs_after(config.steps, config.batch_size)) +
-                 " epochs of " + std::to_string(train_tokens.size()) + " tokens), " +
-                 std::to_string(snapshot_steps.size()) + " snapshots");
-        for (const Schedule::ChangePoint& change : config.schedule.change_points())
-            log.line("schedule: step " + std::to_string(change.step) + ": " + change.what);
+    std::vector<double> kept_losses;
+    if (!resume) {
+        write_new_run_files(dir, config, corpus, optimizer, parameters);
+        log_new_run(log, config, model.parameter_count(), sampler, train_tokens.size(), config.snapshot_steps().size());
     } else {
-        // Rows past the resume step (written before a kill) are dropped; those steps rerun.
-        kept_rows = loss_rows_before(loss_csv_path(dir), start);
-        if (!kept_rows.whole_file)
-            write_file_atomic(loss_csv_path(dir), kept_rows.text);
+        kept_losses = keep_loss_rows_before(dir, start);
         log.line("resumed at step " + std::to_string(start) + " from " +
                  (start > 0 ? snapshot_path(dir, start) : std::string("the initial weights")));
     }
-    AppendFile loss_csv(loss_csv_path(dir));
-    std::string unwritten_rows;  // appended before every snapshot and when the run stops
-    auto append_rows = [&]() {
-        loss_csv.append(unwritten_rows);
-        unwritten_rows.clear();
-    };
-
-    // The losses as train_loss.csv holds them (6 decimals), so a resumed run's snapshot metadata
-    // equals the uninterrupted run's bit for bit.
-    std::vector<double> losses = kept_rows.losses;
-    auto recent_loss = [&]() -> double {
-        size_t n = std::max<size_t>(1, losses.size() / 10);
-        if (losses.empty()) return NAN;
-        double total = 0;
-        for (size_t i = losses.size() - n; i < losses.size(); ++i) total += losses[i];
-        return total / double(n);
-    };
-    const int64_t tokens_per_step = config.tokens_per_step();
-    // Rows first, then the weights, then the resume state that points at them: a kill between any
-    // two leaves an older resume state whose steps simply rerun.
-    auto save_snapshot = [&](int64_t step) {
-        check_finite_parameters(parameters, step, dir, log);
-        append_rows();
-        Metadata metadata = {{"step", std::to_string(step)}, {"tokens_seen", std::to_string(step * tokens_per_step)}};
-        if (!losses.empty()) metadata.push_back({"train_loss", format("%.6f", recent_loss())});
-        save_checkpoint(snapshot_path(dir, step), model, metadata);
-        write_resume_state(resume_path(dir), step, optimizer, parameters);
-    };
-    auto is_snapshot = [&](int64_t step) {
-        return std::binary_search(snapshot_steps.begin(), snapshot_steps.end(), step);
-    };
-
-    Progress progress(config.name, config.steps, options.quiet);
-    TrainResult result;
-    for (int64_t step = start; step < config.steps; ++step) {
-        if (step == options.stop_at_step) {
-            append_rows();
-            log.line("stopped at step " + std::to_string(step) + " as asked (resumable)");
-            result.steps = step;
-            return result;
-        }
-        if (options.before_step) options.before_step(model, step);
-        if (is_snapshot(step) && (step > start || start == 0)) save_snapshot(step);
-        const StepResult r = train_step(model, optimizer, trainable, sampler.batch(step, config.batch_size), config, step);
-        if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) {
-            append_rows();
-            const std::vector<int64_t> kept = list_snapshots(dir);
-            const std::string last = kept.empty() ? std::string("(none)") : snapshot_path(dir, kept.back());
-            const std::string what = std::isfinite(r.loss) ? "gradient norm" : "loss";
-            const double value = std::isfinite(r.loss) ? r.grad_norm : r.loss;
-            log.line("training stopped: the " + what + " became " + format("%g", value) + " at step " +
-                     std::to_string(step) + "; nothing was updated; the last good snapshot is " + last);
-            fail("training diverged at step ", step, " (", what, " ", value, "); the last good snapshot is ", last);
-        }
-        const double lr = config.schedule.learning_rate_at(step), wd = config.schedule.weight_decay_at(step);
-        const std::string loss_text = format("%.6f", r.loss);
-        losses.push_back(std::strtod(loss_text.c_str(), nullptr));
-        unwritten_rows += std::to_string(step) + ',' + std::to_string((step + 1) * tokens_per_step) + ',' +
-                          loss_text + ',' + format("%.6g", r.grad_norm) + ',' + format("%.6g", lr) + ',' +
-                          format("%.6g", wd) + '\n';
-        double seconds = progress.elapsed_seconds();
-        double rate = seconds > 0 ? double((step + 1 - start) * tokens_per_step) / seconds : 0;
-        progress.update(step + 1, "loss " + format("%.3f", recent_loss()) + "  " +
-                                      format("%.1f", rate / 1000) + "k tok/s");
-        result.tokens_per_second = rate;
-    }
-    save_snapshot(config.steps);
-    result.steps = config.steps;
-    result.final_loss = recent_loss();
-    result.final_snapshot = snapshot_path(dir, config.steps);
-    progress.finish("loss " + format("%.3f", result.final_loss) + ", " +
-                    format("%.1f", result.tokens_per_second / 1000) + "k tok/s");
-    log.line("finished " + std::to_string(config.steps) + " steps: loss " +
-             format("%.4f", result.final_loss) + ", " + format("%.0f", result.tokens_per_second) +
-             " tokens/s; final snapshot " + result.final_snapshot);
-    return result;
+    LossLog losses(loss_csv_path(dir), std::move(kept_losses));
+    RunParts run{config, dir, model, parameters, trainable, optimizer, log, losses};
+    return run_steps(run, sampler, start, options);
 }
 
 }  // namespace induction

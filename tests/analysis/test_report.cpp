@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <string>
 
-#include "analysis/report.h"
-#include "model/file_io.h"
-#include "model/json.h"
+#include "analysis/report/report.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 #include "tests/support/testing.h"
 
 namespace induction {

@@ -1,5 +1,5 @@
-// test_svg.cpp — the SVG plotting library: ticks, number labels, escaping, NaN-free output, bands,
-// and heatmaps (decoding the embedded PNG back to its cells).
+// test_svg.cpp — the SVG plotting library (analysis/report/svg.h): ticks, number labels, escaping,
+// NaN-free output, bands, and heatmaps (decoding the embedded PNG of png.h back to its cells).
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/svg.h"
+#include "analysis/report/svg.h"
 #include "tests/support/testing.h"
 
 namespace induction::svg {
@@ -84,7 +84,7 @@ uint32_t big_endian(const std::string& bytes, size_t at) {
            (uint32_t(uint8_t(bytes[at + 2])) << 8) | uint32_t(uint8_t(bytes[at + 3]));
 }
 
-// A decoded palette PNG of stored (uncompressed) deflate blocks, as svg.cpp writes them.
+// A decoded palette PNG of stored (uncompressed) deflate blocks, as analysis/report/png.cpp writes them.
 struct Image {
     uint32_t width = 0, height = 0;
     std::vector<uint8_t> pixels;  // [height * width] palette indices

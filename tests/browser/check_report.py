@@ -193,7 +193,7 @@ def dom_problem(dom, min_svgs):
 
 def slider_key(model):
     """The report's key (HTML anchor) of a model: "model-" and the name's bytes, alphanumerics in
-    lower case, others as "-" (analysis/report.cpp's anchor())."""
+    lower case, others as "-" (analysis/report/report.cpp's anchor())."""
     return "model-" + "".join(chr(b).lower() if chr(b).isascii() and chr(b).isalnum() else "-"
                               for b in model.encode("utf-8"))
 

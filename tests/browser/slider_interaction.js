@@ -1,7 +1,7 @@
 // slider_interaction.js — the snapshot sliders' interaction test (used by check_report.sh).
 //
 // check_report.py injects this script into a copy of a report, just before </body>. On load it
-// moves every snapshot slider (analysis/report_slider.h) the way a user's drag does, twice: to the
+// moves every snapshot slider (analysis/report/slider.h) the way a user's drag does, twice: to the
 // first snapshot, then to the middle one, each time a new value and then an 'input' event. After
 // each move it records the slider's view: the readout text, the score table, the pattern cells'
 // opacities and the transform of every cursor on the model's figures. Every move must change the

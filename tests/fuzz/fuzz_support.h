@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "model/json.h"
+#include "model/io/json.h"
 #include "tensor/error.h"
 
 namespace induction::fuzz {

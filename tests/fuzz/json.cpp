@@ -1,4 +1,4 @@
-// json.cpp — libFuzzer target for json::parse (model/json.h), the parser under every file format
+// json.cpp — libFuzzer target for json::parse (model/io/json.h), the parser under every file format
 // the project reads.
 //
 // Any bytes either parse or throw one clean Error line. A document that parses must survive a
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model/json.h"
+#include "model/io/json.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace induction;

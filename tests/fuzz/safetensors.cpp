@@ -1,4 +1,4 @@
-// safetensors.cpp — libFuzzer target for read_safetensors (model/safetensors.h), the reader of
+// safetensors.cpp — libFuzzer target for read_safetensors (model/io/safetensors.h), the reader of
 // checkpoints, snapshots and the resume state.
 //
 // The input is the whole file. It either loads or throws one clean Error line naming the file.
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace induction;

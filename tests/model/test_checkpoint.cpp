@@ -12,8 +12,8 @@
 #include <functional>
 
 #include "model/checkpoint.h"
-#include "model/file_io.h"
-#include "model/safetensors.h"
+#include "model/io/file_io.h"
+#include "model/io/safetensors.h"
 #include "tests/support/testing.h"
 
 namespace induction {

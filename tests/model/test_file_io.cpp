@@ -1,4 +1,4 @@
-// test_file_io.cpp — whole-file reads and atomic whole-file writes (model/file_io.h): a write
+// test_file_io.cpp — whole-file reads and atomic whole-file writes (model/io/file_io.h): a write
 // replaces the file whole and leaves no temporary, a failed write removes its temporary, and
 // every error names the file and the OS reason; no write goes through a symbolic link; reads are
 // bounded; appends survive reopening.
@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/error.h"
 
 namespace induction {

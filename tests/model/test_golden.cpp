@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "autograd/functions.h"
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "model/transformer.h"
 #include "tests/support/testing.h"
 
@@ -127,7 +127,7 @@ TEST(Golden, MatchesPyTorchInFloat64) {
 }
 
 TEST(Golden, MatchesPyTorchInFloat64WithReferenceKernels) {
-    ScopedKernelTier tier(KernelTier::REFERENCE);
+    ScopedBackend on_reference(backend_named("reference"));
     for (const std::string& variant : variants()) check_variant(variant, DType::F64, 1e-12);
 }
 

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <random>
 
-#include "model/file_io.h"
-#include "model/json.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 
 namespace induction {
 namespace {

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <optional>
 
-#include "model/file_io.h"
-#include "model/safetensors.h"
+#include "model/io/file_io.h"
+#include "model/io/safetensors.h"
 
 namespace induction {
 namespace {
@@ -335,7 +335,7 @@ TEST_F(Safetensors, SurvivesEveryTruncationOfAValidFile) {
     EXPECT_EQ(read_safetensors(path("full.safetensors")).tensors.size(), 2u);
 }
 
-// --- Writes are atomic (model/file_io.h; its own tests are in test_file_io.cpp) ----------------
+// --- Writes are atomic (model/io/file_io.h; its own tests are in test_file_io.cpp) ----------------
 
 TEST_F(Safetensors, WriteReplacesAnExistingFileWholeAndLeavesNoTemporary) {
     const std::string file = path("ckpt.safetensors");

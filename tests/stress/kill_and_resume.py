@@ -9,7 +9,7 @@ interruption as the reference. Then trials: each starts a fresh run directory an
 and again until it finishes, resuming after every kill with `induction train --resume`. Kills
 alternate between two kinds:
   - inside a file write: INDUCTION_KILL_IN_WRITE=K makes the K-th write of the process write half
-    its bytes and SIGKILL itself (model/file_io.h); a trial's first start dies in write 1-4 (the
+    its bytes and SIGKILL itself (model/io/file_io.h); a trial's first start dies in write 1-4 (the
     files that create a run), later ones in write 1, 2, ..., 8 in turn, and with 20 kills or more the test fails
     unless every kind of write was hit (tokenizer, config, loss table, resume state, log, snapshot);
   - at a random moment: SIGKILL after a random delay.

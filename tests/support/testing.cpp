@@ -32,7 +32,7 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low,
                                                   std::optional<Tolerance> tolerance) {
     Tensor reference;
     {
-        ScopedKernelTier tier(KernelTier::REFERENCE);
+        ScopedBackend on_reference(backend_named("reference"));
         reference = compute();
     }
     Tensor fast = compute();

@@ -11,7 +11,7 @@
 
 #include "autograd/gradcheck.h"
 #include "model/config.h"
-#include "tensor/op.h"
+#include "tensor/backend.h"
 #include "tensor/rng.h"
 #include "tensor/tolerance.h"
 
@@ -24,6 +24,16 @@ Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed, double low 
 ::testing::AssertionResult close(const Tensor& actual, const Tensor& reference,
                                  Tolerance tolerance);
 ::testing::AssertionResult close(const Tensor& actual, const Tensor& reference);
+
+// Runs body(backend name) once on every registered backend of the CPU (reference first).
+template <class F>
+void for_each_backend(F&& body) {
+    for (const Backend* backend : backends())
+        if (backend->device == Device::CPU) {
+            ScopedBackend scope(*backend);
+            body(backend->name);
+        }
+}
 
 // Runs `compute` once with the reference kernels and once with the fast kernels and compares.
 ::testing::AssertionResult fast_matches_reference(const std::function<Tensor()>& compute,
@@ -74,13 +84,12 @@ struct ShellResult {
 ShellResult run_shell(const std::string& command);
 
 // Coverage: each parity test and gradient check declares which op it covers.
-enum class Check { PARITY, GRADCHECK };
+enum class Check { GRADCHECK };
 bool register_coverage(Check check, Op op);
 bool is_covered(Check check, Op op);
 
 #define INDUCTION_JOIN2(a, b) a##b
 #define INDUCTION_JOIN(a, b) INDUCTION_JOIN2(a, b)
-// At namespace scope in a test file: COVERS(PARITY, SOFTMAX);
 #define COVERS(check, op)                                      \
     static const bool INDUCTION_JOIN(covers_, __LINE__) =      \
         ::induction::testing::register_coverage(::induction::testing::Check::check, ::induction::Op::op)

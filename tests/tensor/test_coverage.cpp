@@ -1,6 +1,6 @@
-// test_coverage.cpp — walks the op table: every op must have a reference kernel, a fast CPU
-// kernel, a fast-vs-reference parity test and, if differentiable, an f64 gradient check.
-// When you add an op, this test lists what is still missing.
+// test_coverage.cpp — walks the op table: every differentiable op must have an f64 gradient
+// check. (Kernels and parity cases on every backend: tests/tensor/test_parity.cpp.) When you add
+// an op, these tests list what is still missing.
 #include <cctype>
 #include <set>
 
@@ -8,14 +8,11 @@
 
 namespace induction::testing {
 
-TEST(OpTable, EveryOpHasKernelsAndTests) {
+TEST(OpTable, EveryDifferentiableOpHasAGradientCheck) {
     std::string missing;
     for (int i = 0; i < static_cast<int>(Op::OP_COUNT); ++i) {
         Op op = static_cast<Op>(i);
         std::string name = op_name(op);
-        if (!reference::supports(op)) missing += name + ": no reference kernel\n";
-        if (!cpu::supports(op)) missing += name + ": no fast CPU kernel\n";
-        if (!is_covered(Check::PARITY, op)) missing += name + ": no fast-vs-reference test\n";
         if (op_info(op).differentiable && !is_covered(Check::GRADCHECK, op))
             missing += name + ": no f64 gradient check\n";
     }

@@ -9,8 +9,6 @@
 
 namespace induction::testing {
 
-COVERS(PARITY, EMBEDDING);
-COVERS(PARITY, EMBEDDING_BACKWARD);
 
 struct EmbeddingCase {
     int64_t vocab, d;

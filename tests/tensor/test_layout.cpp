@@ -9,12 +9,6 @@
 
 namespace induction::testing {
 
-COVERS(PARITY, SHIFT);
-COVERS(PARITY, SHIFT_BACKWARD);
-COVERS(PARITY, SLICE);
-COVERS(PARITY, SLICE_BACKWARD);
-COVERS(PARITY, CONCAT);
-COVERS(PARITY, PERMUTE);
 
 const std::vector<Shape> LAYOUT_SHAPES = {
     {1}, {7}, {257}, {7, 33}, {33, 1}, {3, 7, 33}, {2, 3, 7, 33}, {2, 1, 5, 3}, {4, 64, 8, 16},

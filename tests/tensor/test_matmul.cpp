@@ -4,7 +4,6 @@
 
 namespace induction::testing {
 
-COVERS(PARITY, MATMUL);
 
 namespace {
 

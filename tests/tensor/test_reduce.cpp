@@ -9,11 +9,6 @@
 
 namespace induction::testing {
 
-COVERS(PARITY, SUM);
-COVERS(PARITY, MEAN);
-COVERS(PARITY, MAX);
-COVERS(PARITY, MAX_BACKWARD);
-COVERS(PARITY, BROADCAST_TO);
 
 // Awkward sizes, every rank, and large enough cases to run both kernel layouts on several threads.
 const std::vector<Shape> REDUCE_SHAPES = {

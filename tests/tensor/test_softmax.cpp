@@ -10,10 +10,6 @@
 
 namespace induction::testing {
 
-COVERS(PARITY, SOFTMAX);
-COVERS(PARITY, SOFTMAX_BACKWARD);
-COVERS(PARITY, CROSS_ENTROPY);
-COVERS(PARITY, CROSS_ENTROPY_BACKWARD);
 
 namespace {
 
@@ -47,15 +43,6 @@ bool allowed(int64_t i, int64_t j, bool causal, int64_t window) {
     return ::testing::AssertionSuccess();
 }
 
-// Both kernel tiers.
-template <class F>
-void for_each_tier(F&& body) {
-    for (KernelTier tier : {KernelTier::REFERENCE, KernelTier::FAST}) {
-        ScopedKernelTier scope(tier);
-        body(tier == KernelTier::FAST ? "fast" : "reference");
-    }
-}
-
 // Targets in [0, V), with every third row set to ignore_index.
 Tensor targets_for(int64_t rows, int64_t vocab, int32_t ignore_index, uint64_t seed) {
     std::vector<int32_t> t = random_tensor({rows}, DType::I32, seed, 0, double(vocab)).to_ints();
@@ -82,7 +69,7 @@ TEST(Softmax, CausalFastMatchesReferenceAndMasks) {
                             Shape{2, 33, 33}, Shape{2, 3, 7, 7}}) {
             Tensor x = random_tensor(shape, dtype, 3, -8, 8);
             EXPECT_TRUE(fast_matches_reference([&] { return softmax(x, true); })) << describe(x);
-            for_each_tier([&](const char* tier) {
+            for_each_backend([&](const char* tier) {
                 EXPECT_TRUE(mask_respected(softmax(x, true), true, {}))
                     << tier << " " << describe(x);
             });
@@ -101,7 +88,7 @@ TEST(Softmax, WindowedFastMatchesReferenceAndMasks) {
                 Tensor x = random_tensor(c.shape, dtype, 4, -8, 8);
                 EXPECT_TRUE(fast_matches_reference([&] { return softmax(x, causal, c.windows); }))
                     << describe(x) << " causal " << causal;
-                for_each_tier([&](const char* tier) {
+                for_each_backend([&](const char* tier) {
                     EXPECT_TRUE(mask_respected(softmax(x, causal, c.windows), causal, c.windows))
                         << tier << " " << describe(x) << " causal " << causal;
                 });
@@ -109,7 +96,7 @@ TEST(Softmax, WindowedFastMatchesReferenceAndMasks) {
 }
 
 TEST(Softmax, HandComputedValues) {
-    for_each_tier([](const char* tier) {
+    for_each_backend([](const char* tier) {
         // softmax([0, ln 2]) = [1, 2] / 3
         for (DType dtype : {DType::F32, DType::F64}) {
             double tol = dtype == DType::F64 ? 1e-15 : 1e-7;
@@ -133,7 +120,7 @@ TEST(Softmax, HandComputedValues) {
 }
 
 TEST(Softmax, LargeLogitsStayFinite) {
-    for_each_tier([](const char* tier) {
+    for_each_backend([](const char* tier) {
         for (DType dtype : {DType::F32, DType::F64}) {
             Tensor x = Tensor::from_vector(
                 {2, 4}, {1000, -1000, 1000, 0, -1000, -1000, -1000, -1000}, dtype);
@@ -170,7 +157,7 @@ TEST(Softmax, BackwardFastMatchesReference) {
 
 TEST(Softmax, BackwardHandComputed) {
     // y = [1/3, 2/3], g = [1, 0]: sum(g y) = 1/3, dx = y (g - 1/3) = [2/9, -2/9]
-    for_each_tier([](const char* tier) {
+    for_each_backend([](const char* tier) {
         Tensor y = Tensor::from_vector({2}, {1.0 / 3, 2.0 / 3}, DType::F64);
         std::vector<double> dx =
             softmax_backward(y, Tensor::from_vector({2}, {1, 0}, DType::F64)).to_vector();
@@ -200,7 +187,7 @@ TEST(CrossEntropy, FastMatchesReference) {
 }
 
 TEST(CrossEntropy, HandComputedValues) {
-    for_each_tier([](const char* tier) {
+    for_each_backend([](const char* tier) {
         // logits [0, ln 2]: p = [1/3, 2/3]; target 1 → ln(3/2), target 0 → ln 3; ignored → 0
         Tensor logits =
             Tensor::from_vector({3, 2}, {0, std::log(2.0), 0, std::log(2.0), 5, 6}, DType::F64);
@@ -234,7 +221,7 @@ TEST(CrossEntropy, EqualsMinusLogSoftmax) {
 }
 
 TEST(CrossEntropy, LargeLogitsStayFinite) {
-    for_each_tier([](const char* tier) {
+    for_each_backend([](const char* tier) {
         for (DType dtype : {DType::F32, DType::F64}) {
             Tensor logits =
                 Tensor::from_vector({2, 3}, {1000, -1000, 0, -1000, -1000, -1000}, dtype);

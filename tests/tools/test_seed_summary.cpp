@@ -3,7 +3,7 @@
 // writes; and the CLI's one-line error for a bad --seeds value before anything is trained.
 #include <cmath>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tests/support/testing.h"
 #include "tools/seed_summary.h"
 

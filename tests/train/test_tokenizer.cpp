@@ -8,8 +8,8 @@
 #include <tuple>
 #include <vector>
 
-#include "model/file_io.h"
-#include "model/json.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 #include "tensor/error.h"
 #include "tests/support/testing.h"
 #include "train/tokenizer.h"

@@ -5,15 +5,15 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <sstream>
 
 #include "model/checkpoint.h"
-#include "model/file_io.h"
-#include "tests/support/testing.h"
+#include "model/io/csv.h"
+#include "model/io/file_io.h"
+#include "model/io/safetensors.h"
 #include "tensor/finite.h"
+#include "tests/support/testing.h"
 #include "train/presets.h"
 #include "train/resume_state.h"
-#include "model/safetensors.h"
 #include "train/trainer.h"
 
 namespace induction::testing {
@@ -67,15 +67,9 @@ TrainOptions options_for(const std::string& dir, const FakeCorpus& corpus) {
 }
 
 // The "loss" column (the third) of train_loss.csv.
-std::vector<double> loss_column(const std::string& csv) {
+std::vector<double> loss_column(const std::string& text) {
     std::vector<double> losses;
-    std::istringstream lines(csv);
-    std::string line;
-    std::getline(lines, line);  // header
-    while (std::getline(lines, line)) {
-        size_t first = line.find(','), second = line.find(',', first + 1);
-        losses.push_back(std::stod(line.substr(second + 1)));
-    }
+    for (const std::vector<double>& row : csv::parse(text, "train_loss.csv").rows) losses.push_back(row[2]);
     return losses;
 }
 

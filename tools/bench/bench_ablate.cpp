@@ -33,10 +33,11 @@
 #include "analysis/ablation.h"
 #include "analysis/attribution.h"
 #include "model/checkpoint.h"
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 #include "tensor/cpu/parallel.h"
 #include "tools/analysis_inputs.h"
 #include "tools/args.h"
+#include "tools/bench/openblas.h"
 #include "tools/bench/torch_peer.h"
 #include "tools/commands.h"
 
@@ -104,7 +105,74 @@ double peer_difference(const Transformer& model, const std::string& checkpoint, 
     return largest;
 }
 
+// Before timing: writes the evaluation windows to TOKENS_FILE for the peer and checks that the
+// peer's per-token ablated losses equal ours.
+void check_peer_agrees(const Transformer& model, const std::string& checkpoint, const Tensor& tokens, int threads) {
+    write_file_atomic(TOKENS_FILE, std::string_view(static_cast<const char*>(tokens.raw_data()), tokens.nbytes()));
+    const double difference = peer_difference(model, checkpoint, tokens, threads);
+    std::printf("check: PyTorch's per-token ablated losses = ours (ablated_losses) for every head on "
+                "%lld windows: max |difference| %.2e nats\n",
+                (long long)std::min(CHECKED_ROWS, tokens.size(0)), difference);
+    check(difference <= TOLERANCE, "the PyTorch peer and ours differ by ", difference, " > ", TOLERANCE, " nats");
+}
+
+// The timings of every repeat: seconds[k] per repeat for k = (a), (b), (c), (d), and for ours
+// ratios[k][peer], the peer's seconds over ours in the same repeat.
+struct SweepTimings {
+    std::vector<double> seconds[4], ratios[2][2];
+    std::string torch_version, blas_core;  // as the peer reported them
+};
+
+// ours(columns) times one of our sweeps; without a peer (peer_missing) only ours run.
+template <class Ours>
+SweepTimings time_sweeps(Ours&& ours, const Tensor& scored, const Tensor& all, const std::string& checkpoint,
+                         int64_t T, int threads, int repeats, bool peer_missing) {
+    SweepTimings t;
+    for (int r = 0; r < repeats; ++r) {
+        t.seconds[0].push_back(ours(scored));
+        t.seconds[1].push_back(ours(all));
+        if (peer_missing) continue;
+        for (int peer = 0; peer < 2; ++peer) {
+            const json::Value result = run_peer(checkpoint, T, threads, 0, /*clean_per_head=*/peer == 0);
+            t.torch_version = result.at("torch").as_string();
+            t.blas_core = result.at("blas_core").as_string();
+            t.seconds[2 + peer].push_back(result.at("seconds").as_number());
+            for (int k = 0; k < 2; ++k) t.ratios[k][peer].push_back(t.seconds[2 + peer].back() / t.seconds[k].back());
+        }
+    }
+    return t;
+}
+
+// The table: median seconds of (a)-(d), and ours against each peer; why: why the peer is missing.
+void print_ablate_table(const SweepTimings& t, const std::string names[4], const std::string& why, int threads,
+                        int repeats) {
+    if (why.empty()) {
+        std::printf("peer: PyTorch %s, %d threads\n", t.torch_version.c_str(), threads);
+        if (t.blas_core != "not OpenBLAS") std::printf("%s\n", peer_core_line(t.blas_core, false).c_str());
+    }
+    std::printf("\n%-58s %8s %18s %18s\n", "sweep (all heads, every window)", "seconds", "(c)/this [range]",
+                "(d)/this [range]");
+    auto ratio_text = [](const std::vector<double>& r) -> std::string {
+        if (r.empty()) return "-";
+        char text[48];
+        std::snprintf(text, sizeof text, "%.1fx [%.1f-%.1f]", median(r), *std::min_element(r.begin(), r.end()),
+                      *std::max_element(r.begin(), r.end()));
+        return text;
+    };
+    for (int k = 0; k < 4; ++k) {
+        if (k >= 2 && !why.empty()) {
+            std::printf("%s: %s\n", names[k].c_str(), why.c_str());
+            continue;
+        }
+        std::printf("%-58s %8.2f %18s %18s\n", names[k].c_str(), median(t.seconds[k]),
+                    k < 2 ? ratio_text(t.ratios[k][0]).c_str() : "", k < 2 ? ratio_text(t.ratios[k][1]).c_str() : "");
+    }
+    std::printf("Medians of %d alternating runs; ratios: medians of the paired per-run ratios, with their range.\n",
+                repeats);
+}
+
 int run_ablate_bench(const Args& args) {
+    choose_peer_core(args);
     const std::string run = args.get("run");
     const std::string checkpoint = args.has("checkpoint") ? args.get("checkpoint")
                                                           : last_snapshot(run + "/attn-2l/snapshots");
@@ -132,61 +200,17 @@ int run_ablate_bench(const Args& args) {
                 checkpoint.c_str(), model.config.n_layers, model.config.n_heads, (long long)N,
                 (long long)T, metrics.c_str(), (long long)BATCH, threads);
 
-    std::string why = torch_peer_unavailable(PEER);
-    if (why.empty()) {
-        write_file_atomic(TOKENS_FILE, std::string_view(static_cast<const char*>(eval.tokens.raw_data()),
-                                                        eval.tokens.nbytes()));
-        const double difference = peer_difference(model, checkpoint, eval.tokens, threads);
-        std::printf("check: PyTorch's per-token ablated losses = ours (ablated_losses) for every head on "
-                    "%lld windows: max |difference| %.2e nats\n",
-                    (long long)std::min(CHECKED_ROWS, N), difference);
-        check(difference <= TOLERANCE, "the PyTorch peer and ours differ by ", difference, " > ", TOLERANCE,
-              " nats");
-    }
-    // seconds[k] and, for ours, ratios[k][peer] per repeat, k = (a), (b), (c), (d).
-    std::vector<double> seconds[4], ratios[2][2];
-    std::string torch_version, blas_core;
-    for (int r = 0; r < repeats; ++r) {
-        seconds[0].push_back(ours(scored));
-        seconds[1].push_back(ours(all));
-        if (!why.empty()) continue;
-        for (int peer = 0; peer < 2; ++peer) {
-            const json::Value result = run_peer(checkpoint, T, threads, 0, /*clean_per_head=*/peer == 0);
-            torch_version = result.at("torch").as_string();
-            blas_core = result.at("blas_core").as_string();
-            seconds[2 + peer].push_back(result.at("seconds").as_number());
-            for (int k = 0; k < 2; ++k) ratios[k][peer].push_back(seconds[2 + peer].back() / seconds[k].back());
-        }
-    }
+    const std::string why = torch_peer_unavailable(PEER);
+    if (why.empty()) check_peer_agrees(model, checkpoint, eval.tokens, threads);
+    const SweepTimings timings = time_sweeps(ours, scored, all, checkpoint, T, threads, repeats, !why.empty());
     std::remove(TOKENS_FILE);
 
-    if (why.empty())
-        std::printf("peer: PyTorch %s, OpenBLAS core %s (OPENBLAS_CORETYPE unset), %d threads\n",
-                    torch_version.c_str(), blas_core.c_str(), threads);
-    std::printf("\n%-58s %8s %18s %18s\n", "sweep (all heads, every window)", "seconds", "(c)/this [range]",
-                "(d)/this [range]");
-    auto ratio_text = [](const std::vector<double>& r) -> std::string {
-        if (r.empty()) return "-";
-        char text[48];
-        std::snprintf(text, sizeof text, "%.1fx [%.1f-%.1f]", median(r), *std::min_element(r.begin(), r.end()),
-                      *std::max_element(r.begin(), r.end()));
-        return text;
-    };
     const std::string names[4] = {
         "(a) ours, attribution columns (" + std::to_string(scored.size(1)) + " per window)",
         "(b) ours, every column (" + std::to_string(T - 1) + " per window)",
         "(c) PyTorch two-pass: clean + ablated pass per head",
         "(d) PyTorch, one clean pass per batch for all heads"};
-    for (int k = 0; k < 4; ++k) {
-        if (k >= 2 && !why.empty()) {
-            std::printf("%s: %s\n", names[k].c_str(), why.c_str());
-            continue;
-        }
-        std::printf("%-58s %8.2f %18s %18s\n", names[k].c_str(), median(seconds[k]),
-                    k < 2 ? ratio_text(ratios[k][0]).c_str() : "", k < 2 ? ratio_text(ratios[k][1]).c_str() : "");
-    }
-    std::printf("Medians of %d alternating runs; ratios: medians of the paired per-run ratios, with their range.\n",
-                repeats);
+    print_ablate_table(timings, names, why, threads, repeats);
     return 0;
 }
 
@@ -199,7 +223,7 @@ const Command BENCH_ABLATE_COMMAND = {
      {{"run", "DIR", "the run whose DIR/metrics holds the evaluation set", "runs/default"},
       {"checkpoint", "FILE", "the snapshot (default: the last DIR/attn-2l/snapshots/step-*.safetensors)"},
       {"repeats", "N", "alternating runs of ours and the peer, at least 1", "3"},
-      threads_option()}},
+      threads_option(), peer_core_option()}},
     run_ablate_bench};
 
 }  // namespace induction

@@ -9,14 +9,13 @@
 //  - the FMA peak (tools/bench/peak.h) is measured before and after, and the better printed; a
 //    short burst of the same peak loop also runs in every iteration, right after the products,
 //    and "% peak" divides each iteration's GFLOP/s by that burst's: a burst of load slows both,
-//    so the fraction is that of the machine as it was. On the VM this project is developed on,
-//    the peak loop itself runs at ~152 or at ~105-135 GFLOP/s for seconds at a time (most likely
-//    another guest on the core's other hyperthread); in the slow stretches the GEMM loses more,
-//    and the fraction drops by 10-20 points. The micro-kernel alone drops about as far, even
-//    with every operand in L1 (57-73% of the burst, against 87% on a quiet core): per 28 FMAs
-//    it needs 22 loads and 43 micro-ops where the peak loop needs no loads and 31, and neither
-//    fewer loads (more broadcasts) nor fewer micro-ops (more FMAs reading memory) helps. GF/s
-//    over the printed peak is the figure for a core of one's own.
+//    so the fraction is that of the machine as it was. On a core whose other hyperthread is busy
+//    (another guest of a shared VM), the peak loop itself slows for seconds at a time, and in the
+//    slow stretches the GEMM loses more, so the fraction drops. The micro-kernel alone drops about
+//    as far, even with every operand in L1: per 28 FMAs it needs 22 loads and 43 micro-ops where
+//    the peak loop needs no loads and 31, and neither fewer loads (more broadcasts) nor fewer
+//    micro-ops (more FMAs reading memory) helps (tools/bench/LOG.md has the figures). GF/s over
+//    the printed peak is the figure for a core of one's own.
 // GFLOP/s counts 2 M N K flops per product; "% peak" is the median over repetitions of the mean
 // over its iterations of that paired fraction, at the same thread count.
 // A line above the table times the micro-kernel alone in the same way (time_micro_kernel): the
@@ -98,7 +97,8 @@ double seconds_now(bool cpu_time) {
 
 // `count` floats in tensor storage (host_allocate: 64-byte aligned), where the model's operands
 // live. A std::vector's large blocks start 16 bytes past a page boundary instead, so every row of a
-// 32-float tile spans three cache lines rather than two: ours measured 4-5% slower at 1024^3.
+// 32-float tile spans three cache lines rather than two, which measurably slows ours
+// (tools/bench/LOG.md).
 struct HostFloats {
     explicit HostFloats(int64_t count)
         : count(count), data(static_cast<float*>(host_allocate(count * sizeof(float)))) {}
@@ -280,22 +280,20 @@ void print_load_average(const char* when) {
                     load[0]);
 }
 
-int run_gemm_bench(const Args& args) {
-    const bool json = args.flag("json"), quick = args.flag("quick"), cpu_time = args.flag("cpu-time");
-    // What Google Benchmark gets to parse. Repetitions run in random interleaved order, so a
-    // burst of load from other processes spreads over all kernels instead of hitting one.
+// What Google Benchmark gets to parse. Repetitions run in random interleaved order, so a burst of
+// load from other processes spreads over all kernels instead of hitting one.
+std::vector<std::string> benchmark_words(const Args& args) {
     std::vector<std::string> words = {"induction", "--benchmark_enable_random_interleaving=true"};
     if (args.has("filter")) words.push_back("--benchmark_filter=" + args.get("filter"));
-    std::vector<char*> benchmark_argv;
-    for (std::string& word : words) benchmark_argv.push_back(word.data());
-    int benchmark_argc = int(benchmark_argv.size());
-    benchmark::Initialize(&benchmark_argc, benchmark_argv.data());
+    return words;
+}
 
-    const int default_threads = cpu::gemm_threads();  // restored at the end
-    std::vector<int> thread_counts = {1};
-    if (default_threads > 1) thread_counts.push_back(2);
-    const bool have_openblas = openblas_available();
+const char* const MICRO_KERNEL_NAME = "kernel/alone/threads:1";
 
+// Ours (with OpenBLAS in the same iterations) and the naive reference at every shape and thread
+// count, and, for the table, the micro-kernel alone.
+void register_gemm_benchmarks(const std::vector<int>& thread_counts, bool have_openblas, bool quick,
+                              bool cpu_time, bool micro_kernel) {
     benchmark::ClearRegisteredBenchmarks();
     for (const GemmShape& s : SHAPES)
         for (int threads : thread_counts)
@@ -308,53 +306,43 @@ int run_gemm_bench(const Args& args) {
                     ->MinTime(quick ? 0.02 : 0.05)
                     ->Repetitions(quick ? 1 : 8);
             }
-
-    const std::string micro_kernel_name = "kernel/alone/threads:1";
-    if (!json)
-        benchmark::RegisterBenchmark(micro_kernel_name.c_str(), time_micro_kernel, cpu_time)
+    if (micro_kernel)
+        benchmark::RegisterBenchmark(MICRO_KERNEL_NAME, time_micro_kernel, cpu_time)
             ->UseManualTime()
             ->MinTime(quick ? 0.02 : 0.05)
             ->Repetitions(quick ? 1 : 8);
+}
 
-    std::map<int, double> peak;  // threads -> GFLOP/s
-    for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads, cpu_time);
-    if (!json) {
-        std::printf("OpenBLAS: %s\n", openblas_description().c_str());
-        print_load_average("before");
-        std::fflush(stdout);
-    }
-    RepetitionCollector collector;
-    benchmark::RunSpecifiedBenchmarks(&collector);
-    set_threads(default_threads);
-    for (int threads : thread_counts)
-        peak[threads] = std::max(peak[threads], measure_fma_peak_gflops(threads, cpu_time));
+// --json: the single-thread peak and ours against OpenBLAS per shape and thread count.
+void print_json(const RepetitionCollector& collector, const std::map<int, double>& peak,
+                const std::vector<int>& thread_counts) {
+    std::printf("{\"peak_gflops\": %.2f, \"results\": [", peak.at(1));
+    const char* separator = "";
+    for (const GemmShape& s : SHAPES)
+        for (int threads : thread_counts) {
+            auto ours = collector.summary(benchmark_name("ours", s, threads), s);
+            if (ours.gflops < 0) continue;  // filtered out
+            std::printf("%s{\"m\": %lld, \"n\": %lld, \"k\": %lld, \"threads\": %d, "
+                        "\"ours_gflops\": %.2f, \"openblas_gflops\": %s}",
+                        separator, (long long)s.M, (long long)s.N, (long long)s.K, threads,
+                        ours.gflops,
+                        ours.openblas_gflops < 0
+                            ? "null"
+                            : format_number(ours.openblas_gflops, "%.2f").c_str());
+            separator = ", ";
+        }
+    std::printf("]}\n");
+}
 
-    if (json) {
-        std::printf("{\"peak_gflops\": %.2f, \"results\": [", peak[1]);
-        const char* separator = "";
-        for (const GemmShape& s : SHAPES)
-            for (int threads : thread_counts) {
-                auto ours = collector.summary(benchmark_name("ours", s, threads), s);
-                if (ours.gflops < 0) continue;  // filtered out
-                std::printf("%s{\"m\": %lld, \"n\": %lld, \"k\": %lld, \"threads\": %d, "
-                            "\"ours_gflops\": %.2f, \"openblas_gflops\": %s}",
-                            separator, (long long)s.M, (long long)s.N, (long long)s.K, threads,
-                            ours.gflops,
-                            ours.openblas_gflops < 0
-                                ? "null"
-                                : format_number(ours.openblas_gflops, "%.2f").c_str());
-                separator = ", ";
-            }
-        std::printf("]}\n");
-        return 0;
-    }
-
+// The table: the peaks, the micro-kernel alone, then ours, OpenBLAS and naive per shape.
+void print_table(const RepetitionCollector& collector, const std::map<int, double>& peak,
+                 const std::vector<int>& thread_counts, bool cpu_time) {
     print_load_average("after");
     std::printf("timed by %s\n", cpu_time ? "process CPU time / threads" : "the wall clock");
     for (auto [threads, gflops] : peak)
         std::printf("measured FMA peak, %d thread%s: %.1f GFLOP/s\n", threads,
                     threads > 1 ? "s" : "", gflops);
-    const auto kernel = collector.summary(micro_kernel_name, micro_kernel_shape());
+    const auto kernel = collector.summary(MICRO_KERNEL_NAME, micro_kernel_shape());
     if (kernel.gflops >= 0) {
         const cpu::MicroTile tile = cpu::sgemm_micro_tile();
         std::printf("micro-kernel alone, 1 thread (%lldx%lld tile, A in L1, B block %lldx%lld "
@@ -379,6 +367,41 @@ int run_gemm_bench(const Args& args) {
         }
     std::printf("(GF/s: best repetition; ours/BLAS and %% peak: medians of paired ratios, the peak\n"
                 " from a burst of the peak loop right after the products in each iteration)\n");
+}
+
+int run_gemm_bench(const Args& args) {
+    choose_peer_core(args);  // before anything loads OpenBLAS (tools/bench/openblas.h)
+    const bool json = args.flag("json"), quick = args.flag("quick"), cpu_time = args.flag("cpu-time");
+    std::vector<std::string> words = benchmark_words(args);  // outlives Initialize, which keeps argv[0]
+    std::vector<char*> benchmark_argv;
+    for (std::string& word : words) benchmark_argv.push_back(word.data());
+    int benchmark_argc = int(benchmark_argv.size());
+    benchmark::Initialize(&benchmark_argc, benchmark_argv.data());
+
+    const int default_threads = cpu::gemm_threads();  // restored at the end
+    std::vector<int> thread_counts = {1};
+    if (default_threads > 1) thread_counts.push_back(2);
+    const bool have_openblas = openblas_available();
+    register_gemm_benchmarks(thread_counts, have_openblas, quick, cpu_time, /*micro_kernel=*/!json);
+
+    std::map<int, double> peak;  // threads -> GFLOP/s
+    for (int threads : thread_counts) peak[threads] = measure_fma_peak_gflops(threads, cpu_time);
+    if (!json) {
+        std::printf("OpenBLAS: %s\n", openblas_description().c_str());
+        if (have_openblas) std::printf("%s\n", peer_core_line(openblas_core(), true).c_str());
+        print_load_average("before");
+        std::fflush(stdout);
+    }
+    RepetitionCollector collector;
+    benchmark::RunSpecifiedBenchmarks(&collector);
+    set_threads(default_threads);
+    for (int threads : thread_counts)
+        peak[threads] = std::max(peak[threads], measure_fma_peak_gflops(threads, cpu_time));
+
+    if (json)
+        print_json(collector, peak, thread_counts);
+    else
+        print_table(collector, peak, thread_counts, cpu_time);
     return 0;
 }
 
@@ -395,7 +418,8 @@ const Command BENCH_GEMM_COMMAND = {
       {"cpu-time", "",
        "time by process CPU time / threads instead of the wall clock, peak included: on a busy machine this "
        "leaves out the time other processes held the cores"},
-      {"filter", "REGEX", "only the benchmarks whose names match (Google Benchmark's --benchmark_filter)"}}},
+      {"filter", "REGEX", "only the benchmarks whose names match (Google Benchmark's --benchmark_filter)"},
+      peer_core_option()}},
     run_gemm_bench};
 
 }  // namespace induction

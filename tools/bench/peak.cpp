@@ -3,10 +3,10 @@
 // not latency is what gets timed. Same vector width as the GEMM kernels are built for.
 // The loop is 16 FMAs and a branch, about 100 bytes: on a Skylake-derived core whose other
 // hyperthread is busy it keeps its FMA rate only when its micro-ops come from the decoded micro-op
-// cache, which the JCC erratum denies to a branch on a 32-byte boundary (measured here: 131
-// GFLOP/s from the cache, 93 through the legacy decoders). The build pads
-// branches off those boundaries (Makefile, JCC_PADDING); without it, whether the peak reads low
-// (and every "% peak" high) depended on where the linker put this loop.
+// cache, which the JCC erratum denies to a branch on a 32-byte boundary (tools/bench/LOG.md has
+// the two rates). The build pads branches off those boundaries (Makefile, JCC_PADDING); without
+// it, whether the peak reads low (and every "% peak" high) depended on where the linker put this
+// loop.
 #include "tools/bench/peak.h"
 
 #include <algorithm>

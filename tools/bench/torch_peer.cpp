@@ -5,7 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
+#include "tools/bench/openblas.h"
 
 namespace induction {
 
@@ -21,7 +22,7 @@ std::string torch_peer_unavailable(const std::string& script) {
 }
 
 json::Value run_torch_peer(const std::string& script, const std::string& arguments, int threads) {
-    const std::string command = "env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=" + std::to_string(threads) + " " +
+    const std::string command = peer_core_env_command() + " OMP_NUM_THREADS=" + std::to_string(threads) + " " +
                                 PYTHON + " " + script + " " + arguments;
     FILE* pipe = popen(command.c_str(), "r");
     std::string output;

@@ -5,8 +5,19 @@ Trains the same transformer as model/transformer.cpp (METHODS §1: pre-LN, posit
 attention with positions added to the query/key inputs, causal softmax, final LN, unembedding
 with bias, next-token cross-entropy, AdamW with gradient clipping) for a few steps on random
 tokens, written the way a PyTorch user would (nn.Parameter, batched matmuls, torch.optim.AdamW),
-and prints {"tokens_per_second": x, "threads": n, "torch": version, "blas_core": name} as JSON. Only timing matters here; the
-numerics are checked by the golden test (tests/golden/).
+and prints {"tokens_per_second": x, "threads": n, "torch": version, "blas_core": name,
+"blas_config": text, "flush_denormal": bool} as JSON. It runs with subnormal floats flushed to zero
+(torch.set_flush_denormal) when the CPU allows, as a PyTorch user tuning for speed would. Only timing matters here; the numerics are checked by the golden test
+(tests/golden/).
+
+With --profile it then runs --profile-steps more steps under torch.autograd.profiler and adds
+"profile": {"attention_matmul_ms", "masked_softmax_ms", "ops_ms"}: per step, forward and backward,
+the time of the two places where this CPU build of PyTorch is known to be slow, the attention's
+batched matmuls (q @ k^T and pattern @ v: aten::matmul, which loops over aten::bmm's matrices, and
+their BmmBackward0) and the masked softmax (~mask, masked_fill, softmax, and their backward
+nodes), and of all ops (the optimizer's included; not the Python between them). Only events at the
+top of the profiler's tree count (ops the model calls, nodes the autograd engine runs, the
+optimizer's step), so no time is counted twice. `induction bench train` prints them beside ours.
 
     /usr/bin/python3 tools/bench/torch_train_peer.py --config CONFIG.json --threads 2 --steps 10
 CONFIG.json is one of our training configs (`induction presets --json` prints them).
@@ -21,7 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_peer_common import blas_core
+from torch_peer_common import blas_config, blas_core
 
 
 class Transformer(nn.Module):
@@ -69,13 +80,47 @@ class Transformer(nn.Module):
         return self.unembed(self.ln_final(x))
 
 
+def op_group(event):
+    """The breakdown group of a top-level profiler event, or None."""
+    name = event.name
+    # The model's only matmuls of its own are the attention's (nn.Linear's sit under aten::linear).
+    if name == "aten::matmul" or name.endswith(": BmmBackward0"):
+        return "attention_matmul_ms"
+    if name in ("aten::bitwise_not", "aten::masked_fill", "aten::softmax") or \
+            name.endswith((": MaskedFillBackward0", ": SoftmaxBackward0")):
+        return "masked_softmax_ms"
+    return None
+
+
+def profile(step, steps):
+    """Milliseconds per step in each op group (see the module's comment)."""
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            step()
+    ms = {"attention_matmul_ms": 0.0, "masked_softmax_ms": 0.0, "ops_ms": 0.0}
+    for event in prof.function_events:
+        if event.cpu_parent is not None:
+            continue
+        ms["ops_ms"] += event.cpu_time_total / 1000 / steps  # microseconds
+        group = op_group(event)
+        if group is not None:
+            ms[group] += event.cpu_time_total / 1000 / steps
+    return ms
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--profile", action="store_true", help="add the per-op-group breakdown")
+    parser.add_argument("--profile-steps", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # At its best: subnormal floats (which the attention's softmax starts to produce after a few
+    # steps of this model) slowed the peer's step from about 1.0 s to 1.8 s by step 12 (d256-h8-ctx512,
+    # 1 thread, mostly in its batched matmuls); flushed to zero, it stays at 1.0 s. Ours stays flat.
+    flush_denormal = torch.set_flush_denormal(True)
     torch.manual_seed(0)
     config = json.load(open(args.config))
     c = config["model"]
@@ -102,8 +147,12 @@ def main():
     for _ in range(args.steps):
         step()
     seconds = time.perf_counter() - start
-    print(json.dumps({"tokens_per_second": args.steps * batch * context / seconds,
-                      "threads": torch.get_num_threads(), "torch": torch.__version__, "blas_core": blas_core()}))
+    result = {"tokens_per_second": args.steps * batch * context / seconds, "threads": torch.get_num_threads(),
+              "torch": torch.__version__, "blas_core": blas_core(), "blas_config": blas_config(),
+              "flush_denormal": flush_denormal}
+    if args.profile:
+        result["profile"] = profile(step, args.profile_steps)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// report_slider.cpp — the snapshot slider of report_slider.h: the panel rendered at the final
+// slider.cpp — the snapshot slider of slider.h: the panel rendered at the final
 // snapshot, the per-model JSON blob the script reads, and the script itself.
 //
 // The contract between the three (and tests/browser/check_report.py): a panel
@@ -12,7 +12,7 @@
 //               "smear_sigma": .. (smeared keys only)},
 //    "patterns": [["<base64>", ..one per display head] ..]}   // with head_patterns.json only
 // numbers rounded to 4 decimals, null where missing.
-#include "analysis/report_slider.h"
+#include "analysis/report/slider.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,8 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "analysis/report_text.h"
-#include "analysis/svg.h"
+#include "analysis/report/svg.h"
+#include "analysis/report/text.h"
+#include "model/io/base64.h"
 #include "tensor/error.h"
 
 namespace induction {
@@ -101,33 +102,6 @@ std::string head_name(int layer, int head) {
     name += 'H';
     name += std::to_string(head);
     return name;
-}
-
-// Strict base64 (RFC 4648, with padding) to bytes.
-std::string base64_decode(std::string_view text) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        return c == '+' ? 62 : c == '/' ? 63 : -1;
-    };
-    check(text.size() % 4 == 0, "base64 of ", text.size(), " characters (not a multiple of 4)");
-    size_t padding = text.size() >= 1 && text.back() == '=' ? (text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1)
-                                                            : 0;
-    std::string out;
-    uint32_t buffer = 0;
-    int bits = 0;
-    for (size_t k = 0; k < text.size() - padding; ++k) {
-        int v = value(text[k]);
-        check(v >= 0, "not base64: character '", text[k], "' at ", k);
-        buffer = (buffer << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xFF);
-        }
-    }
-    return out;
 }
 
 // head_patterns.json, checked against snapshots.json: the display heads, the token labels, and

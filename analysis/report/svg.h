@@ -1,4 +1,4 @@
-// svg.h — a small SVG plotting library for the HTML report (analysis/report.cpp).
+// svg.h — a small SVG plotting library for the HTML report (analysis/report/report.cpp).
 //
 // A Figure is one plot: an x and a y axis (linear or log, with "nice" ticks) and layers drawn in
 // this order: an optional heatmap with its colour bar, shaded vertical bands (the phase-change
@@ -39,9 +39,6 @@ std::string escape(std::string_view text);
 // A short label for a number: "0", "0.25", "-3", "1200", "1.5e9"; at most 4 significant digits,
 // no exponent "+" or leading zeros. Non-finite values give "n/a" (never "nan").
 std::string format_number(double value);
-
-// Standard base64 (RFC 4648, with padding) of raw bytes, for data: URIs and binary data in JSON.
-std::string base64(std::string_view bytes);
 
 enum class Scale { LINEAR, LOG };
 

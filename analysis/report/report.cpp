@@ -1,7 +1,7 @@
 // report.cpp — the HTML report of report.h: reads the metrics files (analysis/metrics_schema.md) and
 // lays out a summary against the paper's values (METHODS §9; the final ICL with its intervals, and
 // the phase detector's readings of §6: frac_in_window, burn-in, loss bumps, PCA pivot), [O]'s Model
-// Analysis Table (one column per model: the snapshot slider of report_slider.h, PCA §7 with its
+// Analysis Table (one column per model: the snapshot slider of slider.h, PCA §7 with its
 // pivot, loss §2.4, ICL heatmap §2.4, derivative §2.5, ICL score §2.6 with [O]'s and the [OURS]
 // band-averaged ICL and their 95% intervals, head scores §3, σ(α) of smeared keys §1.6, the
 // previous-token K-composition trace §4.5, the ablation attributions §5.4–§5.5 of ablations.json,
@@ -11,26 +11,25 @@
 // left when each head group is ablated, the final snapshot's circuits from circuits.json: OV
 // eigenvalues §4.3, composition §4.6, singular values; and the evaluators against the weight-based
 // measures over training, §9 target 12, with validation.json's rank correlations).
-#include "analysis/report.h"
+#include "analysis/report/report.h"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <numbers>
 #include <optional>
-#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include "analysis/report_slider.h"
-#include "analysis/report_text.h"
-#include "analysis/svg.h"
-#include "model/file_io.h"
-#include "model/json.h"
+#include "analysis/report/slider.h"
+#include "analysis/report/svg.h"
+#include "analysis/report/text.h"
+#include "model/io/csv.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 #include "tensor/error.h"
 
 namespace induction {
@@ -79,60 +78,6 @@ std::optional<json::Value> read_json_if_present(const std::string& path) {
     return json::read_file(path);
 }
 
-// A CSV file of numbers under a header row. Empty, "nan" and "null" cells are missing values (NaN).
-struct CsvTable {
-    std::vector<std::string> header;
-    std::vector<std::vector<double>> rows;
-};
-
-std::vector<std::string> split_csv_line(std::string_view line) {
-    std::vector<std::string> cells;
-    size_t start = 0;
-    while (true) {
-        size_t comma = line.find(',', start);
-        cells.emplace_back(line.substr(start, comma - start));
-        if (comma == std::string_view::npos) return cells;
-        start = comma + 1;
-    }
-}
-
-double parse_cell(const std::string& cell, const std::string& path, size_t line) {
-    if (cell.empty() || cell == "nan" || cell == "NaN" || cell == "null") return NAN;
-    double value = 0;
-    auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-    check(error == std::errc() && end == cell.data() + cell.size(), path, ": line ", line,
-          ": expected a number, got '", cell, "'");
-    return value;
-}
-
-std::optional<CsvTable> read_csv_if_present(const std::string& path) {
-    if (!file_exists(path)) return std::nullopt;
-    std::string text = read_file_bytes(path);
-    CsvTable table;
-    size_t line_number = 0, start = 0;
-    while (start < text.size()) {
-        size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        std::string_view line(text.data() + start, end - start);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        start = end + 1;
-        ++line_number;
-        if (line.empty()) continue;
-        std::vector<std::string> cells = split_csv_line(line);
-        if (table.header.empty()) {
-            table.header = cells;
-            continue;
-        }
-        check(cells.size() == table.header.size(), path, ": line ", line_number, " has ", cells.size(),
-              " cells, the header has ", table.header.size());
-        std::vector<double> row;
-        for (const std::string& cell : cells) row.push_back(parse_cell(cell, path, line_number));
-        table.rows.push_back(std::move(row));
-    }
-    check(!table.header.empty(), path, ": empty file (expected a header row)");
-    return table;
-}
-
 // phase.json "window".
 struct Window {
     double start_tokens = 0, end_tokens = 0, start_step = 0, end_step = 0;
@@ -144,7 +89,7 @@ struct ModelMetrics {
     std::string dir;  // DIR/metrics/<name>
     std::optional<json::Value> snapshots, heads, phase, pattern, token_changes, circuits, validation, ablations,
         head_patterns;
-    std::optional<CsvTable> loss_by_position, loss_derivative;
+    std::optional<csv::Table> loss_by_position, loss_derivative;
 
     const std::vector<json::Value>& snapshot_list() const { return snapshots_of(snapshots); }
     const std::vector<json::Value>& ablation_list() const { return snapshots_of(ablations); }
@@ -217,8 +162,8 @@ RunMetrics read_run(const std::string& run_dir) {
         m.validation = read_json_if_present(m.dir + "/validation.json");
         m.ablations = read_json_if_present(m.dir + "/ablations.json");
         m.head_patterns = read_json_if_present(m.dir + "/head_patterns.json");
-        m.loss_by_position = read_csv_if_present(m.dir + "/loss_by_position.csv");
-        m.loss_derivative = read_csv_if_present(m.dir + "/loss_derivative.csv");
+        m.loss_by_position = csv::read_file_if_present(m.dir + "/loss_by_position.csv");
+        m.loss_derivative = csv::read_file_if_present(m.dir + "/loss_derivative.csv");
     }
     run.pca = read_json_if_present(metrics + "/pca.json");
     return run;
@@ -285,7 +230,7 @@ svg::Axis tokens_axis(const ModelMetrics& m) {
     return axis;
 }
 
-// The cursor of the model's snapshot slider (analysis/report_slider.h) on a figure whose x axis
+// The cursor of the model's snapshot slider (analysis/report/slider.h) on a figure whose x axis
 // is training tokens, at the final snapshot (where the slider starts); none without a slider.
 void add_cursor(svg::Figure& figure, const ModelMetrics& m) {
     if (!has_slider(m.snapshots ? &*m.snapshots : nullptr)) return;
@@ -407,7 +352,7 @@ std::string loss_cell(const RunMetrics& run, const ModelMetrics& m) {
 
 // loss_by_position.csv / loss_derivative.csv as a heatmap: x = tokens (one column per snapshot),
 // y = context index (log axis), colour = the value.
-std::string csv_heatmap_cell(const RunMetrics& run, const ModelMetrics& m, const std::optional<CsvTable>& table,
+std::string csv_heatmap_cell(const RunMetrics& run, const ModelMetrics& m, const std::optional<csv::Table>& table,
                              const std::string& file, svg::ColorMap map, const std::string& color_label) {
     if (!table) return note("no " + file + " for " + m.name);
     std::string path = m.dir + "/" + file;
@@ -420,7 +365,7 @@ std::string csv_heatmap_cell(const RunMetrics& run, const ModelMetrics& m, const
     heatmap.label = color_label;
     for (const std::vector<double>& row : table->rows) heatmap.x.push_back(row[1]);  // tokens
     for (size_t c = 2; c < table->header.size(); ++c)
-        heatmap.y.push_back(parse_cell(table->header[c], path, 1));
+        heatmap.y.push_back(csv::parse_number(table->header[c], path, 1));
     size_t nx = heatmap.x.size(), ny = heatmap.y.size();
     heatmap.values.resize(nx * ny);
     for (size_t i = 0; i < nx; ++i)

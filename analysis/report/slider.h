@@ -1,4 +1,4 @@
-// report_slider.h — the report's snapshot slider, one per model (analysis/report.cpp places it).
+// slider.h — the report's snapshot slider, one per model (analysis/report/report.cpp places it).
 //
 // An <input type="range"> over the model's snapshots (the list of snapshots.json). Moving it shows,
 // for the chosen snapshot: its step, tokens, loss and ICL with their 95% intervals; the attention
@@ -17,7 +17,7 @@
 
 #include <string>
 
-#include "model/json.h"
+#include "model/io/json.h"
 
 namespace induction {
 

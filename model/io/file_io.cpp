@@ -1,5 +1,5 @@
 // file_io.cpp — bounded reads, atomic writes and appends on POSIX file descriptors.
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,10 +1,10 @@
-// report_text.cpp — the text helpers of report_text.h.
-#include "analysis/report_text.h"
+// text.cpp — the text helpers of text.h.
+#include "analysis/report/text.h"
 
 #include <cmath>
 #include <cstdio>
 
-#include "analysis/svg.h"
+#include "analysis/report/svg.h"
 
 namespace induction::report_text {
 

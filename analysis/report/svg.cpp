@@ -1,6 +1,6 @@
 // svg.cpp — the SVG plotting library of svg.h: text and number formatting, ticks, colour maps,
-// the palette-PNG raster behind heatmaps, and Figure::render.
-#include "analysis/svg.h"
+// the palette-PNG raster behind heatmaps (encoded by png.h), and Figure::render.
+#include "analysis/report/svg.h"
 
 #include <algorithm>
 #include <array>
@@ -10,6 +10,8 @@
 #include <tuple>
 #include <utility>
 
+#include "analysis/report/png.h"
+#include "model/io/base64.h"
 #include "tensor/error.h"
 
 namespace induction::svg {
@@ -169,112 +171,20 @@ Rgb color_at(ColorMap map, double t) {
 }
 
 // ---- palette PNG in a data: URI ---------------------------------------------------------------
-// PNG (ISO/IEC 15948): signature, IHDR, PLTE, tRNS, IDAT (a zlib stream of "stored", i.e.
-// uncompressed, deflate blocks), IEND. Each chunk ends with the CRC-32 of its type and data.
 
 namespace {
 
 constexpr int PALETTE_LEVELS = 255;  // colour indices 1..255; index 0 is transparent
 
-uint32_t crc32(std::string_view bytes) {
-    static const std::array<uint32_t, 256> TABLE = [] {
-        std::array<uint32_t, 256> table{};
-        for (uint32_t n = 0; n < 256; ++n) {
-            uint32_t c = n;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }();
-    uint32_t c = 0xFFFFFFFFu;
-    for (char byte : bytes) c = TABLE[(c ^ static_cast<uint8_t>(byte)) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-uint32_t adler32(std::string_view bytes) {
-    uint32_t a = 1, b = 0;
-    for (char byte : bytes) {
-        a = (a + static_cast<uint8_t>(byte)) % 65521;
-        b = (b + a) % 65521;
-    }
-    return (b << 16) | a;
-}
-
-void put_u32_big_endian(std::string& out, uint32_t value) {
-    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xFF);
-}
-
-void put_chunk(std::string& png, const char* type, std::string_view data) {
-    put_u32_big_endian(png, static_cast<uint32_t>(data.size()));
-    std::string typed = std::string(type, 4) + std::string(data);
-    png += typed;
-    put_u32_big_endian(png, crc32(typed));
-}
-
-// zlib stream (RFC 1950) of stored deflate blocks (RFC 1951 §3.2.4), at most 65535 bytes each.
-std::string zlib_stored(std::string_view raw) {
-    std::string out = "\x78\x01";
-    size_t offset = 0;
-    do {
-        size_t length = std::min<size_t>(65535, raw.size() - offset);
-        bool final_block = offset + length == raw.size();
-        out += static_cast<char>(final_block ? 1 : 0);
-        out += static_cast<char>(length & 0xFF);
-        out += static_cast<char>(length >> 8);
-        out += static_cast<char>(~length & 0xFF);
-        out += static_cast<char>((~length >> 8) & 0xFF);
-        out.append(raw.substr(offset, length));
-        offset += length;
-    } while (offset < raw.size());
-    put_u32_big_endian(out, adler32(raw));
-    return out;
-}
-
-}  // namespace
-
-std::string base64(std::string_view bytes) {
-    static const char* ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (size_t i = 0; i < bytes.size(); i += 3) {
-        uint32_t group = static_cast<uint8_t>(bytes[i]) << 16;
-        if (i + 1 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-        if (i + 2 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 2]);
-        out += ALPHABET[(group >> 18) & 63];
-        out += ALPHABET[(group >> 12) & 63];
-        out += i + 1 < bytes.size() ? ALPHABET[(group >> 6) & 63] : '=';
-        out += i + 2 < bytes.size() ? ALPHABET[group & 63] : '=';
-    }
-    return out;
-}
-
-namespace {
-
 // pixels: [height * width] palette indices, 0 = transparent, 1..255 = the colour map from low
 // to high. Returns a "data:image/png;base64,..." URI.
 std::string palette_png_uri(int width, int height, const std::vector<uint8_t>& pixels, ColorMap map) {
-    std::string png = "\x89PNG\r\n\x1a\n";
-    std::string header;
-    put_u32_big_endian(header, static_cast<uint32_t>(width));
-    put_u32_big_endian(header, static_cast<uint32_t>(height));
-    header += std::string("\x08\x03\x00\x00\x00", 5);  // 8-bit palette, no interlace
-    put_chunk(png, "IHDR", header);
-    std::string palette(3, '\0');  // index 0: black, made transparent by tRNS
+    std::string palette(3, '\0');  // index 0: black, made transparent by the PNG's tRNS chunk
     for (int k = 0; k < PALETTE_LEVELS; ++k) {
         Rgb c = color_at(map, static_cast<double>(k) / (PALETTE_LEVELS - 1));
         palette += {static_cast<char>(c.r), static_cast<char>(c.g), static_cast<char>(c.b)};
     }
-    put_chunk(png, "PLTE", palette);
-    put_chunk(png, "tRNS", std::string(1, '\0'));  // alpha 0 for index 0; the rest opaque
-    std::string scanlines;
-    scanlines.reserve(static_cast<size_t>(height) * (width + 1));
-    for (int row = 0; row < height; ++row) {
-        scanlines += '\0';  // filter type 0 (none)
-        const uint8_t* begin = pixels.data() + static_cast<size_t>(row) * width;
-        scanlines.append(reinterpret_cast<const char*>(begin), static_cast<size_t>(width));
-    }
-    put_chunk(png, "IDAT", zlib_stored(scanlines));
-    put_chunk(png, "IEND", "");
-    return "data:image/png;base64," + base64(png);
+    return "data:image/png;base64," + base64_encode(png::palette_image(width, height, pixels, palette));
 }
 
 uint8_t palette_index(double value, double lo, double hi) {
@@ -760,6 +670,74 @@ std::string draw_legend(const Layout& layout) {
     return out;
 }
 
+// Render step 1, data ranges: fits the x and y maps to what the lines, reference lines and heatmap
+// cells need, and the colour range to the heatmap's values. Returns the heatmap's cell axes.
+std::pair<CellAxis, CellAxis> fit_data_ranges(Layout& layout, const Axis& x, const Axis& y,
+                                              const std::vector<Line>& lines, const std::vector<HLine>& hlines,
+                                              const Heatmap* heatmap) {
+    layout.xmap.scale = x.scale;
+    layout.ymap.scale = y.scale;
+    std::vector<double> xs, ys;
+    for (const Line& line : lines) {
+        check(line.x.size() == line.y.size(), "svg::Figure: line '", line.label, "' has ", line.x.size(),
+              " x values but ", line.y.size(), " y values");
+        check(line.lower.size() == line.upper.size() && (line.lower.empty() || line.lower.size() == line.x.size()),
+              "svg::Figure: line '", line.label, "' has an interval of ", line.lower.size(), " lower and ",
+              line.upper.size(), " upper bounds for ", line.x.size(), " points");
+        for (size_t k = 0; k < line.x.size(); ++k) {
+            if (!layout.xmap.usable(line.x[k])) continue;
+            for (const std::vector<double>* y : {&line.y, &line.lower, &line.upper}) {
+                if (y->empty() || !layout.ymap.usable((*y)[k])) continue;
+                xs.push_back(line.x[k]);
+                ys.push_back((*y)[k]);
+            }
+        }
+    }
+    for (const HLine& h : hlines) ys.push_back(h.y);
+    CellAxis xcells, ycells;
+    if (heatmap) {
+        xcells = cell_axis(heatmap->x, layout.xmap);
+        ycells = cell_axis(heatmap->y, layout.ymap);
+        for (auto [cells, map, values] : {std::tuple{&xcells, &layout.xmap, &xs}, std::tuple{&ycells, &layout.ymap, &ys}}) {
+            if (cells->edges.empty()) continue;
+            values->push_back(map->from_coordinate(cells->edges.front()));
+            values->push_back(map->from_coordinate(cells->edges.back()));
+        }
+        layout.cmap = color_range(*heatmap);
+    }
+    fit_range(layout.xmap, x, xs, heatmap ? 0.0 : x.margin);
+    fit_range(layout.ymap, y, ys, heatmap ? 0.0 : y.margin);
+    return {std::move(xcells), std::move(ycells)};
+}
+
+// Render step 2: ticks, then margins wide enough for their labels, then the plot area (width x
+// height px with axes and title) and the legend under it.
+void place_plot_area(Layout& layout, const Axis& x, const Axis& y, const std::string& title,
+                     const std::vector<Line>& lines, const Heatmap* heatmap, int width, int height) {
+    layout.yticks = axis_ticks(y, layout.ymap, 5);
+    layout.xticks = axis_ticks(x, layout.xmap, std::max(2, (width - 60) / 40));
+    if (heatmap) layout.cticks = axis_ticks(Axis{}, layout.cmap, 4);
+    auto widest = [](const std::vector<Tick>& ticks) {
+        double widest = 0;
+        for (const Tick& t : ticks) widest = std::max(widest, text_width(t.label));
+        return widest;
+    };
+    layout.left = std::round((y.label.empty() ? 6 : 20) + widest(layout.yticks) + 8);
+    double xtick_height = x.rotate_labels ? 8 + 0.87 * widest(layout.xticks) : 18;
+    double bottom = std::round(6 + xtick_height + (x.label.empty() ? 0 : 14));
+    layout.top = title.empty() ? 10 : 26;
+    double right = heatmap ? std::round(30 + widest(layout.cticks) + (heatmap->label.empty() ? 4 : 18)) : 12;
+    layout.plot_width = static_cast<int>(width - layout.left - right);
+    layout.plot_height = static_cast<int>(height - layout.top - bottom);
+    check(layout.plot_width >= 20 && layout.plot_height >= 20, "svg::Figure: ", width, "x", height,
+          " px leaves no room for the plot area (", layout.plot_width, "x", layout.plot_height, ")");
+    layout.xmap.px_lo = 0;
+    layout.xmap.px_hi = layout.plot_width;
+    layout.ymap.px_lo = y.reversed ? 0 : layout.plot_height;
+    layout.ymap.px_hi = y.reversed ? layout.plot_height : 0;
+    layout.total_height = place_legend(lines, layout.left, width, height, layout.legend);
+}
+
 }  // namespace
 
 // ---- Figure -----------------------------------------------------------------------------------
@@ -782,64 +760,8 @@ void Figure::set(Heatmap heatmap) {
 std::string Figure::render() const {
     const Heatmap* heatmap = heatmap_.empty() ? nullptr : &heatmap_[0];
     Layout layout;
-
-    // 1. Data ranges: what the lines, reference lines and heatmap cells need.
-    layout.xmap.scale = x.scale;
-    layout.ymap.scale = y.scale;
-    std::vector<double> xs, ys;
-    for (const Line& line : lines_) {
-        check(line.x.size() == line.y.size(), "svg::Figure: line '", line.label, "' has ", line.x.size(),
-              " x values but ", line.y.size(), " y values");
-        check(line.lower.size() == line.upper.size() && (line.lower.empty() || line.lower.size() == line.x.size()),
-              "svg::Figure: line '", line.label, "' has an interval of ", line.lower.size(), " lower and ",
-              line.upper.size(), " upper bounds for ", line.x.size(), " points");
-        for (size_t k = 0; k < line.x.size(); ++k) {
-            if (!layout.xmap.usable(line.x[k])) continue;
-            for (const std::vector<double>* y : {&line.y, &line.lower, &line.upper}) {
-                if (y->empty() || !layout.ymap.usable((*y)[k])) continue;
-                xs.push_back(line.x[k]);
-                ys.push_back((*y)[k]);
-            }
-        }
-    }
-    for (const HLine& h : hlines_) ys.push_back(h.y);
-    CellAxis xcells, ycells;
-    if (heatmap) {
-        xcells = cell_axis(heatmap->x, layout.xmap);
-        ycells = cell_axis(heatmap->y, layout.ymap);
-        for (auto [cells, map, values] : {std::tuple{&xcells, &layout.xmap, &xs}, std::tuple{&ycells, &layout.ymap, &ys}}) {
-            if (cells->edges.empty()) continue;
-            values->push_back(map->from_coordinate(cells->edges.front()));
-            values->push_back(map->from_coordinate(cells->edges.back()));
-        }
-        layout.cmap = color_range(*heatmap);
-    }
-    fit_range(layout.xmap, x, xs, heatmap ? 0.0 : x.margin);
-    fit_range(layout.ymap, y, ys, heatmap ? 0.0 : y.margin);
-
-    // 2. Ticks, then margins wide enough for their labels, then the plot area.
-    layout.yticks = axis_ticks(y, layout.ymap, 5);
-    layout.xticks = axis_ticks(x, layout.xmap, std::max(2, (width_ - 60) / 40));
-    if (heatmap) layout.cticks = axis_ticks(Axis{}, layout.cmap, 4);
-    auto widest = [](const std::vector<Tick>& ticks) {
-        double widest = 0;
-        for (const Tick& t : ticks) widest = std::max(widest, text_width(t.label));
-        return widest;
-    };
-    layout.left = std::round((y.label.empty() ? 6 : 20) + widest(layout.yticks) + 8);
-    double xtick_height = x.rotate_labels ? 8 + 0.87 * widest(layout.xticks) : 18;
-    double bottom = std::round(6 + xtick_height + (x.label.empty() ? 0 : 14));
-    layout.top = title.empty() ? 10 : 26;
-    double right = heatmap ? std::round(30 + widest(layout.cticks) + (heatmap->label.empty() ? 4 : 18)) : 12;
-    layout.plot_width = static_cast<int>(width_ - layout.left - right);
-    layout.plot_height = static_cast<int>(height_ - layout.top - bottom);
-    check(layout.plot_width >= 20 && layout.plot_height >= 20, "svg::Figure: ", width_, "x", height_,
-          " px leaves no room for the plot area (", layout.plot_width, "x", layout.plot_height, ")");
-    layout.xmap.px_lo = 0;
-    layout.xmap.px_hi = layout.plot_width;
-    layout.ymap.px_lo = y.reversed ? 0 : layout.plot_height;
-    layout.ymap.px_hi = y.reversed ? layout.plot_height : 0;
-    layout.total_height = place_legend(lines_, layout.left, width_, height_, layout.legend);
+    const auto [xcells, ycells] = fit_data_ranges(layout, x, y, lines_, hlines_, heatmap);
+    place_plot_area(layout, x, y, title, lines_, heatmap, width_, height_);
 
     // 3. Drawing, back to front. The plot area is a nested <svg>, which clips what is drawn in it.
     std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"figure\" width=\"" + px(width_) +

@@ -1,8 +1,8 @@
 // report.h — the HTML report of a run: [O]'s Model Analysis Table and per-model details.
 //
 // Drawn only from the metrics files of DIR/metrics/ (analysis/metrics_schema.md); nothing is
-// recomputed here. The page is self-contained: inline CSS and inline SVG figures (analysis/svg.h),
-// no network. Its one inline script moves the snapshot sliders (analysis/report_slider.h); the
+// recomputed here. The page is self-contained: inline CSS and inline SVG figures (analysis/report/svg.h),
+// no network. Its one inline script moves the snapshot sliders (analysis/report/slider.h); the
 // page is complete without it (each slider shows the final snapshot). A metrics file that is
 // missing renders as a note where its figure would be; a file that exists but cannot be read is
 // an error naming the file.

@@ -1,5 +1,5 @@
 // json.cpp — the JSON value, a recursive-descent parser (RFC 8259) and the writer.
-#include "model/json.h"
+#include "model/io/json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "model/file_io.h"
+#include "model/io/file_io.h"
 
 namespace induction::json {
 

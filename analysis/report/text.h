@@ -1,6 +1,6 @@
-// report_text.h — text helpers shared by the report's files (analysis/report.cpp and
-// analysis/report_slider.cpp): numbers, intervals and tokens as they appear on the page, and the
-// note shown where a figure cannot be drawn. The slider's script (report_slider.cpp) formats
+// text.h — text helpers shared by the report's files (analysis/report/report.cpp and
+// analysis/report/slider.cpp): numbers, intervals and tokens as they appear on the page, and the
+// note shown where a figure cannot be drawn. The slider's script (slider.cpp) formats
 // numbers the same way, so that a moved slider shows what the page would have printed.
 #pragma once
 

@@ -4,7 +4,7 @@
 // padded with spaces to a multiple of 8 bytes, "__metadata__" comes first, tensors are laid out
 // back to back in the order given, and a reader requires the tensors to cover the data buffer
 // exactly (no overlaps, no holes) and the header to be at most 100 MB.
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 
 #include <algorithm>
 #include <bit>
@@ -12,8 +12,8 @@
 #include <limits>
 #include <optional>
 
-#include "model/file_io.h"
-#include "model/json.h"
+#include "model/io/file_io.h"
+#include "model/io/json.h"
 
 namespace induction {
 
