@@ -39,6 +39,34 @@ Var splice(const Var& x, int axis, int64_t begin, int64_t end, const Var& part) 
     return pieces.size() == 1 ? pieces[0] : concat(pieces, axis);
 }
 
+// The factors of a SCALE intervention, built with ops on x's device: shape 1 on every axis but
+// the position axis (T) and, for one head (head_axis >= 0), the head axis (H); `factor` at
+// positions [begin, end) (of that head), 1 elsewhere.
+Tensor scale_mask(const Tensor& x, double factor, int head, int pos_axis, int head_axis, int64_t begin,
+                  int64_t end) {
+    Shape dims;
+    dims.ndim = x.ndim();
+    for (int k = 0; k < dims.ndim; ++k) dims[k] = 1;
+    auto constant = [&](int axis, int64_t length, double value, const Shape& like) {
+        Shape s = like;
+        s[axis] = length;
+        return Tensor::full(s, value, x.dtype(), x.device());
+    };
+    std::vector<Tensor> along_positions;  // [1 .. begin) ones, [begin, end) factor, [end, T) ones
+    const int64_t T = x.size(pos_axis);
+    if (begin > 0) along_positions.push_back(constant(pos_axis, begin, 1.0, dims));
+    if (end > begin) along_positions.push_back(constant(pos_axis, end - begin, factor, dims));
+    if (T > end) along_positions.push_back(constant(pos_axis, T - end, 1.0, dims));
+    Tensor mask = along_positions.size() == 1 ? along_positions[0] : concat(along_positions, pos_axis);
+    if (head_axis < 0) return mask;
+    const int64_t H = x.size(head_axis);  // the named head gets the mask, the others ones
+    std::vector<Tensor> along_heads;
+    if (head > 0) along_heads.push_back(constant(head_axis, head, 1.0, mask.shape()));
+    along_heads.push_back(mask);
+    if (H > head + 1) along_heads.push_back(constant(head_axis, H - head - 1, 1.0, mask.shape()));
+    return along_heads.size() == 1 ? mask : concat(along_heads, head_axis);
+}
+
 }  // namespace
 
 std::string hook_name(Site site, int layer) {
@@ -160,18 +188,8 @@ Var Interventions::apply(Site site, int layer, const Var& activation) {
                                    pos_axis, begin, end, slice(value, pos_axis, begin, end));
                 x = e.head == ALL_HEADS ? value : splice(x, head_axis(site), e.head, e.head + 1, value);
             } else {  // SCALE: multiply by a constant mask of factors
-                std::vector<int64_t> dims(x.value().ndim(), 1);
-                if (e.head != ALL_HEADS) dims[head_axis(site)] = x.size(head_axis(site));
-                dims[pos_axis] = T;
-                Tensor factors = Tensor::full(Shape(dims), 1.0, x.dtype());
-                std::vector<double> f = factors.to_vector();
-                int64_t heads = e.head != ALL_HEADS ? x.size(head_axis(site)) : 1;
-                bool head_first = e.head == ALL_HEADS || head_axis(site) < pos_axis;
-                for (int64_t h = 0; h < heads; ++h)
-                    for (int64_t p = begin; p < end; ++p)
-                        if (e.head == ALL_HEADS || h == e.head)
-                            f[head_first ? h * T + p : p * heads + h] = e.factor;
-                x = mul(x, Var(Tensor::from_vector(Shape(dims), f, x.dtype())));
+                x = mul(x, Var(scale_mask(x.value(), e.factor, e.head, pos_axis,
+                                          e.head == ALL_HEADS ? -1 : head_axis(site), begin, end)));
             }
         }
     }

@@ -247,13 +247,12 @@ Var next_token_losses(const Var& logits, const Tensor& tokens) {
           " for logits ", describe(logits.value()));
     check(T >= 2, "next_token_losses: need at least 2 positions, got ", T);
     // Position p is scored against token p + 1; the last position has no target and is ignored,
-    // which avoids copying the logits to drop it.
+    // which avoids copying the logits to drop it. The targets are made with ops (tokens shifted
+    // left by one, NO_TARGET appended), so they never leave the tokens' device.
     constexpr int32_t NO_TARGET = -1;
-    std::vector<int32_t> next(size_t(B * T), NO_TARGET);
-    const int32_t* t = tokens.data<int32_t>();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t p = 0; p + 1 < T; ++p) next[size_t(b * T + p)] = t[b * T + p + 1];
-    Var losses = cross_entropy(reshape(logits, {B * T, V}), Tensor::from_ints({B * T}, next), NO_TARGET);
+    Tensor none = Tensor::full({B, 1}, NO_TARGET, DType::I32, tokens.device());
+    Tensor next = concat({slice(tokens, 1, 1, T), none}, 1).reshape({B * T});  // [B * T]
+    Var losses = cross_entropy(reshape(logits, {B * T, V}), next, NO_TARGET);
     return slice(reshape(losses, {B, T}), 1, 0, T - 1);
 }
 

@@ -51,6 +51,8 @@ KernelTable kernel_table(const KernelFamilies& f) {
     set(f.slice_backward, {Op::SLICE_BACKWARD});
     set(f.concat, {Op::CONCAT});
     set(f.permute, {Op::PERMUTE});
+    set(f.global_norm, {Op::GLOBAL_NORM});
+    set(f.adamw, {Op::ADAMW});
     return t;
 }
 
@@ -145,7 +147,10 @@ void dispatch(const OpCall& call) {
           " backend does not run this call (", call.inputs.empty() ? "no inputs" : describe(call.inputs[0]), ")");
     OpProfile& p = profile();
     auto start = p.enabled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    kernel(call);
+    {
+        KernelAccess access;  // the kernel may read its tensors' memory, wherever it lives
+        kernel(call);
+    }
     if (p.enabled) p.record(call, start);
     if (recorder) recorder->calls.push_back({call, &backend});
 }

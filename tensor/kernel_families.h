@@ -18,7 +18,8 @@
     /* softmax.cpp     */ X(softmax) X(softmax_backward) X(cross_entropy) X(cross_entropy_backward) \
     /* layer_norm.cpp  */ X(layer_norm) X(layer_norm_backward)                              \
     /* embedding.cpp   */ X(embedding) X(embedding_backward)                                \
-    /* layout.cpp      */ X(shift) X(shift_backward) X(slice) X(slice_backward) X(concat) X(permute)
+    /* layout.cpp      */ X(shift) X(shift_backward) X(slice) X(slice_backward) X(concat) X(permute) \
+    /* optimizer.cpp   */ X(global_norm) X(adamw)
 
 #define INDUCTION_DECLARE_KERNEL(family) void family(const OpCall& call);
 #define INDUCTION_KERNEL_FIELD(family) Kernel family = nullptr;

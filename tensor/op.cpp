@@ -20,6 +20,7 @@ constexpr OpInfo OP_TABLE[] = {
     {"shift", true},   {"shift_backward", false},
     {"slice", true},   {"slice_backward", false},
     {"concat", true},  {"permute", true},
+    {"global_norm", false}, {"adamw", false},
 };
 static_assert(sizeof(OP_TABLE) / sizeof(OP_TABLE[0]) == static_cast<size_t>(Op::OP_COUNT),
               "every Op needs exactly one row in OP_TABLE, in enum order");

@@ -54,6 +54,9 @@ enum class Op {
     SLICE_BACKWARD,
     CONCAT,
     PERMUTE,
+    // the optimizer step (tensor/optimizer.cpp): the training step stays inside the op table
+    GLOBAL_NORM,  // f64 [] = sqrt(sum of squares of every input), e.g. of all gradients
+    ADAMW,        // one AdamW update of a parameter and its moments, with gradient clipping
     OP_COUNT
 };
 
@@ -64,6 +67,16 @@ struct OpInfo {
 
 const OpInfo& op_info(Op op);
 inline const char* op_name(Op op) { return op_info(op).name; }
+
+// One AdamW update (train/adamw.h has the formulas). The gradient is first scaled by
+// max_grad_norm / (grad_norm + 1e-6) when the global norm exceeds max_grad_norm; a non-finite
+// norm leaves parameter and moments unchanged.
+struct AdamWStep {
+    double learning_rate = 1e-3, beta1 = 0.9, beta2 = 0.99, eps = 1e-8;
+    double weight_decay = 0;   // decoupled: θ ← (1 − η λ) θ − ...
+    int64_t step = 1;          // 1-based, for the bias corrections 1 − β^step
+    double max_grad_norm = 1.0 / 0.0;  // no clipping by default
+};
 
 // Parameters of an op call. Each op reads only the fields listed for it.
 struct OpParams {
@@ -81,6 +94,7 @@ struct OpParams {
     std::array<int, MAX_DIMS> perm{0, 1, 2, 3};  // PERMUTE: output axis i = input axis perm[i]
     int32_t ignore_index = -1;     // CROSS_ENTROPY*: targets equal to it give loss 0, no gradient
     bool replicate_first = true;   // SHIFT*: y[0] = x[0] (true) or 0 (false)
+    AdamWStep adamw;               // ADAMW
 };
 
 // One invocation: inputs, preallocated outputs of the right shape/dtype/device, parameters.

@@ -94,4 +94,15 @@ Tensor concat(const std::vector<Tensor>& parts, int axis);
 // Output axis i is input axis perm[i].
 Tensor permute(const Tensor& x, const std::vector<int>& perm);
 
+// ---- optimizer (tensor/optimizer.cpp) -------------------------------------------------------------
+// f64 [] = sqrt(Σ x²) over every element of every tensor (floating, one device), summed in double.
+Tensor global_norm(const std::vector<Tensor>& tensors);
+struct AdamWUpdate {
+    Tensor param, m, v;  // the updated parameter and moments (fresh tensors)
+};
+// One AdamW step (tensor/op.h AdamWStep) of param with gradient grad and moments m, v (all one
+// shape and dtype); grad_norm: f64 [], the global gradient norm used for clipping.
+AdamWUpdate adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                         const Tensor& grad_norm, const AdamWStep& step);
+
 }  // namespace induction

@@ -28,37 +28,47 @@ void check_host(const Tensor& t, const char* op) {
     check(t.defined() && t.device() == Device::CPU, op, ": expected a defined host tensor");
 }
 
-}  // namespace
-
-void Rng::fill_uniform(Tensor& t, double low, double high) {
-    check_host(t, "fill_uniform");
-    with_floating_type(t.dtype(), "fill_uniform", [&](auto zero) {
-        using T = decltype(zero);
-        T* p = t.data<T>();
-        for (int64_t i = 0; i < t.numel(); ++i) {
-            uint32_t bits = philox4x32(offset + uint64_t(i) / 4, seed)[i % 4];
-            p[i] = T(low + (high - low) * uniform_from_bits(bits));
-        }
-    });
+// Sets element i of t, of element type T, to value(i) for every i; then moves `offset` past the
+// counter blocks that the values drew from (element i draws from block offset + i / 4).
+template <class T, class Value>
+void fill_elements(Tensor& t, uint64_t& offset, Value&& value) {
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = T(value(i));
     offset += (uint64_t(t.numel()) + 3) / 4;
 }
 
-void Rng::fill_normal(Tensor& t, double mean, double stddev) {
-    check_host(t, "fill_normal");
-    with_floating_type(t.dtype(), "fill_normal", [&](auto zero) {
-        using T = decltype(zero);
-        T* p = t.data<T>();
-        for (int64_t i = 0; i < t.numel(); ++i) {
-            // Words (0,1) give normals 0 and 1 of a block, words (2,3) normals 2 and 3.
-            std::array<uint32_t, 4> block = philox4x32(offset + uint64_t(i) / 4, seed);
-            int pair = int(i % 4) / 2;
-            double radius = std::sqrt(-2.0 * std::log(uniform_from_bits(block[2 * pair])));
-            double angle = 2.0 * M_PI * uniform_from_bits(block[2 * pair + 1]);
-            double z = (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
-            p[i] = T(mean + stddev * z);
-        }
+// The same for a host tensor of f32 or f64.
+template <class Value>
+void fill_floating(Tensor& t, const char* op, uint64_t& offset, Value&& value) {
+    check_host(t, op);
+    with_floating_type(t.dtype(), op, [&](auto zero) {
+        fill_elements<decltype(zero)>(t, offset, value);
     });
-    offset += (uint64_t(t.numel()) + 3) / 4;
+}
+
+// Word i % 4 of block offset + i / 4: element i's 32 random bits.
+uint32_t element_bits(const Rng& rng, int64_t i) {
+    return philox4x32(rng.offset + uint64_t(i) / 4, rng.seed)[i % 4];
+}
+
+}  // namespace
+
+void Rng::fill_uniform(Tensor& t, double low, double high) {
+    fill_floating(t, "fill_uniform", offset, [&](int64_t i) {
+        return low + (high - low) * uniform_from_bits(element_bits(*this, i));
+    });
+}
+
+void Rng::fill_normal(Tensor& t, double mean, double stddev) {
+    fill_floating(t, "fill_normal", offset, [&](int64_t i) {
+        // Words (0,1) give normals 0 and 1 of a block, words (2,3) normals 2 and 3.
+        std::array<uint32_t, 4> block = philox4x32(offset + uint64_t(i) / 4, seed);
+        int pair = int(i % 4) / 2;
+        double radius = std::sqrt(-2.0 * std::log(uniform_from_bits(block[2 * pair])));
+        double angle = 2.0 * M_PI * uniform_from_bits(block[2 * pair + 1]);
+        double z = (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
+        return mean + stddev * z;
+    });
 }
 
 void Rng::fill_randint(Tensor& t, int32_t low, int32_t high) {
@@ -66,12 +76,9 @@ void Rng::fill_randint(Tensor& t, int32_t low, int32_t high) {
     check(t.dtype() == DType::I32, "fill_randint: expected an i32 tensor, got ", describe(t));
     check(low < high, "fill_randint: empty range [", low, ", ", high, ")");
     uint64_t range = uint64_t(int64_t(high) - int64_t(low));
-    int32_t* p = t.data<int32_t>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-        uint32_t bits = philox4x32(offset + uint64_t(i) / 4, seed)[i % 4];
-        p[i] = int32_t(low + int64_t((uint64_t(bits) * range) >> 32));  // Lemire's multiply-shift
-    }
-    offset += (uint64_t(t.numel()) + 3) / 4;
+    fill_elements<int32_t>(t, offset, [&](int64_t i) {  // Lemire's multiply-shift
+        return low + int64_t((uint64_t(element_bits(*this, i)) * range) >> 32);
+    });
 }
 
 Tensor Rng::uniform(const Shape& shape, double low, double high, DType dtype) {

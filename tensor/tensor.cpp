@@ -1,8 +1,10 @@
 // tensor.cpp — Tensor storage, views, copies and host-side access.
 #include "tensor/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 #include "tensor/host_allocator.h"
@@ -10,6 +12,11 @@
 namespace induction {
 
 namespace {
+
+std::atomic<int> kernels_running{0};
+std::atomic<int> pretend_scopes{0};
+std::mutex host_reads_mutex;
+HostReads host_reads;
 
 DeviceAllocator& cuda_allocator() {
     static DeviceAllocator allocator;
@@ -42,7 +49,27 @@ void convert(const void* source, DType source_dtype, T* destination, int64_t n) 
 void register_cuda_allocator(const DeviceAllocator& allocator) { cuda_allocator() = allocator; }
 bool cuda_available() { return cuda_allocator().allocate != nullptr; }
 
-Storage::Storage(size_t size, Device where) : bytes(size), device(where) {
+KernelAccess::KernelAccess() { ++kernels_running; }
+KernelAccess::~KernelAccess() { --kernels_running; }
+PretendDeviceMemory::PretendDeviceMemory() { ++pretend_scopes; }
+PretendDeviceMemory::~PretendDeviceMemory() { --pretend_scopes; }
+
+HostReads host_reads_of_device_memory() {
+    std::lock_guard<std::mutex> lock(host_reads_mutex);
+    return host_reads;
+}
+
+void Tensor::note_host_access(const char* what, bool explicit_copy) const {
+    if (kernels_running > 0) return;
+    check(explicit_copy || device_ == Device::CPU, what, ": ", describe(*this), " lives in ", device_name(device_),
+          " memory, which the host cannot read; copy it with to(Device::CPU) first");
+    std::lock_guard<std::mutex> lock(host_reads_mutex);
+    host_reads.count += 1;
+    host_reads.last = std::string(what) + " of " + describe(*this);
+}
+
+Storage::Storage(size_t size, Device where)
+    : bytes(size), device(where), device_resident(where != Device::CPU || pretend_scopes > 0) {
     if (device == Device::CPU) {
         data = host_allocate(bytes);
     } else {
@@ -86,9 +113,9 @@ Tensor Tensor::from_vector(const Shape& shape, const std::vector<double>& values
           " values for shape ", shape.str(), " (expected ", shape.numel(), ")");
     Tensor t = empty(shape, dtype);
     switch (dtype) {
-        case DType::F32: convert(values.data(), DType::F64, t.data<float>(), t.numel()); break;
-        case DType::F64: convert(values.data(), DType::F64, t.data<double>(), t.numel()); break;
-        case DType::I32: convert(values.data(), DType::F64, t.data<int32_t>(), t.numel()); break;
+        case DType::F32: convert(values.data(), DType::F64, static_cast<float*>(t.raw_data()), t.numel()); break;
+        case DType::F64: convert(values.data(), DType::F64, static_cast<double*>(t.raw_data()), t.numel()); break;
+        case DType::I32: convert(values.data(), DType::F64, static_cast<int32_t*>(t.raw_data()), t.numel()); break;
     }
     return t;
 }
@@ -145,11 +172,12 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dtype) const {
     check(device_ == Device::CPU, "to(dtype): convert on the CPU, got ", describe(*this));
+    count_host_read("to(dtype)");
     Tensor t = empty(shape_, dtype);
     switch (dtype) {
-        case DType::F32: convert(raw_data(), dtype_, t.data<float>(), numel()); break;
-        case DType::F64: convert(raw_data(), dtype_, t.data<double>(), numel()); break;
-        case DType::I32: convert(raw_data(), dtype_, t.data<int32_t>(), numel()); break;
+        case DType::F32: convert(raw_data(), dtype_, static_cast<float*>(t.raw_data()), numel()); break;
+        case DType::F64: convert(raw_data(), dtype_, static_cast<double*>(t.raw_data()), numel()); break;
+        case DType::I32: convert(raw_data(), dtype_, static_cast<int32_t*>(t.raw_data()), numel()); break;
     }
     return t;
 }
@@ -163,6 +191,8 @@ Tensor Tensor::to(Device device) const {
 void Tensor::copy_from(const Tensor& source) {
     check(source.shape_ == shape_ && source.dtype_ == dtype_, "copy_from: ", describe(source),
           " into ", describe(*this), " (expected the same shape and dtype)");
+    if (source.device_resident() && !device_resident() && device_ == Device::CPU)
+        source.count_host_read("copy to the host");
     if (device_ == Device::CPU && source.device_ == Device::CPU)
         std::memmove(raw_data(), source.raw_data(), nbytes());
     else
@@ -173,9 +203,9 @@ void Tensor::fill(double value) {
     check(device_ == Device::CPU, "fill: host tensors only, got ", describe(*this));
     int64_t n = numel();
     switch (dtype_) {
-        case DType::F32: { float* p = data<float>(); for (int64_t i = 0; i < n; ++i) p[i] = float(value); break; }
-        case DType::F64: { double* p = data<double>(); for (int64_t i = 0; i < n; ++i) p[i] = value; break; }
-        case DType::I32: { int32_t* p = data<int32_t>(); for (int64_t i = 0; i < n; ++i) p[i] = int32_t(value); break; }
+        case DType::F32: { auto* p = static_cast<float*>(raw_data()); for (int64_t i = 0; i < n; ++i) p[i] = float(value); break; }
+        case DType::F64: { auto* p = static_cast<double*>(raw_data()); for (int64_t i = 0; i < n; ++i) p[i] = value; break; }
+        case DType::I32: { auto* p = static_cast<int32_t*>(raw_data()); for (int64_t i = 0; i < n; ++i) p[i] = int32_t(value); break; }
     }
 }
 
@@ -194,16 +224,19 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
         flat = flat * shape_[axis] + i;
         ++axis;
     }
+    count_host_read("at()");
     Tensor host = device_ == Device::CPU ? *this : to(Device::CPU);
+    const void* p = host.raw_data();
     switch (dtype_) {
-        case DType::F32: return host.data<float>()[flat];
-        case DType::F64: return host.data<double>()[flat];
-        case DType::I32: return host.data<int32_t>()[flat];
+        case DType::F32: return static_cast<const float*>(p)[flat];
+        case DType::F64: return static_cast<const double*>(p)[flat];
+        case DType::I32: return static_cast<const int32_t*>(p)[flat];
     }
     return 0;
 }
 
 std::vector<double> Tensor::to_vector() const {
+    count_host_read("to_vector()");
     Tensor host = device_ == Device::CPU ? *this : to(Device::CPU);
     std::vector<double> values(static_cast<size_t>(numel()));
     convert(host.raw_data(), dtype_, values.data(), numel());
@@ -212,8 +245,9 @@ std::vector<double> Tensor::to_vector() const {
 
 std::vector<int32_t> Tensor::to_ints() const {
     check(dtype_ == DType::I32, "to_ints: expected an i32 tensor, got ", describe(*this));
+    count_host_read("to_ints()");
     Tensor host = device_ == Device::CPU ? *this : to(Device::CPU);
-    const int32_t* p = host.data<int32_t>();
+    const int32_t* p = static_cast<const int32_t*>(host.raw_data());
     return {p, p + numel()};
 }
 

@@ -22,6 +22,9 @@ struct Storage {
     void* data = nullptr;
     size_t bytes = 0;
     Device device = Device::CPU;
+    // Not readable by host code outside a kernel: CUDA memory, or host memory allocated while a
+    // PretendDeviceMemory was alive (how tests prove a code path never reads device data).
+    bool device_resident = false;
 
     Storage(size_t bytes, Device device);
     ~Storage();
@@ -53,15 +56,20 @@ public:
     Device device() const { return device_; }
     size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
 
-    // Typed pointer to the first element. Throws if T does not match dtype().
+    // Typed pointer to the first element, for kernels and host code on host tensors. Throws if T
+    // does not match dtype(); outside a kernel, refuses CUDA memory and counts a read of
+    // pretend-device memory (see host-access accounting below).
     template <class T> T* data() {
         check_type(DTypeOf<T>::value);
+        check_host_access("data()");
         return static_cast<T*>(raw_data());
     }
     template <class T> const T* data() const {
         check_type(DTypeOf<T>::value);
+        check_host_access("data()");
         return static_cast<const T*>(raw_data());
     }
+    // The untyped address, on whatever device: for device copies and byte-level kernels.
     void* raw_data() const;
 
     // Free views sharing storage.
@@ -76,7 +84,8 @@ public:
     void copy_from(const Tensor& source);  // same shape and dtype; any devices
     void fill(double value);
 
-    // Host-side reads, for tests and small results. item() requires numel() == 1.
+    // Host-side reads, for tests and small results: explicit copies to the host, counted as host
+    // reads when the tensor is device-resident. item() requires numel() == 1.
     double item() const;
     double at(std::initializer_list<int64_t> index) const;
     std::vector<double> to_vector() const;
@@ -85,8 +94,19 @@ public:
     // True when both share the same storage (and so one is a view of the other).
     bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
 
+    bool device_resident() const { return storage_ && storage_->device_resident; }
+
 private:
     void check_type(DType wanted) const;
+    // data<T>() outside a kernel: refused for CUDA memory, counted for pretend-device memory.
+    void check_host_access(const char* what) const {
+        if (device_resident()) note_host_access(what, false);
+    }
+    // An explicit copy to the host (item(), to_vector(), ...): counted, never refused.
+    void count_host_read(const char* what) const {
+        if (device_resident()) note_host_access(what, true);
+    }
+    void note_host_access(const char* what, bool explicit_copy) const;
 
     std::shared_ptr<Storage> storage_;
     size_t offset_bytes_ = 0;
@@ -97,6 +117,34 @@ private:
 
 // "f32[2, 3]" — used in error messages.
 std::string describe(const Tensor& t);
+
+// ---- host access to device memory -------------------------------------------------------------
+// dispatch() runs every kernel inside a KernelAccess. Outside one, reading device-resident memory
+// on the host (data<T>(), item(), to_vector(), ...) is an error for CUDA memory and is counted for
+// pretend-device memory, so a test can run a training step under PretendDeviceMemory and assert
+// that the count stays zero: the step would then never stall a GPU on a hidden copy.
+class KernelAccess {
+public:
+    KernelAccess();
+    ~KernelAccess();
+    KernelAccess(const KernelAccess&) = delete;
+    KernelAccess& operator=(const KernelAccess&) = delete;
+};
+
+// While alive, host memory allocated for tensors (on any thread) counts as device memory.
+class PretendDeviceMemory {
+public:
+    PretendDeviceMemory();
+    ~PretendDeviceMemory();
+    PretendDeviceMemory(const PretendDeviceMemory&) = delete;
+    PretendDeviceMemory& operator=(const PretendDeviceMemory&) = delete;
+};
+
+struct HostReads {
+    int64_t count = 0;   // host reads of pretend-device memory so far in this process
+    std::string last;    // what the latest one was: "to_vector() of f32[]"
+};
+HostReads host_reads_of_device_memory();
 
 // Device memory hooks. The CUDA backend registers these at start-up; without it, asking
 // for a CUDA tensor throws a clear error instead of crashing.

@@ -25,6 +25,7 @@ extern const Command CIRCUITS_COMMAND;      // tools/cmd_circuits.cpp
 extern const Command ABLATE_COMMAND;        // tools/cmd_ablate.cpp
 extern const Command TRAIN_COMMAND;         // tools/cmd_train.cpp
 extern const Command EVAL_COMMAND;          // tools/cmd_eval.cpp
+extern const Command AUDIT_COMMAND;         // tools/cmd_audit.cpp
 extern const Command PRESETS_COMMAND;       // tools/cmd_train.cpp
 extern const Command CORPUS_COMMAND;        // tools/cmd_train.cpp
 extern const Command BENCH_COMMAND;         // tools/bench/bench_command.cpp

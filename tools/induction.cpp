@@ -18,9 +18,9 @@ using induction::Command;
 const Command* const COMMANDS[] = {
     &induction::RUN_COMMAND,        &induction::ANALYZE_COMMAND,    &induction::REPORT_COMMAND,
     &induction::HEADS_COMMAND,      &induction::CIRCUITS_COMMAND,   &induction::ABLATE_COMMAND,
-    &induction::TRAIN_COMMAND,      &induction::EVAL_COMMAND,       &induction::PRESETS_COMMAND,
-    &induction::CORPUS_COMMAND,     &induction::BENCH_COMMAND,      &induction::BENCH_GEMM_COMMAND,
-    &induction::BENCH_TRAIN_COMMAND, &induction::BENCH_ABLATE_COMMAND,
+    &induction::TRAIN_COMMAND,      &induction::EVAL_COMMAND,       &induction::AUDIT_COMMAND,
+    &induction::PRESETS_COMMAND,    &induction::CORPUS_COMMAND,     &induction::BENCH_COMMAND,
+    &induction::BENCH_GEMM_COMMAND, &induction::BENCH_TRAIN_COMMAND, &induction::BENCH_ABLATE_COMMAND,
 };
 
 std::vector<std::string> words_of(const std::string& text) {

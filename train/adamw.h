@@ -4,9 +4,12 @@
 //   m ← β1 m + (1 − β1) g            v ← β2 v + (1 − β2) g²
 //   m̂ = m / (1 − β1^t)               v̂ = v / (1 − β2^t)
 //   θ ← θ − η (m̂ / (sqrt(v̂) + ε) + λ θ)      (λ only for parameters marked for decay)
-// The moments are kept in the parameter's dtype. The update is one fused loop per parameter.
+// The moments are kept in the parameter's dtype. Each parameter's update is one ADAMW op
+// (tensor/ops.h), which also clips the gradient by the global norm: g ← g · max / (‖g‖ + 1e-6)
+// when ‖g‖ > max, and skips the update when ‖g‖ is not finite.
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "autograd/var.h"
@@ -27,7 +30,9 @@ public:
     AdamW(std::vector<AdamWParameter> parameters, AdamWOptions options);
 
     // One update with the parameters' current gradients (parameters without one are skipped).
-    void step(double learning_rate, double weight_decay);
+    // grad_norm: global_grad_norm() of those gradients (f64 []), on their device.
+    void step(double learning_rate, double weight_decay, const Tensor& grad_norm,
+              double max_grad_norm = INFINITY);
     int64_t steps_taken() const { return step_; }
 
     // The optimizer state, for exact resume: m and v per parameter, and the step count.
@@ -42,7 +47,7 @@ private:
     int64_t step_ = 0;
 };
 
-// Scales all gradients so their joint L2 norm is at most max_norm; returns the norm before.
-double clip_grad_norm(const std::vector<AdamWParameter>& parameters, double max_norm);
+// The joint L2 norm of all parameters' gradients: f64 [] on their device (0 when none has one).
+Tensor global_grad_norm(const std::vector<AdamWParameter>& parameters);
 
 }  // namespace induction

@@ -145,19 +145,23 @@ void check_finite_parameters(const std::vector<NamedParameter>& parameters, int6
 
 }  // namespace
 
-StepResult train_step(Transformer& model, AdamW& optimizer, const std::vector<AdamWParameter>& trainable,
-                      const Tensor& batch, const TrainConfig& config, int64_t step) {
+StepTensors train_step_on_device(Transformer& model, AdamW& optimizer,
+                                 const std::vector<AdamWParameter>& trainable, const Tensor& batch,
+                                 const TrainConfig& config, int64_t step) {
     Var losses = next_token_losses(forward(model, batch), batch);  // [B, T-1]
     Var loss = mean(reshape(losses, {losses.value().numel()}), 0);
-    StepResult result;
-    result.loss = loss.value().item();
-    if (!std::isfinite(result.loss)) return result;
-    backward(loss);
-    result.grad_norm = clip_grad_norm(trainable, config.grad_clip > 0 ? config.grad_clip : INFINITY);
-    if (std::isfinite(result.grad_norm))
-        optimizer.step(config.schedule.learning_rate_at(step), config.schedule.weight_decay_at(step));
+    backward(loss);  // a non-finite loss gives a non-finite norm, and AdamW then updates nothing
+    Tensor grad_norm = global_grad_norm(trainable);
+    optimizer.step(config.schedule.learning_rate_at(step), config.schedule.weight_decay_at(step), grad_norm,
+                   config.grad_clip > 0 ? config.grad_clip : INFINITY);
     for (const AdamWParameter& p : trainable) p.var->zero_grad();
-    return result;
+    return {loss.value(), grad_norm};
+}
+
+StepResult train_step(Transformer& model, AdamW& optimizer, const std::vector<AdamWParameter>& trainable,
+                      const Tensor& batch, const TrainConfig& config, int64_t step) {
+    StepTensors on_device = train_step_on_device(model, optimizer, trainable, batch, config, step);
+    return {on_device.loss.item(), on_device.grad_norm.item()};
 }
 
 std::string snapshot_path(const std::string& run_dir, int64_t step) {

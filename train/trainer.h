@@ -49,9 +49,18 @@ struct TrainResult {
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options);
 
-// One optimizer step on one batch: forward, mean next-token loss, backward, gradient clipping,
-// AdamW with the scheduled learning rate and weight decay. When the loss or the gradient norm is
-// not finite nothing is updated, and both are returned for the caller to report.
+// One optimizer step on one batch: forward, mean next-token loss, backward, global gradient norm,
+// AdamW (clipping by that norm) with the scheduled learning rate and weight decay. Every part is an
+// op, so the step reads nothing on the host: the loss and the norm stay where they were computed
+// (tensors of shape []), for the caller to read when it wants them. When the loss or the norm is
+// not finite no parameter is updated.
+struct StepTensors {
+    Tensor loss, grad_norm;
+};
+StepTensors train_step_on_device(Transformer& model, AdamW& optimizer,
+                                 const std::vector<AdamWParameter>& trainable, const Tensor& batch,
+                                 const TrainConfig& config, int64_t step);
+// The same, with the loss and the gradient norm read on the host.
 struct StepResult {
     double loss = 0;
     double grad_norm = 0;

@@ -5,18 +5,18 @@
 // FastMath policy (fast_math.h): exp and erf for float vectorise (GELU, exp, sigmoid); f64 calls
 // the C library as the reference does.
 // Tensors are contiguous.
+#include <optional>
+
 #include "tensor/broadcast.h"
 #include "tensor/cpu/fast_math.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 #include "tensor/unary_math.h"
 
 namespace induction::cpu {
 
 namespace {
-
-constexpr int64_t GRAIN = 1 << 15;  // elements per thread before threading pays off
 
 template <class T, class F>
 void binary_loop(const T* a, int64_t a_step, const T* b, int64_t b_step, T* out, int64_t n,
@@ -32,16 +32,28 @@ void binary_loop(const T* a, int64_t a_step, const T* b, int64_t b_step, T* out,
     }
 }
 
+// When the small operand s of a broadcast against the output shape o is a block pattern (see
+// binary_typed): the output elements each of its values covers (1: it repeats whole, as a tile).
+std::optional<int64_t> block_pattern(const Shape& s, const Shape& o) {
+    const int pad = o.ndim - s.ndim;  // s is aligned to the right of o
+    int first = 0, last = s.ndim - 1;   // s's dims outside [first, last] are 1
+    while (first < s.ndim && s[first] == 1) ++first;
+    while (last >= first && s[last] == 1) --last;
+    if (pad < 0) return std::nullopt;
+    for (int k = first; k <= last; ++k)
+        if (s[k] != o[pad + k]) return std::nullopt;
+    int64_t inner = 1;
+    for (int k = pad + last + 1; k < o.ndim; ++k) inner *= o[k];
+    return inner;
+}
+
 template <class T, class F>
-void binary_typed(const OpCall& call, F&& apply) {
-    const Tensor &a = call.inputs[0], &b = call.inputs[1];
-    Tensor out = call.outputs[0];
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* po = out.data<T>();
-    int64_t n = out.numel();
-    const bool a_full = a.numel() == n;
-    const bool b_full = b.numel() == n;
+void binary_typed(const BinaryArgs<T>& args, F&& apply) {
+    const T *pa = args.a, *pb = args.b;
+    T* po = args.out;
+    const int64_t n = args.n;
+    const bool a_full = args.a_shape.numel() == n;
+    const bool b_full = args.b_shape.numel() == n;
     if (a_full && b_full) {
         parallel_for(n, GRAIN, [&](int64_t begin, int64_t end) {
             binary_loop(pa + begin, 1, pb + begin, 1, po + begin, end - begin, apply);
@@ -54,7 +66,7 @@ void binary_typed(const OpCall& call, F&& apply) {
     // one contiguous block of the output (a per-row scalar [..., 1], a per-head gate [1, H, 1, 1]
     // against [B, H, T, dh]). Either way every block is one contiguous loop.
     if (a_full || b_full) {
-        const Tensor& small = a_full ? b : a;
+        const Shape& small = a_full ? args.b_shape : args.a_shape;
         const T* ps = a_full ? pb : pa;
         const T* pf = a_full ? pa : pb;
         if (small.numel() == 1) {  // a scalar against everything
@@ -66,24 +78,13 @@ void binary_typed(const OpCall& call, F&& apply) {
             });
             return;
         }
-        const Shape& s = small.shape();
-        const Shape& o = out.shape();
-        const int pad = o.ndim - s.ndim;  // s is aligned to the right of o
-        int first = 0, last = s.ndim - 1;   // s's dims outside [first, last] are 1
-        while (first < s.ndim && s[first] == 1) ++first;
-        while (last >= first && s[last] == 1) --last;
-        bool block_pattern = pad >= 0;
-        for (int k = first; k <= last && block_pattern; ++k) block_pattern = s[k] == o[pad + k];
-        if (block_pattern) {
-            int64_t inner = 1;  // output elements per value of the small operand
-            for (int k = pad + last + 1; k < o.ndim; ++k) inner *= o[k];
+        if (std::optional<int64_t> inner = block_pattern(small, args.out_shape)) {
             const int64_t values = small.numel();
-            const bool tile = inner == 1;
-            const int64_t block = tile ? values : inner;
+            const bool tile = *inner == 1;
+            const int64_t block = tile ? values : *inner;
             const int64_t blocks = n / block;
             const int64_t small_step = tile ? 1 : 0;  // within a block: walk the tile, or hold one value
-            parallel_for(blocks, std::max<int64_t>(1, GRAIN / block),
-                         [&](int64_t begin, int64_t end) {
+            parallel_for(blocks, rows_grain(block), [&](int64_t begin, int64_t end) {
                 for (int64_t r = begin; r < end; ++r) {
                     const T* rs = tile ? ps : ps + r % values;
                     const T* rf = pf + r * block;
@@ -96,7 +97,7 @@ void binary_typed(const OpCall& call, F&& apply) {
             return;
         }
     }
-    BroadcastIndex index(out.shape(), a.shape(), b.shape());
+    BroadcastIndex index(args.out_shape, args.a_shape, args.b_shape);
     parallel_for(n, GRAIN, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             int64_t ia, ib;
@@ -121,59 +122,42 @@ WIDE_SIMD void unary_backward_loop(const T* x, const T* y, const T* g, T* dx, in
 }  // namespace
 
 void binary(const OpCall& call) {
-    with_floating_type(call.outputs[0].dtype(), op_name(call.op), [&](auto zero) {
-        using T = decltype(zero);
+    with_args<BinaryArgs>(call, [&]<class T>(const BinaryArgs<T>& a) {
         switch (call.op) {
-            case Op::ADD: return binary_typed<T>(call, [](T a, T b) { return a + b; });
-            case Op::SUB: return binary_typed<T>(call, [](T a, T b) { return a - b; });
-            case Op::MUL: return binary_typed<T>(call, [](T a, T b) { return a * b; });
-            case Op::DIV: return binary_typed<T>(call, [](T a, T b) { return a / b; });
+            case Op::ADD: return binary_typed(a, [](T x, T y) { return x + y; });
+            case Op::SUB: return binary_typed(a, [](T x, T y) { return x - y; });
+            case Op::MUL: return binary_typed(a, [](T x, T y) { return x * y; });
+            case Op::DIV: return binary_typed(a, [](T x, T y) { return x / y; });
             default: fail("cpu binary: unexpected op ", op_name(call.op));
         }
     });
 }
 
 void unary(const OpCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor out = call.outputs[0];
-    with_floating_type(x.dtype(), op_name(call.op), [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = x.data<T>();
-        T* py = out.data<T>();
+    with_args<UnaryArgs>(call, [&]<class T>(const UnaryArgs<T>& a) {
         with_unary_op(call.op, [&](auto op) {
-            parallel_for(x.numel(), GRAIN, [&](int64_t begin, int64_t end) {
-                unary_loop<decltype(op)::value>(px + begin, py + begin, end - begin, call.params);
+            parallel_for(a.n, GRAIN, [&](int64_t begin, int64_t end) {
+                unary_loop<decltype(op)::value>(a.x + begin, a.y + begin, end - begin, call.params);
             });
         });
     });
 }
 
 void unary_backward(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &y = call.inputs[1], &g = call.inputs[2];
-    Tensor dx = call.outputs[0];
-    with_floating_type(x.dtype(), "unary_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *py = y.data<T>(), *pg = g.data<T>();
-        T* pdx = dx.data<T>();
+    with_args<UnaryBackwardArgs>(call, [&]<class T>(const UnaryBackwardArgs<T>& a) {
         with_unary_op(call.params.forward_op, [&](auto op) {
-            parallel_for(x.numel(), GRAIN, [&](int64_t begin, int64_t end) {
-                unary_backward_loop<decltype(op)::value>(px + begin, py + begin, pg + begin,
-                                                         pdx + begin, end - begin);
+            parallel_for(a.n, GRAIN, [&](int64_t begin, int64_t end) {
+                unary_backward_loop<decltype(op)::value>(a.x + begin, a.y + begin, a.g + begin,
+                                                         a.dx + begin, end - begin);
             });
         });
     });
 }
 
 void where(const OpCall& call) {
-    const Tensor &cond = call.inputs[0], &a = call.inputs[1], &b = call.inputs[2];
-    Tensor out = call.outputs[0];
-    with_floating_type(a.dtype(), "where", [&](auto zero) {
-        using T = decltype(zero);
-        const int32_t* pc = cond.data<int32_t>();
-        const T *pa = a.data<T>(), *pb = b.data<T>();
-        T* po = out.data<T>();
-        parallel_for(out.numel(), GRAIN, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) po[i] = pc[i] ? pa[i] : pb[i];
+    with_args<WhereArgs>(call, [&]<class T>(const WhereArgs<T>& a) {
+        parallel_for(a.n, GRAIN, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) a.out[i] = a.cond[i] ? a.a[i] : a.b[i];
         });
     });
 }

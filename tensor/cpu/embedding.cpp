@@ -8,57 +8,48 @@
 // thread count — and frequent ids (low BPE ids) cannot overload one thread as they would if
 // threads split the vocabulary.
 #include <algorithm>
+#include <cmath>
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 
 namespace induction::cpu {
 
 namespace {
 
-constexpr int64_t GRAIN = 1 << 15;    // elements per thread before threading pays off
 constexpr int64_t COLUMN_BLOCK = 16;  // columns per block: one 64-byte line of f32
 
 }  // namespace
 
 void embedding(const OpCall& call) {
-    const Tensor &table = call.inputs[0], &ids = call.inputs[1];
-    Tensor out = call.outputs[0];
-    int64_t d = table.size(1);
-    with_floating_type(table.dtype(), "embedding", [&](auto zero) {
-        using T = decltype(zero);
-        const T* pt = table.data<T>();
-        const int32_t* pid = ids.data<int32_t>();
-        T* po = out.data<T>();
-        parallel_for(ids.numel(), std::max<int64_t>(1, GRAIN / std::max<int64_t>(d, 1)),
-                     [&](int64_t begin, int64_t end) {
+    with_args<EmbeddingArgs>(call, [&]<class T>(const EmbeddingArgs<T>& a) {
+        parallel_for(a.n_ids, rows_grain(a.d), [&](int64_t begin, int64_t end) {
             for (int64_t n = begin; n < end; ++n) {
-                const T* row = pt + pid[n] * d;
-                std::copy(row, row + d, po + n * d);
+                if (!id_in_range(a.ids[n], a.vocab)) {
+                    std::fill_n(a.out + n * a.d, a.d, T(NAN));
+                    continue;
+                }
+                const T* row = a.table + a.ids[n] * a.d;
+                std::copy(row, row + a.d, a.out + n * a.d);
             }
         });
     });
 }
 
 void embedding_backward(const OpCall& call) {
-    const Tensor &ids = call.inputs[0], &g = call.inputs[1];
-    Tensor dtable = call.outputs[0];
-    int64_t vocab = dtable.size(0), d = dtable.size(1), n_ids = ids.numel();
-    int64_t blocks = (d + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-    int64_t work_per_block = (n_ids + vocab) * COLUMN_BLOCK;  // g reads plus dtable writes
-    with_floating_type(g.dtype(), "embedding_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const int32_t* pid = ids.data<int32_t>();
-        const T* pg = g.data<T>();
-        T* pdt = dtable.data<T>();
-        parallel_for(blocks, std::max<int64_t>(1, GRAIN / std::max<int64_t>(work_per_block, 1)),
-                     [&](int64_t begin, int64_t end) {
+    with_args<EmbeddingBackwardArgs>(call, [&]<class T>(const EmbeddingBackwardArgs<T>& a) {
+        const int64_t d = a.d;
+        const int64_t blocks = (d + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        // A block's work: reading its columns of g, writing its columns of dtable.
+        const int64_t work_per_block = (a.n_ids + a.vocab) * COLUMN_BLOCK;
+        parallel_for(blocks, rows_grain(work_per_block), [&](int64_t begin, int64_t end) {
             int64_t c0 = begin * COLUMN_BLOCK, width = std::min(end * COLUMN_BLOCK, d) - c0;
-            for (int64_t v = 0; v < vocab; ++v) std::fill_n(pdt + v * d + c0, width, T(0));
-            for (int64_t n = 0; n < n_ids; ++n) {
-                T* row = pdt + pid[n] * d + c0;
-                const T* gr = pg + n * d + c0;
+            for (int64_t v = 0; v < a.vocab; ++v) std::fill_n(a.dtable + v * d + c0, width, T(0));
+            for (int64_t n = 0; n < a.n_ids; ++n) {
+                if (!id_in_range(a.ids[n], a.vocab)) continue;
+                T* row = a.dtable + a.ids[n] * d + c0;
+                const T* gr = a.g + n * d + c0;
                 for (int64_t c = 0; c < width; ++c) row[c] += gr[c];
             }
         });

@@ -232,10 +232,9 @@ struct Ahead {
 // ports, plus 2 B loads, 14 broadcasts, 2 prefetches and 3 loop instructions: 49 instructions
 // (micro-ops) in 14 cycles, close to the 4 per cycle the core can issue. Folding a row's
 // broadcast into its two FMAs saves one micro-op and costs one load (the core does 2 per
-// cycle). Measured on the 14-row kernel streaming 11 B panels from L2, speed relative to 6 rows
-// from adjacent timings in rotated rounds (medians of 30, core shared): 0 rows 0.95, 4 rows 1.00,
-// 8 rows 0.96, 10 rows 0.93, 14 rows 0.86 (32 loads in 14 cycles: load-bound). With 6 rows the
-// kernel alone runs at 87% of the FMA peak on a quiet core. The sums are the same either way.
+// cycle): a few folded rows relieve the front end, many make the kernel load-bound (all 14: 32
+// loads in 14 cycles). Six measured fastest (tools/bench/LOG.md). The sums are the same either
+// way.
 template <class T, int ROWS, PanelLayout LAYOUT>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T alpha, T beta,
                   T* __restrict c, int64_t ldc, Ahead ahead) {
@@ -406,6 +405,37 @@ void zero_masked_c(Triangle mask, const Tile& t, T* c, int64_t ldc) {
 }
 
 // ---- one thread's GEMM ------------------------------------------------------------------------
+// A GEMM's operands (gemm.h): C = alpha * op(A) op(B) + beta * C for the M x N matrix C at C,
+// which starts at row row0 and column col0 of the whole product (where the masks apply).
+template <class T>
+struct Operands {
+    bool transpose_a, transpose_b;
+    int64_t M, N, K;
+    T alpha;
+    const T* A;
+    int64_t lda;
+    const T* B;
+    int64_t ldb;
+    T beta;
+    T* C;
+    int64_t ldc;
+    MatmulMasks masks;
+    int64_t row0 = 0, col0 = 0;
+
+    // The same product on rows [i0, i1) and columns [j0, j1) of C.
+    Operands part(int64_t i0, int64_t i1, int64_t j0, int64_t j1) const {
+        Operands p = *this;
+        p.M = i1 - i0;
+        p.N = j1 - j0;
+        p.A = transpose_a ? A + i0 : A + i0 * lda;  // op(A)[i0:i1, :]
+        p.B = transpose_b ? B + j0 * ldb : B + j0;  // op(B)[:, j0:j1]
+        p.C = C + i0 * ldc + j0;
+        p.row0 = row0 + i0;
+        p.col0 = col0 + j0;
+        return p;
+    }
+};
+
 // The packed copies of A and B a thread keeps between calls.
 enum class Scratch { A_BLOCK, B_BLOCK };
 
@@ -420,109 +450,149 @@ T* thread_scratch(int64_t count) {
     return reinterpret_cast<T*>((address + 63) & ~uintptr_t(63));
 }
 
-// The blocked algorithm of gemm.h on the calling thread, for M, N, K > 0 and alpha != 0. This
-// thread's C starts at row row0 and column col0 of the whole product (where the masks apply).
+// A thread's working memory during one GEMM.
 template <class T>
-void gemm_one_thread(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
-                     const MatmulMasks& masks, int64_t row0, int64_t col0) {
-    constexpr int64_t nr = NR<T>, panel_size = MR * KC<T>;
-    const int64_t nc_step = block_step(N, NC, nr);
-    const int64_t kc_step = block_step(K, KC<T>, 1);  // a function of K alone: see gemm.h
-    const int64_t mc_step = block_step(M, MC, MR);
-    const auto& kernels = transpose_a ? kernel_table<T, PanelLayout::K_PANEL>
-                                      : kernel_table<T, PanelLayout::ROW_PANEL>;
-    T* b_block = thread_scratch<T, Scratch::B_BLOCK>(kc_step * ceil_div(nc_step, nr) * nr);
-    T* a_block = thread_scratch<T, Scratch::A_BLOCK>(ceil_div(mc_step, MR) * panel_size);
-    alignas(64) T c_edge[MR * nr] = {};  // scratch tile for the columns past N
-    const int64_t a_k_stride = transpose_a ? MR : 1;  // between k values in an A micro-panel
-    // What the micro-panel after rows [i, i + rows) of A will read, k in [pc, pc + kc): its
-    // source in A (before it is packed) or its packed copy at `packed`.
-    auto next_panel = [&](int64_t i, int64_t rows, int64_t pc, int64_t kc, const T* packed) {
-        constexpr int64_t line = 64, size = sizeof(T);
-        auto lines = [](int64_t elements) {  // + 1: a run need not start on a line
-            return ceil_div(elements * size, line) + 1;
-        };
-        if (packed == nullptr && !transpose_a)  // rows of A
-            return Ahead{reinterpret_cast<const char*>(A + i * lda + pc), rows, lines(kc),
-                         lda * size};
-        if (packed == nullptr)  // rows of A^T: one per k
-            return Ahead{reinterpret_cast<const char*>(A + pc * lda + i), kc, lines(rows),
-                         lda * size};
-        const char* first = reinterpret_cast<const char*>(packed);
-        if (!transpose_a)  // ROW_PANEL: a run per row
-            return Ahead{first, rows, ceil_div(kc * size, line), KC<T> * size};
-        return Ahead{first, ceil_div(kc * MR * size, line), 1, line};  // K_PANEL: contiguous
+struct Buffers {
+    T* a_block;  // the packed A micro-panels of a row block
+    T* b_block;  // the packed B panels of a column block
+    alignas(64) T c_edge[MR * NR<T>] = {};  // a micro-tile of C whose columns run past N
+};
+
+// Where the loops of gemm.h stand: rows [ic, ic + mc) of C (a row block), the K slice
+// [pc, pc + kc), columns [jc, jc + nc) of C (a column block).
+struct Block {
+    int64_t ic, mc, pc, kc, jc, nc;
+};
+
+// One A micro-panel of a block: rows [i, i + rows) of C, packed at `packed`, and the
+// micro-kernel for that many rows.
+template <class T>
+struct MicroPanel {
+    int64_t i, rows;
+    const T* packed;
+    MicroKernel<T> kernel;
+};
+
+// Elements between consecutive k in an A micro-panel (panel_k_stride of its layout).
+constexpr int64_t a_k_stride(bool transpose_a) { return transpose_a ? MR : 1; }
+
+// The micro-kernel for an A micro-panel of `rows` rows, in the layout that transpose_a packs.
+template <class T>
+MicroKernel<T> micro_kernel_for(bool transpose_a, int64_t rows) {
+    return transpose_a ? kernel_table<T, PanelLayout::K_PANEL>[rows - 1]
+                       : kernel_table<T, PanelLayout::ROW_PANEL>[rows - 1];
+}
+
+// What the A micro-panel of rows [i, i + rows), k in [pc, pc + kc), will read: its source in A
+// (before it is packed, packed == nullptr) or its packed copy at `packed`.
+template <class T>
+Ahead upcoming_panel(const Operands<T>& g, int64_t i, int64_t rows, int64_t pc, int64_t kc,
+                     const T* packed) {
+    constexpr int64_t line = 64, size = sizeof(T);
+    auto lines = [](int64_t elements) {  // + 1: a run need not start on a line
+        return ceil_div(elements * size, line) + 1;
     };
+    if (packed == nullptr && !g.transpose_a)  // rows of A
+        return Ahead{reinterpret_cast<const char*>(g.A + i * g.lda + pc), rows, lines(kc),
+                     g.lda * size};
+    if (packed == nullptr)  // rows of A^T: one per k
+        return Ahead{reinterpret_cast<const char*>(g.A + pc * g.lda + i), kc, lines(rows),
+                     g.lda * size};
+    const char* first = reinterpret_cast<const char*>(packed);
+    if (!g.transpose_a)  // ROW_PANEL: a run per row
+        return Ahead{first, rows, ceil_div(kc * size, line), KC<T> * size};
+    return Ahead{first, ceil_div(kc * MR * size, line), 1, line};  // K_PANEL: contiguous
+}
 
-    for (int64_t ic = 0; ic < M; ic += mc_step) {
-        const int64_t mc = std::min(mc_step, M - ic);
-        for (int64_t pc = 0; pc < K; pc += kc_step) {
-            const int64_t kc = std::min(kc_step, K - pc);
-            const T beta_here = pc == 0 ? beta : T(1);  // later K slices accumulate
-            for (int64_t jc = 0; jc < N; jc += nc_step) {
-                const int64_t nc = std::min(nc_step, N - jc);
-                const int64_t b_panels = ceil_div(nc, nr);
-                pack_b(transpose_b, B, ldb, pc, kc, jc, nc, b_block);
-                if (masks.b != Triangle::FULL)
-                    zero_masked_b(masks.b, col0 + jc, nc, pc, kc, b_block);
+// Packs rows [i, i + rows) of op(A) over the block's K slice into a_panel: only the k that mask a
+// keeps for these rows (all of them when FULL), the dropped ones inside that range zeroed.
+template <class T>
+void pack_a_panel(const Operands<T>& g, const Block& b, int64_t i, int64_t rows, T* a_panel) {
+    auto [a_begin, a_end] = a_k_range(g.masks.a, g.row0 + i, rows, g.K);
+    a_begin = std::clamp(a_begin, b.pc, b.pc + b.kc);
+    a_end = std::clamp(a_end, a_begin, b.pc + b.kc);
+    pack_a(g.transpose_a, g.A, g.lda, i, rows, a_begin, a_end - a_begin,
+           a_panel + (a_begin - b.pc) * a_k_stride(g.transpose_a));
+    if (g.masks.a != Triangle::FULL)
+        zero_masked_a(g.masks.a, g.transpose_a, g.row0 + i, rows, b.pc, b.kc, a_panel);
+}
 
-                for (int64_t i = ic; i < ic + mc; i += MR) {
-                    const int64_t rows = std::min<int64_t>(MR, ic + mc - i);
-                    const MicroKernel<T> kernel = kernels[rows - 1];
-                    T* a_panel = a_block + (i - ic) / MR * panel_size;
-                    if (jc == 0) {
-                        // The first column block packs the micro-panel; later ones reuse it. Pack
-                        // only the k that mask a keeps for these rows (all of them when FULL).
-                        auto [a_begin, a_end] = a_k_range(masks.a, row0 + i, rows, K);
-                        a_begin = std::clamp(a_begin, pc, pc + kc);
-                        a_end = std::clamp(a_end, a_begin, pc + kc);
-                        pack_a(transpose_a, A, lda, i, rows, a_begin, a_end - a_begin,
-                               a_panel + (a_begin - pc) * a_k_stride);
-                        if (masks.a != Triangle::FULL)
-                            zero_masked_a(masks.a, transpose_a, row0 + i, rows, pc, kc, a_panel);
-                    }
-                    // The next micro-panel: its source in the first column block, which packs
-                    // it; its packed copy in later ones.
-                    const int64_t next_rows = std::min<int64_t>(MR, ic + mc - (i + MR));
-                    const Ahead next = next_rows <= 0 ? Ahead{}
-                                       : next_panel(i + MR, next_rows, pc, kc,
-                                                    jc == 0 ? nullptr : a_panel + panel_size);
-                    for (int64_t p = 0; p < b_panels; ++p) {
-                        const Ahead ahead = next.part(p, b_panels);
-                        T* c = C + i * ldc + jc + p * nr;
-                        const int64_t cols = std::min(nr, nc - p * nr);
-                        const Tile tile = {row0 + i, rows, col0 + jc + p * nr, cols};
-                        if (tile_masked_out(masks.c, tile)) {
-                            if (pc == 0)
-                                for (int64_t r = 0; r < rows; ++r)
-                                    std::fill_n(c + r * ldc, cols, T(0));
-                            continue;
-                        }
-                        // This tile's share of the slice: the k its masks leave, in [pc, pc + kc).
-                        auto [k_begin, k_end] = tile_k_range(masks, tile, K);
-                        k_begin = std::clamp(k_begin, pc, pc + kc);
-                        k_end = std::clamp(k_end, k_begin, pc + kc);
-                        const T* a_start = a_panel + (k_begin - pc) * a_k_stride;
-                        const T* b_start = b_block + p * nr * kc + (k_begin - pc) * nr;
-                        if (cols == nr) {
-                            kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c, ldc,
-                                   ahead);
-                        } else {
-                            if (beta_here != T(0))  // edge: go through c_edge
-                                for (int64_t r = 0; r < rows; ++r)
-                                    std::copy_n(c + r * ldc, cols, c_edge + r * nr);
-                            kernel(k_end - k_begin, a_start, b_start, alpha, beta_here, c_edge, nr,
-                                   ahead);
-                            for (int64_t r = 0; r < rows; ++r)
-                                std::copy_n(c_edge + r * nr, cols, c + r * ldc);
-                        }
-                        if (!tile_fully_kept(masks.c, tile)) zero_masked_c(masks.c, tile, c, ldc);
-                    }
-                }
-            }
-        }
+// The micro-tile of C at the A micro-panel's rows and B panel p of the block: zeros when mask c
+// drops all of it; otherwise the micro-kernel over the k its masks leave in the K slice, through
+// c_edge when its columns run past N.
+template <class T>
+void multiply_tile(const Operands<T>& g, const Block& b, const MicroPanel<T>& panel, int64_t p,
+                   Buffers<T>& buffers, Ahead ahead) {
+    constexpr int64_t nr = NR<T>;
+    const int64_t rows = panel.rows;
+    const T beta = b.pc == 0 ? g.beta : T(1);  // later K slices accumulate
+    T* c = g.C + panel.i * g.ldc + b.jc + p * nr;
+    const int64_t cols = std::min(nr, b.nc - p * nr);
+    const Tile tile = {g.row0 + panel.i, rows, g.col0 + b.jc + p * nr, cols};
+    if (tile_masked_out(g.masks.c, tile)) {
+        if (b.pc == 0)
+            for (int64_t r = 0; r < rows; ++r) std::fill_n(c + r * g.ldc, cols, T(0));
+        return;
     }
+    auto [k_begin, k_end] = tile_k_range(g.masks, tile, g.K);
+    k_begin = std::clamp(k_begin, b.pc, b.pc + b.kc);
+    k_end = std::clamp(k_end, k_begin, b.pc + b.kc);
+    const T* a_start = panel.packed + (k_begin - b.pc) * a_k_stride(g.transpose_a);
+    const T* b_start = buffers.b_block + p * nr * b.kc + (k_begin - b.pc) * nr;
+    if (cols == nr) {
+        panel.kernel(k_end - k_begin, a_start, b_start, g.alpha, beta, c, g.ldc, ahead);
+    } else {
+        T* c_edge = buffers.c_edge;
+        if (beta != T(0))
+            for (int64_t r = 0; r < rows; ++r) std::copy_n(c + r * g.ldc, cols, c_edge + r * nr);
+        panel.kernel(k_end - k_begin, a_start, b_start, g.alpha, beta, c_edge, nr, ahead);
+        for (int64_t r = 0; r < rows; ++r) std::copy_n(c_edge + r * nr, cols, c + r * g.ldc);
+    }
+    if (!tile_fully_kept(g.masks.c, tile)) zero_masked_c(g.masks.c, tile, c, g.ldc);
+}
+
+// Every micro-tile of a block: each A micro-panel of the row block times every panel of the
+// packed B block. The first column block (jc == 0) packs the micro-panels; later ones reuse them.
+// While it works on one micro-panel, the kernel fetches the next: its source in A in the first
+// column block, which packs it, and its packed copy in later ones.
+template <class T>
+void multiply_block(const Operands<T>& g, const Block& b, Buffers<T>& buffers) {
+    constexpr int64_t panel_size = MR * KC<T>;
+    const int64_t b_panels = ceil_div(b.nc, NR<T>);
+    for (int64_t i = b.ic; i < b.ic + b.mc; i += MR) {
+        const int64_t rows = std::min<int64_t>(MR, b.ic + b.mc - i);
+        T* a_panel = buffers.a_block + (i - b.ic) / MR * panel_size;
+        if (b.jc == 0) pack_a_panel(g, b, i, rows, a_panel);
+        const int64_t next_rows = std::min<int64_t>(MR, b.ic + b.mc - (i + MR));
+        const Ahead next = next_rows <= 0 ? Ahead{}
+                           : upcoming_panel(g, i + MR, next_rows, b.pc, b.kc,
+                                            b.jc == 0 ? nullptr : a_panel + panel_size);
+        const MicroPanel<T> panel = {i, rows, a_panel, micro_kernel_for<T>(g.transpose_a, rows)};
+        for (int64_t p = 0; p < b_panels; ++p)
+            multiply_tile(g, b, panel, p, buffers, next.part(p, b_panels));
+    }
+}
+
+// The blocked algorithm of gemm.h on the calling thread, for M, N, K > 0 and alpha != 0.
+template <class T>
+void gemm_one_thread(const Operands<T>& g) {
+    constexpr int64_t nr = NR<T>;
+    const int64_t nc_step = block_step(g.N, NC, nr);
+    const int64_t kc_step = block_step(g.K, KC<T>, 1);  // a function of K alone: see gemm.h
+    const int64_t mc_step = block_step(g.M, MC, MR);
+    Buffers<T> buffers;
+    buffers.b_block = thread_scratch<T, Scratch::B_BLOCK>(kc_step * ceil_div(nc_step, nr) * nr);
+    buffers.a_block = thread_scratch<T, Scratch::A_BLOCK>(ceil_div(mc_step, MR) * MR * KC<T>);
+    for (int64_t ic = 0; ic < g.M; ic += mc_step)
+        for (int64_t pc = 0; pc < g.K; pc += kc_step)
+            for (int64_t jc = 0; jc < g.N; jc += nc_step) {
+                const Block b = {ic, std::min(mc_step, g.M - ic), pc, std::min(kc_step, g.K - pc),
+                                 jc, std::min(nc_step, g.N - jc)};
+                pack_b(g.transpose_b, g.B, g.ldb, b.pc, b.kc, b.jc, b.nc, buffers.b_block);
+                if (g.masks.b != Triangle::FULL)
+                    zero_masked_b(g.masks.b, g.col0 + b.jc, b.nc, b.pc, b.kc, buffers.b_block);
+                multiply_block(g, b, buffers);
+            }
 }
 
 // ---- threads -------------------------------------------------------------------------------
@@ -580,31 +650,31 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
         }
 }
 
+// Checks the arguments (an error names `op`), then computes the product: on one thread when it
+// is small, otherwise on gemm_threads(), one rectangle of C each.
 template <class T>
-void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T alpha,
-                   const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
-                   const MatmulMasks& masks) {
-    if (M == 0 || N == 0) return;
-    if (K == 0 || alpha == T(0)) {
-        scale_c(M, N, beta, C, ldc);
-        if (masks.c != Triangle::FULL) zero_masked_c(masks.c, Tile{0, M, 0, N}, C, ldc);
+void gemm_threaded(const char* op, const Operands<T>& g) {
+    check_gemm_arguments(op, g.transpose_a, g.transpose_b, g.M, g.N, g.K, g.A, g.lda, g.B, g.ldb,
+                         g.C, g.ldc);
+    if (g.M == 0 || g.N == 0) return;
+    if (g.K == 0 || g.alpha == T(0)) {
+        scale_c(g.M, g.N, g.beta, g.C, g.ldc);
+        if (g.masks.c != Triangle::FULL)
+            zero_masked_c(g.masks.c, Tile{0, g.M, 0, g.N}, g.C, g.ldc);
         return;
     }
-    const int threads = M * N * K < PARALLEL_MIN_MACS ? 1 : gemm_threads();
+    const int threads = g.M * g.N * g.K < PARALLEL_MIN_MACS ? 1 : gemm_threads();
     run_team(threads, [&](int t, int team_size) {
         // This thread's rectangle: rows split evenly, columns on NR-wide panel boundaries.
-        const ThreadGrid grid = choose_grid(M, N, NR<T>, team_size);
+        const ThreadGrid grid = choose_grid(g.M, g.N, NR<T>, team_size);
         const int64_t row_group = t / grid.col_groups, col_group = t % grid.col_groups;
-        const int64_t i0 = M * row_group / grid.row_groups;
-        const int64_t i1 = M * (row_group + 1) / grid.row_groups;
-        const int64_t col_panels = ceil_div(N, NR<T>);
-        const int64_t j0 = std::min(N, col_panels * col_group / grid.col_groups * NR<T>);
-        const int64_t j1 = std::min(N, col_panels * (col_group + 1) / grid.col_groups * NR<T>);
+        const int64_t i0 = g.M * row_group / grid.row_groups;
+        const int64_t i1 = g.M * (row_group + 1) / grid.row_groups;
+        const int64_t col_panels = ceil_div(g.N, NR<T>);
+        const int64_t j0 = std::min(g.N, col_panels * col_group / grid.col_groups * NR<T>);
+        const int64_t j1 = std::min(g.N, col_panels * (col_group + 1) / grid.col_groups * NR<T>);
         if (i0 == i1 || j0 == j1) return;
-        const T* A_rows = transpose_a ? A + i0 : A + i0 * lda;  // op(A)[i0:i1, :]
-        const T* B_cols = transpose_b ? B + j0 * ldb : B + j0;  // op(B)[:, j0:j1]
-        gemm_one_thread(transpose_a, transpose_b, i1 - i0, j1 - j0, K, alpha, A_rows, lda, B_cols,
-                        ldb, beta, C + i0 * ldc + j0, ldc, masks, i0, j0);
+        gemm_one_thread(g.part(i0, i1, j0, j1));
     });
 }
 
@@ -613,15 +683,15 @@ void gemm_threaded(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int
 void sgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
            int64_t ldc, MatmulMasks masks) {
-    check_gemm_arguments("sgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, masks);
+    gemm_threaded("sgemm", Operands<float>{transpose_a, transpose_b, M, N, K, alpha, A, lda, B,
+                                           ldb, beta, C, ldc, masks});
 }
 
 void dgemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, double alpha,
            const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
            int64_t ldc, MatmulMasks masks) {
-    check_gemm_arguments("dgemm", transpose_a, transpose_b, M, N, K, A, lda, B, ldb, C, ldc);
-    gemm_threaded(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, masks);
+    gemm_threaded("dgemm", Operands<double>{transpose_a, transpose_b, M, N, K, alpha, A, lda, B,
+                                            ldb, beta, C, ldc, masks});
 }
 
 int gemm_threads() {

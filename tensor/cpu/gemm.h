@@ -32,7 +32,7 @@
 // of the 14 rows, broadcasts A[r][k] and issues 2 fused multiply-adds: 28 FMAs, enough
 // independent accumulators to cover the FMA latency on both FMA ports. For 6 of the rows the FMAs
 // read and broadcast A[r][k] themselves, which saves the core's front end 6 of ~49 instructions
-// per k for 6 more loads (the trade is measured in gemm.cpp). It prefetches the B panel 8 rows
+// per k for 6 more loads (tools/bench/LOG.md has the measurement). It prefetches the B panel 8 rows
 // ahead and the C tile at its start, and writes C = alpha * tile + beta * C once at the end.
 // Rows past M use the kernel instantiated for fewer rows; columns past N are computed into a
 // scratch tile and copied out.

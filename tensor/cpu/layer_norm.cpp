@@ -17,13 +17,12 @@
 #include "tensor/cpu/fast_math.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 
 namespace induction::cpu {
 
 namespace {
 
-constexpr int64_t GRAIN = 1 << 14;   // elements per thread before threading pays off
 constexpr int64_t MAX_CHUNKS = 256;  // backward: partial-sum buffers, at most [256, 2, D]
 constexpr int64_t MIN_CHUNK_ROWS = 16;
 
@@ -69,55 +68,42 @@ WIDE_SIMD void layer_norm_backward_row(const T* x, const T* gamma, const T* g, T
 }  // namespace
 
 void layer_norm(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &gamma = call.inputs[1], &beta = call.inputs[2];
-    Tensor y = call.outputs[0], mean = call.outputs[1], rstd = call.outputs[2];
-    int64_t d = x.size(-1), rows = x.numel() / d;
-    with_floating_type(x.dtype(), "layer_norm", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *pgamma = gamma.data<T>(), *pbeta = beta.data<T>();
-        T *py = y.data<T>(), *pmean = mean.data<T>(), *prstd = rstd.data<T>();
-        T eps = T(call.params.eps);
-        parallel_for(rows, std::max<int64_t>(1, GRAIN / d), [&](int64_t begin, int64_t end) {
+    with_args<LayerNormArgs>(call, [&]<class T>(const LayerNormArgs<T>& a) {
+        const int64_t d = a.d;
+        parallel_for(a.rows, rows_grain(d, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r)
-                layer_norm_row(px + r * d, pgamma, pbeta, py + r * d, d, eps, pmean[r], prstd[r]);
+                layer_norm_row(a.x + r * d, a.gamma, a.beta, a.y + r * d, d, T(a.eps), a.mean[r],
+                               a.rstd[r]);
         });
     });
 }
 
 void layer_norm_backward(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &gamma = call.inputs[1], &mean = call.inputs[2],
-                 &rstd = call.inputs[3], &g = call.inputs[4];
-    Tensor dx = call.outputs[0], dgamma = call.outputs[1], dbeta = call.outputs[2];
-    int64_t d = x.size(-1), rows = x.numel() / d;
-    int64_t chunk_rows = std::max(MIN_CHUNK_ROWS, (rows + MAX_CHUNKS - 1) / MAX_CHUNKS);
-    int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
-    with_floating_type(x.dtype(), "layer_norm_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *pgamma = gamma.data<T>(), *pmean = mean.data<T>(),
-                *prstd = rstd.data<T>(), *pg = g.data<T>();
-        T *pdx = dx.data<T>(), *pdgamma = dgamma.data<T>(), *pdbeta = dbeta.data<T>();
+    with_args<LayerNormBackwardArgs>(call, [&]<class T>(const LayerNormBackwardArgs<T>& a) {
+        const int64_t d = a.d, rows = a.rows;
+        const int64_t chunk_rows = std::max(MIN_CHUNK_ROWS, (rows + MAX_CHUNKS - 1) / MAX_CHUNKS);
+        const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
         // partial: [chunks, 2, D] — per chunk, the dgamma then the dbeta partial sums.
         std::vector<T> partial(chunks * 2 * d, T(0));
-        int64_t chunk_grain = std::max<int64_t>(1, GRAIN / (chunk_rows * d));
+        const int64_t chunk_grain = rows_grain(chunk_rows * d, HEAVY_GRAIN);
         parallel_for(chunks, chunk_grain, [&](int64_t chunk_begin, int64_t chunk_end) {
             for (int64_t c = chunk_begin; c < chunk_end; ++c) {
                 T* dgamma_partial = partial.data() + c * 2 * d;
                 for (int64_t r = c * chunk_rows; r < std::min(rows, (c + 1) * chunk_rows); ++r)
-                    layer_norm_backward_row(px + r * d, pgamma, pg + r * d, pmean[r], prstd[r], d,
-                                            pdx + r * d, dgamma_partial, dgamma_partial + d);
+                    layer_norm_backward_row(a.x + r * d, a.gamma, a.g + r * d, a.mean[r], a.rstd[r],
+                                            d, a.dx + r * d, dgamma_partial, dgamma_partial + d);
             }
         });
-        int64_t column_grain = std::max<int64_t>(1, GRAIN / std::max<int64_t>(chunks, 1));
-        parallel_for(d, column_grain, [&](int64_t begin, int64_t end) {
-            std::fill(pdgamma + begin, pdgamma + end, T(0));
-            std::fill(pdbeta + begin, pdbeta + end, T(0));
+        parallel_for(d, rows_grain(chunks, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
+            std::fill(a.dgamma + begin, a.dgamma + end, T(0));
+            std::fill(a.dbeta + begin, a.dbeta + end, T(0));
             for (int64_t c = 0; c < chunks; ++c) {
                 const T* dgamma_partial = partial.data() + c * 2 * d;
                 const T* dbeta_partial = dgamma_partial + d;
                 OMP_SIMD()
                 for (int64_t j = begin; j < end; ++j) {
-                    pdgamma[j] += dgamma_partial[j];
-                    pdbeta[j] += dbeta_partial[j];
+                    a.dgamma[j] += dgamma_partial[j];
+                    a.dbeta[j] += dbeta_partial[j];
                 }
             }
         });

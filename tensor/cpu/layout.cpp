@@ -18,15 +18,12 @@ namespace induction::cpu {
 
 namespace {
 
-constexpr int64_t GRAIN = 1 << 15;  // elements per thread before threading pays off
-
 char* bytes(const Tensor& t) { return static_cast<char*>(t.raw_data()); }
 
 // Calls body(o) for every outer slice, split over threads; a slice moves `per_slice` elements.
 template <class Body>
 void for_slices(int64_t outer, int64_t per_slice, Body&& body) {
-    parallel_for(outer, std::max<int64_t>(1, GRAIN / std::max<int64_t>(per_slice, 1)),
-                 [&](int64_t begin, int64_t end) {
+    parallel_for(outer, rows_grain(per_slice), [&](int64_t begin, int64_t end) {
         for (int64_t o = begin; o < end; ++o) body(o);
     });
 }
@@ -163,8 +160,7 @@ void permute_rows(const PermutedAxes& axes, const Word* x, Word* y) {
     const int64_t* n = axes.size;
     const int64_t* st = axes.stride;
     int64_t length = n[3], tiles = (n[2] + TILE - 1) / TILE;
-    parallel_for(n[0] * tiles, std::max<int64_t>(1, GRAIN / (n[1] * TILE * length)),
-                 [&](int64_t begin, int64_t end) {
+    parallel_for(n[0] * tiles, rows_grain(n[1] * TILE * length), [&](int64_t begin, int64_t end) {
         for (int64_t item = begin; item < end; ++item) {
             int64_t i0 = item / tiles, b_begin = item % tiles * TILE;
             int64_t rows = std::min(TILE, n[2] - b_begin);

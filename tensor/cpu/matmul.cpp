@@ -9,8 +9,7 @@
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
-#include "tensor/matmul_shape.h"
+#include "tensor/kernel_args.h"
 
 namespace induction::cpu {
 
@@ -31,28 +30,21 @@ constexpr int64_t PRODUCTS_PER_THREAD = 4;     // whole products per thread that
 }  // namespace
 
 void matmul(const OpCall& call) {
-    MatmulShape s(call);
-    bool ta = call.params.transpose_a, tb = call.params.transpose_b;
-    const MatmulMasks& masks = call.params.masks;
-    Tensor c = call.outputs[0];
-    with_floating_type(c.dtype(), "matmul", [&](auto zero) {
-        using T = decltype(zero);
-        const T* a = call.inputs[0].data<T>();
-        const T* b = call.inputs[1].data<T>();
-        T* out = c.data<T>();
-        if (s.b_stride == 0 && !ta && !masks.any()) {
-            gemm<T>(false, tb, s.batch * s.M, s.N, s.K, a, s.lda, b, s.ldb, out, s.N, {});
-        } else if (s.batch > 1 && (2 * s.M * s.N * s.K < SMALL_GEMM_FLOPS ||
-                                   s.batch >= PRODUCTS_PER_THREAD * max_threads())) {
-            parallel_for(s.batch, 1, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i)
-                    gemm<T>(ta, tb, s.M, s.N, s.K, a + i * s.a_stride, s.lda, b + i * s.b_stride,
-                            s.ldb, out + i * s.c_stride, s.N, masks);
+    with_args<MatmulArgs>(call, [&]<class T>(const MatmulArgs<T>& m) {
+        auto product = [&](int64_t i) {  // batch matrix i on its own
+            gemm<T>(m.transpose_a, m.transpose_b, m.M, m.N, m.K, m.a_matrix(i), m.lda,
+                    m.b_matrix(i), m.ldb, m.c_matrix(i), m.N, m.masks);
+        };
+        if (m.b_stride == 0 && !m.transpose_a && !m.masks.any()) {
+            gemm<T>(false, m.transpose_b, m.batch * m.M, m.N, m.K, m.a, m.lda, m.b, m.ldb, m.c, m.N,
+                    {});
+        } else if (m.batch > 1 && (2 * m.M * m.N * m.K < SMALL_GEMM_FLOPS ||
+                                   m.batch >= PRODUCTS_PER_THREAD * max_threads())) {
+            parallel_for(m.batch, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) product(i);
             });
         } else {
-            for (int64_t i = 0; i < s.batch; ++i)
-                gemm<T>(ta, tb, s.M, s.N, s.K, a + i * s.a_stride, s.lda, b + i * s.b_stride, s.ldb,
-                        out + i * s.c_stride, s.N, masks);
+            for (int64_t i = 0; i < m.batch; ++i) product(i);
         }
     });
 }

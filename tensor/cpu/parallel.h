@@ -7,6 +7,10 @@
 // count: elementwise results are then bitwise equal at any thread count (the parity harness
 // checks it). Loops shorter than `grain` elements per thread run on the calling thread: for
 // small tensors the cost of waking threads exceeds the work.
+//
+// The grain policy, for every fast CPU kernel (the GEMM sizes its own team; see gemm.cpp): a loop
+// over elements passes GRAIN, or HEAVY_GRAIN when each element costs several operations; a loop
+// over rows (or blocks, or slices) passes rows_grain(the elements of one row).
 #pragma once
 
 #include <algorithm>
@@ -36,6 +40,21 @@ inline void set_max_threads(int threads) {
 }
 
 constexpr int64_t CHUNK_ALIGN = 16;  // elements: one 64-byte AVX-512 vector of f32
+
+// Elements per thread before threading pays off, for loops that do about one cheap operation per
+// element (a copy, an add, a multiply): memory-bound work, where a thread must stream this many
+// elements to repay waking it.
+constexpr int64_t GRAIN = 1 << 15;
+// The same for loops that spend several operations per element (an exp, or three sweeps over a
+// row: softmax, cross-entropy, layer norm): each element takes longer, so half as many repay a
+// thread.
+constexpr int64_t HEAVY_GRAIN = GRAIN / 2;
+
+// The grain of a loop over rows of `row_length` elements each: grain / row_length rows, at least
+// one.
+constexpr int64_t rows_grain(int64_t row_length, int64_t grain = GRAIN) {
+    return std::max<int64_t>(1, grain / std::max<int64_t>(1, row_length));
+}
 
 template <class Body>
 void parallel_for(int64_t n, int64_t grain, Body&& body) {

@@ -11,30 +11,25 @@
 // Sums accumulate in double (for f32 too); max is exact in the element type.
 #include <algorithm>
 
-#include "tensor/broadcast.h"
-#include "tensor/axis_view.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 
 namespace induction::cpu {
 
 namespace {
 
-constexpr int64_t GRAIN = 1 << 15;  // elements per thread before threading pays off
 constexpr int LANES = 16;           // partial results per contiguous run
 constexpr int64_t UNIT = 16;        // columns a thread takes at least: a 64-byte line of f32
 constexpr int64_t BLOCK = 256;      // columns accumulated together (a few KB of accumulators)
 
-// x viewed as [outer, n, inner] around `axis`.
 // Calls body(o, c, width) on column blocks [c, c + width) of each outer slice o. Threads split
 // the columns in units of UNIT neighbours, so no two threads share a cache line of a row; a
 // block joins up to BLOCK columns of one thread's share.
 template <class Body>
 void for_column_blocks(const AxisView& v, Body&& body) {
     int64_t units_per_slice = (v.inner + UNIT - 1) / UNIT;
-    int64_t grain = std::max<int64_t>(1, GRAIN / (std::max<int64_t>(v.n, 1) * UNIT));
-    parallel_for(v.outer * units_per_slice, grain, [&](int64_t begin, int64_t end) {
+    parallel_for(v.outer * units_per_slice, rows_grain(v.n * UNIT), [&](int64_t begin, int64_t end) {
         for (int64_t u = begin; u < end;) {
             int64_t o = u / units_per_slice, first = u % units_per_slice;
             int64_t units = std::min({BLOCK / UNIT, units_per_slice - first, end - u});
@@ -92,41 +87,30 @@ void reduce_columns(Op op, const T* x, int64_t n, int64_t inner, int64_t width, 
 }  // namespace
 
 void reduce(const OpCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor out = call.outputs[0];
-    AxisView v(x.shape(), call.params.axis);
-    with_floating_type(x.dtype(), op_name(call.op), [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = x.data<T>();
-        T* po = out.data<T>();
+    with_args<ReduceArgs>(call, [&]<class T>(const ReduceArgs<T>& a) {
+        const AxisView& v = a.v;
         if (v.inner == 1) {
-            parallel_for(v.outer, std::max<int64_t>(1, GRAIN / std::max<int64_t>(v.n, 1)),
-                         [&](int64_t begin, int64_t end) {
+            parallel_for(v.outer, rows_grain(v.n), [&](int64_t begin, int64_t end) {
                 for (int64_t o = begin; o < end; ++o)
-                    po[o] = reduce_run(call.op, px + o * v.n, v.n);
+                    a.out[o] = reduce_run(call.op, a.x + o * v.n, v.n);
             });
             return;
         }
         for_column_blocks(v, [&](int64_t o, int64_t c, int64_t width) {
-            reduce_columns(call.op, px + o * v.n * v.inner + c, v.n, v.inner, width,
-                           po + o * v.inner + c);
+            reduce_columns(call.op, a.x + o * v.n * v.inner + c, v.n, v.inner, width,
+                           a.out + o * v.inner + c);
         });
     });
 }
 
 // dx is zero except at the first k with x == y in each column, where it is g.
 void max_backward(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &y = call.inputs[1], &g = call.inputs[2];
-    Tensor dx = call.outputs[0];
-    AxisView v(x.shape(), call.params.axis);
-    with_floating_type(x.dtype(), "max_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *py = y.data<T>(), *pg = g.data<T>();
-        T* pdx = dx.data<T>();
+    with_args<MaxBackwardArgs>(call, [&]<class T>(const MaxBackwardArgs<T>& a) {
+        const AxisView& v = a.v;
         for_column_blocks(v, [&](int64_t o, int64_t c, int64_t width) {
-            const T* xs = px + o * v.n * v.inner + c;
-            const T *ys = py + o * v.inner + c, *gs = pg + o * v.inner + c;
-            T* dxs = pdx + o * v.n * v.inner + c;
+            const T* xs = a.x + o * v.n * v.inner + c;
+            const T *ys = a.y + o * v.inner + c, *gs = a.g + o * v.inner + c;
+            T* dxs = a.dx + o * v.n * v.inner + c;
             int64_t first[BLOCK];  // the first argmax of each column (n if none)
             std::fill(first, first + width, v.n);
             for (int64_t k = v.n - 1; k >= 0; --k)
@@ -142,22 +126,15 @@ void max_backward(const OpCall& call) {
 // Walks the output as rows of its innermost axis; each row is a copy of an x row or, when x's
 // innermost axis is the broadcast one, one repeated value.
 void broadcast_to(const OpCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor out = call.outputs[0];
-    BroadcastIndex index(out.shape(), x.shape(), x.shape());
-    const auto& d = index.out_dims;
-    const auto& s = index.a_strides;
-    with_floating_type(x.dtype(), "broadcast_to", [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = x.data<T>();
-        T* po = out.data<T>();
+    with_args<BroadcastToArgs>(call, [&]<class T>(const BroadcastToArgs<T>& a) {
+        const auto& d = a.index.out_dims;
+        const auto& s = a.index.a_strides;
         int64_t rows = d[0] * d[1] * d[2];
-        parallel_for(rows, std::max<int64_t>(1, GRAIN / std::max<int64_t>(d[3], 1)),
-                     [&](int64_t begin, int64_t end) {
+        parallel_for(rows, rows_grain(d[3]), [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r) {
                 int64_t i2 = r % d[2], i1 = r / d[2] % d[1], i0 = r / (d[2] * d[1]);
-                const T* from = px + i0 * s[0] + i1 * s[1] + i2 * s[2];
-                T* to = po + r * d[3];
+                const T* from = a.x + i0 * s[0] + i1 * s[1] + i2 * s[2];
+                T* to = a.out + r * d[3];
                 if (s[3] == 0)
                     std::fill(to, to + d[3], from[0]);
                 else

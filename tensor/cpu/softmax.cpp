@@ -19,16 +19,11 @@
 #include "tensor/cpu/fast_math.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/parallel.h"
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 
 namespace induction::cpu {
 
 namespace {
-
-constexpr int64_t GRAIN = 1 << 14;  // elements per thread before threading pays off
-
-// Rows per thread for rows of `width` elements.
-int64_t row_grain(int64_t width) { return std::max<int64_t>(1, GRAIN / width); }
 
 template <class T>
 WIDE_SIMD T row_max(const T* x, int64_t n) {
@@ -108,78 +103,53 @@ WIDE_SIMD void cross_entropy_backward_row(const T* x, int64_t vocab, int32_t tar
 }  // namespace
 
 void softmax(const OpCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor y = call.outputs[0];
-    const OpParams& p = call.params;
-    int64_t n = x.size(-1), rows = x.numel() / n;
-    int64_t heads = static_cast<int64_t>(p.head_windows.size());
-    with_floating_type(x.dtype(), "softmax", [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = x.data<T>();
-        T* py = y.data<T>();
-        parallel_for(rows, row_grain(n), [&](int64_t begin, int64_t end) {
+    with_args<SoftmaxArgs>(call, [&]<class T>(const SoftmaxArgs<T>& a) {
+        parallel_for(a.rows, rows_grain(a.n, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r) {
-                int64_t i = r % n;  // query position when masked (blocks are [n, n])
-                int64_t window = heads ? p.head_windows[(r / n) % heads] : 0;
-                int64_t hi = p.causal || window > 0 ? i + 1 : n;
+                int64_t i = a.query(r), window = a.window(r);
+                int64_t hi = a.causal || window > 0 ? i + 1 : a.n;
                 int64_t lo = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
-                softmax_row(px + r * n, py + r * n, n, lo, hi);
+                softmax_row(a.x + r * a.n, a.y + r * a.n, a.n, lo, hi);
             }
         });
     });
 }
 
 void softmax_backward(const OpCall& call) {
-    const Tensor &y = call.inputs[0], &g = call.inputs[1];
-    Tensor dx = call.outputs[0];
-    int64_t n = y.size(-1), rows = y.numel() / n;
-    with_floating_type(y.dtype(), "softmax_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *py = y.data<T>(), *pg = g.data<T>();
-        T* pdx = dx.data<T>();
-        parallel_for(rows, row_grain(n), [&](int64_t begin, int64_t end) {
+    with_args<SoftmaxBackwardArgs>(call, [&]<class T>(const SoftmaxBackwardArgs<T>& a) {
+        parallel_for(a.rows, rows_grain(a.n, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r)
-                softmax_backward_row(py + r * n, pg + r * n, pdx + r * n, n);
+                softmax_backward_row(a.y + r * a.n, a.g + r * a.n, a.dx + r * a.n, a.n);
         });
     });
 }
 
 void cross_entropy(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1];
-    Tensor losses = call.outputs[0];
-    int64_t rows = logits.size(0), vocab = logits.size(1);
-    with_floating_type(logits.dtype(), "cross_entropy", [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = logits.data<T>();
-        const int32_t* pt = targets.data<int32_t>();
-        T* pl = losses.data<T>();
-        parallel_for(rows, row_grain(vocab), [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r)
-                pl[r] = pt[r] == call.params.ignore_index
-                            ? T(0)
-                            : cross_entropy_row(px + r * vocab, vocab, pt[r]);
+    with_args<CrossEntropyArgs>(call, [&]<class T>(const CrossEntropyArgs<T>& a) {
+        parallel_for(a.rows, rows_grain(a.vocab, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                const T* xr = a.logits + r * a.vocab;
+                a.losses[r] = a.targets[r] == a.ignore_index          ? T(0)
+                              : !id_in_range(a.targets[r], a.vocab) ? T(NAN)
+                                                                    : cross_entropy_row(xr, a.vocab, a.targets[r]);
+            }
         });
     });
 }
 
-// Ignored rows get a zero gradient.
+// Ignored rows get a zero gradient, rows with a target outside [0, V) a NaN one.
 void cross_entropy_backward(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &losses = call.inputs[2],
-                 &g = call.inputs[3];
-    Tensor dlogits = call.outputs[0];
-    int64_t rows = logits.size(0), vocab = logits.size(1);
-    with_floating_type(logits.dtype(), "cross_entropy_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = logits.data<T>(), *pl = losses.data<T>(), *pg = g.data<T>();
-        const int32_t* pt = targets.data<int32_t>();
-        T* pd = dlogits.data<T>();
-        parallel_for(rows, row_grain(vocab), [&](int64_t begin, int64_t end) {
+    with_args<CrossEntropyBackwardArgs>(call, [&]<class T>(const CrossEntropyBackwardArgs<T>& a) {
+        parallel_for(a.rows, rows_grain(a.vocab, HEAVY_GRAIN), [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r) {
-                T* dr = pd + r * vocab;
-                if (pt[r] == call.params.ignore_index)
-                    std::fill(dr, dr + vocab, T(0));
+                T* dr = a.dlogits + r * a.vocab;
+                if (a.targets[r] == a.ignore_index)
+                    std::fill(dr, dr + a.vocab, T(0));
+                else if (!id_in_range(a.targets[r], a.vocab))
+                    std::fill(dr, dr + a.vocab, T(NAN));
                 else
-                    cross_entropy_backward_row(px + r * vocab, vocab, pt[r], pl[r], pg[r], dr);
+                    cross_entropy_backward_row(a.logits + r * a.vocab, a.vocab, a.targets[r],
+                                               a.losses[r], a.g[r], dr);
             }
         });
     });

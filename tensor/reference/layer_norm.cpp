@@ -9,67 +9,54 @@
 #include <cmath>
 #include <vector>
 
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 #include "tensor/reference/kernels.h"
 
 namespace induction::reference {
 
 void layer_norm(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &gamma = call.inputs[1], &beta = call.inputs[2];
-    Tensor y = call.outputs[0], mean = call.outputs[1], rstd = call.outputs[2];
-    int64_t d = x.size(-1), rows = x.numel() / d;
-    with_floating_type(x.dtype(), "layer_norm", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *pgamma = gamma.data<T>(), *pbeta = beta.data<T>();
-        T *py = y.data<T>(), *pmean = mean.data<T>(), *prstd = rstd.data<T>();
-        for (int64_t r = 0; r < rows; ++r) {
-            const T* xr = px + r * d;
+    with_args<LayerNormArgs>(call, [&]<class T>(const LayerNormArgs<T>& a) {
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T* xr = a.x + r * a.d;
             double mu = 0;
-            for (int64_t j = 0; j < d; ++j) mu += xr[j];
-            mu /= double(d);
+            for (int64_t j = 0; j < a.d; ++j) mu += xr[j];
+            mu /= double(a.d);
             double var = 0;
-            for (int64_t j = 0; j < d; ++j) var += (xr[j] - mu) * (xr[j] - mu);
-            var /= double(d);
-            double rs = 1 / std::sqrt(var + call.params.eps);
-            for (int64_t j = 0; j < d; ++j)
-                py[r * d + j] = T(double(pgamma[j]) * (xr[j] - mu) * rs + double(pbeta[j]));
-            pmean[r] = T(mu);
-            prstd[r] = T(rs);
+            for (int64_t j = 0; j < a.d; ++j) var += (xr[j] - mu) * (xr[j] - mu);
+            var /= double(a.d);
+            double rs = 1 / std::sqrt(var + a.eps);
+            for (int64_t j = 0; j < a.d; ++j)
+                a.y[r * a.d + j] = T(double(a.gamma[j]) * (xr[j] - mu) * rs + double(a.beta[j]));
+            a.mean[r] = T(mu);
+            a.rstd[r] = T(rs);
         }
     });
 }
 
 void layer_norm_backward(const OpCall& call) {
-    const Tensor &x = call.inputs[0], &gamma = call.inputs[1], &mean = call.inputs[2],
-                 &rstd = call.inputs[3], &g = call.inputs[4];
-    Tensor dx = call.outputs[0], dgamma = call.outputs[1], dbeta = call.outputs[2];
-    int64_t d = x.size(-1), rows = x.numel() / d;
-    with_floating_type(x.dtype(), "layer_norm_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = x.data<T>(), *pgamma = gamma.data<T>(), *pmean = mean.data<T>(),
-                *prstd = rstd.data<T>(), *pg = g.data<T>();
-        T* pdx = dx.data<T>();
+    with_args<LayerNormBackwardArgs>(call, [&]<class T>(const LayerNormBackwardArgs<T>& a) {
+        const int64_t d = a.d;
         std::vector<double> dgamma_sum(d, 0.0), dbeta_sum(d, 0.0);
-        for (int64_t r = 0; r < rows; ++r) {
-            double mu = pmean[r], rs = prstd[r];
-            auto xhat = [&](int64_t j) { return (px[r * d + j] - mu) * rs; };
-            auto gy = [&](int64_t j) { return double(pg[r * d + j]) * double(pgamma[j]); };
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T *x = a.x + r * d, *g = a.g + r * d;
+            double mu = a.mean[r], rs = a.rstd[r];
+            auto xhat = [&](int64_t j) { return (x[j] - mu) * rs; };
+            auto gy = [&](int64_t j) { return double(g[j]) * double(a.gamma[j]); };
             double mean_gy = 0, mean_gy_xhat = 0;
             for (int64_t j = 0; j < d; ++j) {
                 mean_gy += gy(j);
                 mean_gy_xhat += gy(j) * xhat(j);
-                dgamma_sum[j] += pg[r * d + j] * xhat(j);
-                dbeta_sum[j] += pg[r * d + j];
+                dgamma_sum[j] += g[j] * xhat(j);
+                dbeta_sum[j] += g[j];
             }
             mean_gy /= double(d);
             mean_gy_xhat /= double(d);
             for (int64_t j = 0; j < d; ++j)
-                pdx[r * d + j] = T(rs * (gy(j) - mean_gy - xhat(j) * mean_gy_xhat));
+                a.dx[r * d + j] = T(rs * (gy(j) - mean_gy - xhat(j) * mean_gy_xhat));
         }
-        T *pdgamma = dgamma.data<T>(), *pdbeta = dbeta.data<T>();
         for (int64_t j = 0; j < d; ++j) {
-            pdgamma[j] = T(dgamma_sum[j]);
-            pdbeta[j] = T(dbeta_sum[j]);
+            a.dgamma[j] = T(dgamma_sum[j]);
+            a.dbeta[j] = T(dbeta_sum[j]);
         }
     });
 }

@@ -4,8 +4,7 @@
 // adds values (in double).
 #include <cstring>
 
-#include "tensor/dtype_dispatch.h"
-#include "tensor/axis_view.h"
+#include "tensor/kernel_args.h"
 #include "tensor/reference/kernels.h"
 
 namespace induction::reference {
@@ -24,6 +23,14 @@ void zero_element(const Tensor& to, int64_t to_index) {
     std::memset(static_cast<char*>(to.raw_data()) + to_index * size, 0, size);
 }
 
+// Calls body(o, t, i) for every element of a view, in memory order.
+template <class Body>
+void for_each_element(const AxisView& v, Body&& body) {
+    for (int64_t o = 0; o < v.outer; ++o)
+        for (int64_t t = 0; t < v.n; ++t)
+            for (int64_t i = 0; i < v.inner; ++i) body(o, t, i);
+}
+
 }  // namespace
 
 // y[t] = x[t - 1] for t >= 1; y[0] = x[0] or 0.
@@ -31,34 +38,29 @@ void shift(const OpCall& call) {
     const Tensor& x = call.inputs[0];
     const Tensor& y = call.outputs[0];
     AxisView v(x.shape(), call.params.axis);
-    for (int64_t o = 0; o < v.outer; ++o)
-        for (int64_t t = 0; t < v.n; ++t)
-            for (int64_t i = 0; i < v.inner; ++i) {
-                if (t > 0)
-                    copy_element(y, v.at(o, t, i), x, v.at(o, t - 1, i));
-                else if (call.params.replicate_first)
-                    copy_element(y, v.at(o, 0, i), x, v.at(o, 0, i));
-                else
-                    zero_element(y, v.at(o, 0, i));
-            }
+    for_each_element(v, [&](int64_t o, int64_t t, int64_t i) {
+        if (t > 0)
+            copy_element(y, v.at(o, t, i), x, v.at(o, t - 1, i));
+        else if (call.params.replicate_first)
+            copy_element(y, v.at(o, 0, i), x, v.at(o, 0, i));
+        else
+            zero_element(y, v.at(o, 0, i));
+    });
 }
 
 // dx[t] = g[t + 1] (0 past the end), plus g[0] into dx[0] when y[0] replicated x[0].
 void shift_backward(const OpCall& call) {
     const Tensor& g = call.inputs[0];
-    Tensor dx = call.outputs[0];
     AxisView v(g.shape(), call.params.axis);
     with_floating_type(g.dtype(), "shift_backward", [&](auto zero) {
         using T = decltype(zero);
-        const T* pg = g.data<T>();
-        T* pdx = dx.data<T>();
-        for (int64_t o = 0; o < v.outer; ++o)
-            for (int64_t t = 0; t < v.n; ++t)
-                for (int64_t i = 0; i < v.inner; ++i) {
-                    double total = t + 1 < v.n ? pg[v.at(o, t + 1, i)] : 0.0;
-                    if (t == 0 && call.params.replicate_first) total += pg[v.at(o, 0, i)];
-                    pdx[v.at(o, t, i)] = static_cast<T>(total);
-                }
+        const T* pg = input_data<T>(call, 0);
+        T* pdx = output_data<T>(call, 0);
+        for_each_element(v, [&](int64_t o, int64_t t, int64_t i) {
+            double total = t + 1 < v.n ? pg[v.at(o, t + 1, i)] : 0.0;
+            if (t == 0 && call.params.replicate_first) total += pg[v.at(o, 0, i)];
+            pdx[v.at(o, t, i)] = static_cast<T>(total);
+        });
     });
 }
 
@@ -66,24 +68,21 @@ void slice(const OpCall& call) {
     const Tensor& x = call.inputs[0];
     const Tensor& y = call.outputs[0];
     AxisView in(x.shape(), call.params.axis), out(y.shape(), call.params.axis);
-    for (int64_t o = 0; o < out.outer; ++o)
-        for (int64_t t = 0; t < out.n; ++t)
-            for (int64_t i = 0; i < out.inner; ++i)
-                copy_element(y, out.at(o, t, i), x, in.at(o, call.params.begin + t, i));
+    for_each_element(out, [&](int64_t o, int64_t t, int64_t i) {
+        copy_element(y, out.at(o, t, i), x, in.at(o, call.params.begin + t, i));
+    });
 }
 
 void slice_backward(const OpCall& call) {
     const Tensor& g = call.inputs[0];
     const Tensor& dx = call.outputs[0];
     AxisView in(g.shape(), call.params.axis), out(dx.shape(), call.params.axis);
-    for (int64_t o = 0; o < out.outer; ++o)
-        for (int64_t t = 0; t < out.n; ++t)
-            for (int64_t i = 0; i < out.inner; ++i) {
-                if (call.params.begin <= t && t < call.params.end)
-                    copy_element(dx, out.at(o, t, i), g, in.at(o, t - call.params.begin, i));
-                else
-                    zero_element(dx, out.at(o, t, i));
-            }
+    for_each_element(out, [&](int64_t o, int64_t t, int64_t i) {
+        if (call.params.begin <= t && t < call.params.end)
+            copy_element(dx, out.at(o, t, i), g, in.at(o, t - call.params.begin, i));
+        else
+            zero_element(dx, out.at(o, t, i));
+    });
 }
 
 void concat(const OpCall& call) {
@@ -92,10 +91,9 @@ void concat(const OpCall& call) {
     int64_t offset = 0;  // where the current part starts along the axis
     for (const Tensor& part : call.inputs) {
         AxisView in(part.shape(), call.params.axis);
-        for (int64_t o = 0; o < in.outer; ++o)
-            for (int64_t t = 0; t < in.n; ++t)
-                for (int64_t i = 0; i < in.inner; ++i)
-                    copy_element(y, out.at(o, offset + t, i), part, in.at(o, t, i));
+        for_each_element(in, [&](int64_t o, int64_t t, int64_t i) {
+            copy_element(y, out.at(o, offset + t, i), part, in.at(o, t, i));
+        });
         offset += in.n;
     }
 }

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "tensor/dtype_dispatch.h"
+#include "tensor/kernel_args.h"
 #include "tensor/reference/kernels.h"
 
 namespace induction::reference {
@@ -35,84 +35,60 @@ double logsumexp(const T* x, int64_t n) {
 }  // namespace
 
 void softmax(const OpCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor y = call.outputs[0];
-    const OpParams& p = call.params;
-    int64_t n = x.size(-1), rows = x.numel() / n;
-    int64_t heads = static_cast<int64_t>(p.head_windows.size());
-    with_floating_type(x.dtype(), "softmax", [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = x.data<T>();
-        T* py = y.data<T>();
-        for (int64_t r = 0; r < rows; ++r) {
-            const T* xr = px + r * n;
-            T* yr = py + r * n;
-            int64_t i = r % n;  // query position when masked (blocks are [n, n])
-            int64_t window = heads ? p.head_windows[(r / n) % heads] : 0;
+    with_args<SoftmaxArgs>(call, [&]<class T>(const SoftmaxArgs<T>& a) {
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T* xr = a.x + r * a.n;
+            T* yr = a.y + r * a.n;
+            int64_t i = a.query(r), window = a.window(r);
             double m = -std::numeric_limits<double>::infinity();
-            for (int64_t j = 0; j < n; ++j)
-                if (allowed(i, j, p.causal, window)) m = std::max(m, double(xr[j]));
+            for (int64_t j = 0; j < a.n; ++j)
+                if (allowed(i, j, a.causal, window)) m = std::max(m, double(xr[j]));
             double s = 0;
-            for (int64_t j = 0; j < n; ++j)
-                if (allowed(i, j, p.causal, window)) s += std::exp(double(xr[j]) - m);
-            for (int64_t j = 0; j < n; ++j)
-                yr[j] = allowed(i, j, p.causal, window) ? T(std::exp(double(xr[j]) - m) / s) : T(0);
+            for (int64_t j = 0; j < a.n; ++j)
+                if (allowed(i, j, a.causal, window)) s += std::exp(double(xr[j]) - m);
+            for (int64_t j = 0; j < a.n; ++j)
+                yr[j] = allowed(i, j, a.causal, window) ? T(std::exp(double(xr[j]) - m) / s) : T(0);
         }
     });
 }
 
 void softmax_backward(const OpCall& call) {
-    const Tensor &y = call.inputs[0], &g = call.inputs[1];
-    Tensor dx = call.outputs[0];
-    int64_t n = y.size(-1), rows = y.numel() / n;
-    with_floating_type(y.dtype(), "softmax_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *py = y.data<T>(), *pg = g.data<T>();
-        T* pdx = dx.data<T>();
-        for (int64_t r = 0; r < rows; ++r) {
+    with_args<SoftmaxBackwardArgs>(call, [&]<class T>(const SoftmaxBackwardArgs<T>& a) {
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T *y = a.y + r * a.n, *g = a.g + r * a.n;
             double dot = 0;  // sum_j g_j y_j
-            for (int64_t j = 0; j < n; ++j) dot += double(pg[r * n + j]) * double(py[r * n + j]);
-            for (int64_t j = 0; j < n; ++j)
-                pdx[r * n + j] = T(double(py[r * n + j]) * (double(pg[r * n + j]) - dot));
+            for (int64_t j = 0; j < a.n; ++j) dot += double(g[j]) * double(y[j]);
+            for (int64_t j = 0; j < a.n; ++j)
+                a.dx[r * a.n + j] = T(double(y[j]) * (double(g[j]) - dot));
         }
     });
 }
 
 void cross_entropy(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1];
-    Tensor losses = call.outputs[0];
-    int64_t rows = logits.size(0), vocab = logits.size(1);
-    with_floating_type(logits.dtype(), "cross_entropy", [&](auto zero) {
-        using T = decltype(zero);
-        const T* px = logits.data<T>();
-        const int32_t* pt = targets.data<int32_t>();
-        T* pl = losses.data<T>();
-        for (int64_t r = 0; r < rows; ++r) {
-            const T* xr = px + r * vocab;
-            pl[r] = pt[r] == call.params.ignore_index ? T(0)
-                                                      : T(logsumexp(xr, vocab) - double(xr[pt[r]]));
+    with_args<CrossEntropyArgs>(call, [&]<class T>(const CrossEntropyArgs<T>& a) {
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T* xr = a.logits + r * a.vocab;
+            int32_t target = a.targets[r];
+            a.losses[r] = target == a.ignore_index          ? T(0)
+                          : !id_in_range(target, a.vocab) ? T(NAN)
+                                                          : T(logsumexp(xr, a.vocab) - double(xr[target]));
         }
     });
 }
 
 // The textbook form: recomputes each row's log-sum-exp (the fast kernel reads it off the losses).
 void cross_entropy_backward(const OpCall& call) {
-    const Tensor &logits = call.inputs[0], &targets = call.inputs[1], &g = call.inputs[3];
-    Tensor dlogits = call.outputs[0];
-    int64_t rows = logits.size(0), vocab = logits.size(1);
-    with_floating_type(logits.dtype(), "cross_entropy_backward", [&](auto zero) {
-        using T = decltype(zero);
-        const T *px = logits.data<T>(), *pg = g.data<T>();
-        const int32_t* pt = targets.data<int32_t>();
-        T* pd = dlogits.data<T>();
-        for (int64_t r = 0; r < rows; ++r) {
-            const T* xr = px + r * vocab;
-            bool ignored = pt[r] == call.params.ignore_index;
-            double lse = ignored ? 0 : logsumexp(xr, vocab);
-            for (int64_t j = 0; j < vocab; ++j) {
-                double onehot = j == pt[r] ? 1 : 0;
-                pd[r * vocab + j] =
-                    ignored ? T(0) : T(double(pg[r]) * (std::exp(double(xr[j]) - lse) - onehot));
+    with_args<CrossEntropyBackwardArgs>(call, [&]<class T>(const CrossEntropyBackwardArgs<T>& a) {
+        for (int64_t r = 0; r < a.rows; ++r) {
+            const T* xr = a.logits + r * a.vocab;
+            bool ignored = a.targets[r] == a.ignore_index;
+            bool bad = !ignored && !id_in_range(a.targets[r], a.vocab);
+            double lse = ignored ? 0 : logsumexp(xr, a.vocab);
+            for (int64_t j = 0; j < a.vocab; ++j) {
+                double onehot = j == a.targets[r] ? 1 : 0;
+                a.dlogits[r * a.vocab + j] = ignored ? T(0)
+                                             : bad   ? T(NAN)
+                                                     : T(double(a.g[r]) * (std::exp(double(xr[j]) - lse) - onehot));
             }
         }
     });

@@ -341,6 +341,15 @@ BAD_INPUTS = [
     Case("eval-tokens-without-ctx", ["eval", CHECKPOINT, "--tokens", TOKENS], ["--ctx"]),
     Case("eval-missing-checkpoint", ["eval", "{case}/absent.safetensors", "--tokens", TOKENS, "--ctx", CTX],
          ["{case}/absent.safetensors"]),
+    Case("audit-missing-checkpoint", ["audit", "{case}/absent.safetensors", "--tokens", TOKENS, "--ctx", CTX],
+         ["{case}/absent.safetensors"]),
+    Case("audit-ctx-0", ["audit", CHECKPOINT, "--tokens", TOKENS, "--ctx", "0"], ["--ctx", "0"]),
+    Case("audit-batch-0", ["audit", CHECKPOINT, "--batch", "0"], ["--batch", "0"]),
+    Case("audit-tokens-without-ctx", ["audit", CHECKPOINT, "--tokens", TOKENS], ["--ctx"]),
+    Case("audit-tokens-wrong-size", ["audit", CHECKPOINT, "--tokens", "{case}/tokens.bin", "--ctx", CTX],
+         ["{case}/tokens.bin", CTX], {"tokens.bin": int32_rows(ROW[:100])}),
+    # A snapshot beside no run directory has no held-out split to audit on: --tokens is asked for.
+    checkpoint_case("audit-no-run-no-tokens", ["audit"], lambda data: data, ["--tokens"]),
     Case("train-steps-not-a-number", ["train", "--config", "{case}/config.json", "--out", "{case}/run",
                                       "--steps", "abc", "--quiet"], ["--steps", "abc"],
          {"config.json": config_json({})}),
@@ -367,6 +376,9 @@ MUST_SUCCEED = [
     Case("resume-finished-run", ["train", "--resume", "--out", RUN, "--quiet"]),
     Case("resume-finished-run-same-steps", ["train", "--resume", "--out", RUN, "--steps", "30", "--quiet"]),
     Case("eval-good-tokens", ["eval", CHECKPOINT, "--tokens", TOKENS, "--ctx", CTX]),
+    # The numerics audit of the fixture's snapshot passes, on given tokens and on its held-out split.
+    Case("audit-good-tokens", ["audit", CHECKPOINT, "--tokens", TOKENS, "--ctx", CTX]),
+    Case("audit-heldout-json", ["audit", CHECKPOINT, "--json"]),
     # From another working directory: paths stored in a run resolve the same from anywhere.
     Case("heads-from-elsewhere", ["heads", "{work}/" + CHECKPOINT], from_elsewhere=True),
     # Forensic use: --allow-nonfinite loads the weights a bad case above refuses.

@@ -20,6 +20,39 @@ tests/golden/golden.safetensors (written by hand: no safetensors package needed)
     <variant>/loss             F64 [] mean over batch * (T - 1) next-token losses
     <variant>/grad/<TL name>   F64 d(loss)/d(parameter), for trainable parameters only
 
+Three optimizer steps (tests/train/test_golden_steps.cpp, as llm.c's test_gpt2 does): for the
+variants of STEP_VARIANTS, starting from the variant's weights above, three training steps in
+float64 exactly as train_step (train/trainer.cpp) takes them, each on its own random batch:
+mean next-token loss, backward, clipping by the global L2 norm of all trainable gradients (when
+norm > max_norm every gradient is scaled by max_norm / (norm + 1e-6)), then AdamW with the
+scheduled learning rate (linear warm-up from 0 over warmup_steps: lr·(step+1)/warmup_steps) and
+weight decay (a base value, changed at given steps). Weight decay goes to the matrices only
+(parameters with >= 2 dimensions: W_E, W_pos, W_Q/K/V/O, W_in, W_out, W_U); biases, LayerNorm
+gains and biases and smear α do not decay; a fixed (sinusoidal) W_pos is not trained at all.
+
+AdamW is torch.optim.AdamW (foreach=False). Its update, per parameter and step t (1-based), is
+    θ ← θ·(1 − lr·λ);  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
+    θ ← θ − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)
+and ours (train/adamw.h) is θ ← θ − lr (m̂ / (sqrt(v̂) + ε) + λ θ) with the pre-update θ, m̂ =
+m/(1−β1^t), v̂ = v/(1−β2^t). They are the same map: the shrink multiplies the pre-update θ and the
+Adam step does not depend on θ, so (1 − lr·λ)θ − lr·m̂/(sqrt(v̂)+ε) = θ − lr(m̂/(sqrt(v̂)+ε) + λθ);
+sqrt(v)/sqrt(1−β2^t) = sqrt(v̂), with ε added after the square root in both. The script checks
+this on every run: a hand-written update from the formula above, fed the same gradients, must
+agree with torch's to 1e-15 (relative), or it stops. torch's m and v ("exp_avg", "exp_avg_sq")
+are the raw moments, as ours are.
+
+    __metadata__["steps"]                JSON: {"variants": [...], "steps": 3, "train": {schedule,
+                                         AdamW and clipping settings}, "decay": {variant: [names
+                                         of the parameters that decay]}}
+    steps/learning_rate, steps/weight_decay   F64 [3] the scheduled values used at steps 0, 1, 2
+    steps/<variant>/batch/<s>            I32 [batch, T] the tokens of step s
+    steps/<variant>/loss, /grad_norm     F64 [3] per step (grad_norm: the norm before clipping)
+    steps/<variant>/param/<TL name>      F64 every parameter after the 3 steps (frozen ones too)
+    steps/<variant>/m/<TL name>, /v/...  F64 AdamW moments after the 3 steps, trainable parameters,
+                                         for the variants of MOMENT_VARIANTS only (file size)
+The step tensors come after all of the tensors above and use their own random generator, so
+adding them changed none of the bytes of the forward/backward tensors.
+
 The file is committed; CI never needs torch. Regenerate by hand with Debian's PyTorch:
     /usr/bin/python3 tests/golden/make_golden.py
 """
@@ -50,6 +83,15 @@ VARIANTS = {
     "mlp2_everything": {"n_layers": 2, "attn_only": False, "smear_keys": True,
                         "positional_embedding_type": "standard", "local_windows": [0, 3, 1, 0, 2, 0, 0, 5]},
 }
+
+# Three optimizer steps: which variants, with which settings (a TrainConfig the test builds from
+# the metadata; the AdamW β and ε are the trainer's defaults). max_norm is chosen between the
+# gradient norms so that every variant has clipped steps and there are unclipped ones too.
+STEP_VARIANTS = ["attn2", "mlp2_everything", "mlp1_relu_fixedpos"]
+MOMENT_VARIANTS = ["attn2"]
+STEPS = 3
+TRAIN = {"learning_rate": 1e-2, "warmup_steps": 3, "weight_decay": 0.1, "weight_decay_changes": [[2, 0.05]],
+         "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "grad_clip": 1.9}
 
 
 def make_config(overrides):
@@ -174,6 +216,94 @@ def mean_next_token_loss(logits, tokens):
     return -log_probs.gather(-1, targets.unsqueeze(-1)).mean()
 
 
+def learning_rate_at(step):
+    """Linear warm-up from 0 over warmup_steps, then constant (METHODS §1.7)."""
+    peak, warmup = TRAIN["learning_rate"], TRAIN["warmup_steps"]
+    return peak * (step + 1) / warmup if step < warmup else peak
+
+
+def weight_decay_at(step):
+    value = TRAIN["weight_decay"]
+    for start, new_value in TRAIN["weight_decay_changes"]:
+        if step >= start:
+            value = new_value
+    return value
+
+
+def clip_gradients(params, max_norm):
+    """Global L2 norm of all gradients; above max_norm every gradient is scaled by max_norm / (norm + 1e-6).
+    (torch.nn.utils.clip_grad_norm_ scales by min(1, that factor), which differs only for norms within
+    1e-6 below max_norm; written out here to follow train/adamw.h's rule exactly.) Returns the norm before."""
+    norm = math.sqrt(sum(float((p.grad ** 2).sum()) for p in params))
+    if norm > max_norm:
+        for p in params:
+            p.grad.mul_(max_norm / (norm + 1e-6))
+    return norm
+
+
+def hand_adamw(state, params, decays, lr, weight_decay, t):
+    """The update as train/adamw.h states it, to check torch's AdamW against: returns nothing, updates state."""
+    b1, b2, eps = TRAIN["beta1"], TRAIN["beta2"], TRAIN["eps"]
+    for p, decay in zip(params, decays):
+        theta, m, v = state[p]
+        g = p.grad
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        theta = theta - lr * (m_hat / (torch.sqrt(v_hat) + eps) + (weight_decay if decay else 0.0) * theta)
+        state[p] = (theta, m, v)
+
+
+def train_three_steps(variant, index, config, weights, trainable):
+    """STEPS training steps from the golden weights: (tensors, names of the decayed parameters, clipped per step)."""
+    generator = torch.Generator().manual_seed(2000 + index)
+    params = {name: w.double().requires_grad_(trainable[name]) for name, w in weights.items()}
+    trained = [name for name in params if trainable[name]]
+    decays = [params[name].dim() >= 2 for name in trained]
+    groups = [{"params": [params[n] for n, d in zip(trained, decays) if d], "decay": True},
+              {"params": [params[n] for n, d in zip(trained, decays) if not d], "decay": False}]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=learning_rate_at(0),
+                                  betas=(TRAIN["beta1"], TRAIN["beta2"]), eps=TRAIN["eps"], weight_decay=0.0,
+                                  amsgrad=False, maximize=False, foreach=False)
+    trained_params = [params[n] for n in trained]
+    hand = {p: (p.detach().clone(), torch.zeros_like(p), torch.zeros_like(p)) for p in trained_params}
+    tensors, losses, norms, clipped = [], [], [], []
+    for step in range(STEPS):
+        tokens = torch.randint(0, D_VOCAB, (BATCH, T), generator=generator, dtype=torch.int64)
+        for p in trained_params:
+            p.grad = None
+        loss = mean_next_token_loss(forward(config, params, tokens), tokens)
+        loss.backward()
+        norm = clip_gradients(trained_params, TRAIN["grad_clip"])
+        lr, weight_decay = learning_rate_at(step), weight_decay_at(step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+            group["weight_decay"] = weight_decay if group["decay"] else 0.0
+        optimizer.step()
+        hand_adamw(hand, trained_params, decays, lr, weight_decay, step + 1)
+        for p in trained_params:
+            state = optimizer.state[p]
+            for a, b in zip(hand[p], (p.detach(), state["exp_avg"], state["exp_avg_sq"])):
+                difference = float((a - b).abs().max())
+                assert difference <= 1e-15 * float(b.abs().max()), f"{variant}: torch's AdamW differs by {difference}"
+        tensors.append((f"steps/{variant}/batch/{step}", tokens.int()))
+        losses.append(loss.item())
+        norms.append(norm)
+        clipped.append(norm > TRAIN["grad_clip"])
+    # The clipping threshold must not sit within 1% of a norm, so f32 cannot take the other branch.
+    assert all(abs(n / TRAIN["grad_clip"] - 1) > 0.01 for n in norms), f"{variant}: norms {norms} too close to the clip"
+    assert any(clipped), f"{variant}: no step clipped (norms {norms})"
+    tensors.append((f"steps/{variant}/loss", torch.tensor(losses, dtype=torch.float64)))
+    tensors.append((f"steps/{variant}/grad_norm", torch.tensor(norms, dtype=torch.float64)))
+    tensors += [(f"steps/{variant}/param/{name}", p.detach()) for name, p in params.items()]
+    if variant in MOMENT_VARIANTS:
+        tensors += [(f"steps/{variant}/m/{n}", optimizer.state[params[n]]["exp_avg"]) for n in trained]
+        tensors += [(f"steps/{variant}/v/{n}", optimizer.state[params[n]]["exp_avg_sq"]) for n in trained]
+    print(f"{variant:22s} 3 steps: loss {' '.join(f'{x:.6f}' for x in losses)}, "
+          f"grad norm {' '.join(f'{x:.4f}' + ('*' if c else '') for x, c in zip(norms, clipped))} (*: clipped)")
+    return tensors, [n for n, d in zip(trained, decays) if d], clipped
+
+
 def write_safetensors(path, tensors, metadata):
     """tensors: list of (name, tensor); little-endian, header padded with spaces to 8 bytes."""
     kinds = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int32: ("I32", "<i4")}
@@ -196,6 +326,7 @@ def write_safetensors(path, tensors, metadata):
 
 def main():
     tensors, metadata = [], {"variants": ",".join(VARIANTS)}
+    step_tensors, decayed, clipped = [], {}, []
     for index, (variant, overrides) in enumerate(VARIANTS.items()):
         config = make_config(overrides)
         generator = torch.Generator().manual_seed(1000 + index)
@@ -214,6 +345,15 @@ def main():
         tensors.append((f"{variant}/loss", loss.detach()))
         tensors += [(f"{variant}/grad/{name}", leaf.grad) for name, leaf in leaves.items() if trainable[name]]
         print(f"{variant:22s} loss {loss.item():.6f}")
+        if variant in STEP_VARIANTS:
+            more, decayed[variant], more_clipped = train_three_steps(variant, index, config, weights, trainable)
+            step_tensors += more
+            clipped += more_clipped
+    assert not all(clipped), "every step clipped: the unclipped branch is not covered"
+    metadata["steps"] = json.dumps({"variants": STEP_VARIANTS, "steps": STEPS, "train": TRAIN, "decay": decayed})
+    for name, schedule in (("learning_rate", learning_rate_at), ("weight_decay", weight_decay_at)):
+        tensors.append((f"steps/{name}", torch.tensor([schedule(s) for s in range(STEPS)], dtype=torch.float64)))
+    tensors += step_tensors
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden.safetensors")
     write_safetensors(path, tensors, metadata)
     print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")

@@ -346,7 +346,10 @@ TEST(Transformer, RejectsBadTokens) {
     EXPECT_THROW_MESSAGE(forward(model, random_tokens(config, 1, 17, 1)),
                          "forward: sequence length 17 outside [1, n_ctx = 16]");
     EXPECT_THROW_MESSAGE(forward(model, Tensor::zeros({2, 4})), "forward: tokens must be i32 [batch, T]");
-    EXPECT_THROW(forward(model, Tensor::from_ints({1, 2}, {0, 23})), Error);  // outside the vocabulary
+    // A token outside the vocabulary is not read on the host per call (token files and evaluation
+    // rows check them where they enter): its embedding row, and so its logits, are NaN.
+    std::vector<double> logits = forward(model, Tensor::from_ints({1, 2}, {0, 23})).value().to_vector();
+    EXPECT_TRUE(std::isnan(logits.back()));
     EXPECT_THROW_MESSAGE(next_token_losses(forward(model, Tensor::from_ints({1, 1}, {0})), Tensor::from_ints({1, 1}, {0})),
                          "need at least 2 positions");
 }

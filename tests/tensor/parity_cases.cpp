@@ -1,6 +1,7 @@
 // parity_cases.cpp — the parity harness's case table: per op family, awkward shapes (size 1, odd,
 // prime, larger than a thread's grain so the N-thread run really splits), every parameter and
 // both floating dtypes. Inputs are seeded, so every run checks the same numbers.
+#include <cmath>
 #include <string>
 
 #include "tensor/ops.h"
@@ -184,6 +185,30 @@ void layout_cases(CaseTable& t, DType d) {
         });
 }
 
+void optimizer_cases(CaseTable& t, DType d) {
+    const std::vector<Shape> shapes[] = {{{1}}, {{7}, {3, 5}}, {{300, 301}, {13}, {2, 3, 4, 5}}};
+    for (const std::vector<Shape>& group : shapes)
+        t.add(d, "global_norm of " + std::to_string(group.size()) + " tensors, first " + group[0].str(),
+              [group](DType d, uint64_t s) {
+                  std::vector<Tensor> tensors;
+                  for (const Shape& shape : group) tensors.push_back(rand(shape, d, s++));
+                  global_norm(tensors);
+              });
+    const Shape adam_shapes[] = {{1}, {17}, {3, 5, 7}, {301, 300}};
+    for (const Shape& shape : adam_shapes)
+        t.add(d, "adamw " + shape.str(), [shape](DType d, uint64_t s) {
+            Tensor param = rand(shape, d, s), grad = rand(shape, d, s + 1, -0.1, 0.1);
+            Tensor m = rand(shape, d, s + 2, -0.01, 0.01), v = rand(shape, d, s + 3, 0, 1e-4);
+            // no clipping; clipped (norm above the maximum); skipped (norm not finite); decay, late step
+            const double norms[] = {0.5, 8.0, INFINITY};
+            for (double norm : norms) {
+                AdamWStep step{3e-3, 0.9, 0.99, 1e-8, 0.05, 7, 1.0};
+                adamw_update(param, grad, m, v, Tensor::full({}, norm, DType::F64), step);
+            }
+            adamw_update(param, grad, m, v, Tensor::full({}, 2.0, DType::F64), AdamWStep{0.5, 0, 0.5, 1e-3, 0, 1, INFINITY});
+        });
+}
+
 }  // namespace
 
 std::vector<ParityCase> parity_cases() {
@@ -196,6 +221,7 @@ std::vector<ParityCase> parity_cases() {
         layer_norm_cases(table, d);
         embedding_cases(table, d);
         layout_cases(table, d);
+        optimizer_cases(table, d);
     }
     return table.cases;
 }

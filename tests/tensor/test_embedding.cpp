@@ -1,5 +1,7 @@
 // test_embedding.cpp — the table lookup and its scatter-add gradient: fast vs reference on awkward
 // shapes with repeated ids, values against hand computations, determinism, and misuse errors.
+#include <cmath>
+
 #include "tensor/ops.h"
 #include "tests/support/testing.h"
 
@@ -68,13 +70,24 @@ TEST(Embedding, BackwardDoesNotDependOnThreadCount) {
 }
 #endif
 
+// Ids are checked where they enter (token files, evaluation rows), not read on every call: an id
+// outside [0, V) gives a NaN row and contributes no gradient, on every backend, never reading
+// outside the table.
+TEST(Embedding, IdsOutsideTheTableGiveNaNRowsAndNoGradient) {
+    for_each_backend([](const char* backend) {
+        Tensor table = Tensor::from_vector({3, 2}, {1, 2, 3, 4, 5, 6});
+        std::vector<double> out = embedding(table, Tensor::from_ints({2, 2}, {0, 5, -1, 2})).to_vector();
+        EXPECT_EQ(out[0], 1) << backend;
+        EXPECT_TRUE(std::isnan(out[2]) && std::isnan(out[3]) && std::isnan(out[4]) && std::isnan(out[5])) << backend;
+        EXPECT_EQ(out[6], 5) << backend;
+        std::vector<double> dtable =
+            embedding_backward(Tensor::from_ints({3}, {1, 7, 1}), Tensor::full({3, 2}, 1.0), 3).to_vector();
+        EXPECT_EQ(dtable, (std::vector<double>{0, 0, 2, 2, 0, 0})) << backend;
+    });
+}
+
 TEST(Embedding, MisuseNamesOpAndShapes) {
     Tensor table = Tensor::zeros({3, 2});
-    EXPECT_THROW_MESSAGE(embedding(table, Tensor::from_ints({2, 2}, {0, 1, 5, 2})),
-                         "embedding: id 5 at position [1, 0] of ids i32[2, 2] is outside [0, 3) "
-                         "(vocabulary size 3)");
-    EXPECT_THROW_MESSAGE(embedding(table, Tensor::from_ints({3}, {0, -1, 2})),
-                         "embedding: id -1 at position [1] of ids i32[3] is outside [0, 3)");
     EXPECT_THROW_MESSAGE(embedding(table, Tensor::zeros({2})),
                          "embedding: ids must be i32, got f32[2]");
     EXPECT_THROW_MESSAGE(embedding(Tensor::zeros({3}), Tensor::from_ints({1}, {0})),
@@ -87,9 +100,6 @@ TEST(Embedding, MisuseNamesOpAndShapes) {
     EXPECT_THROW_MESSAGE(embedding_backward(ids, Tensor::zeros({3, 2}), 3),
                          "embedding_backward: g f32[3, 2] does not match ids i32[2] (expected ids' "
                          "shape plus one last axis)");
-    EXPECT_THROW_MESSAGE(embedding_backward(ids, Tensor::zeros({2, 2}), 1),
-                         "embedding_backward: id 1 at position [1] of ids i32[2] is outside "
-                         "[0, 1)");
     EXPECT_THROW_MESSAGE(embedding_backward(ids, Tensor::zeros({2, 2}, DType::I32), 3),
                          "embedding_backward: g must be f32 or f64, got i32[2, 2]");
 }

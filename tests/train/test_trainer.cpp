@@ -374,7 +374,7 @@ TEST(ResumeState, ChecksEveryMomentAgainstItsParameter) {
     // AdamW itself refuses moments of the wrong shape rather than writing past them.
     optimizer.first_moments()[0] = Tensor::zeros({4});
     for (const AdamWParameter& p : trainable) accumulate_grad(*p.var, Tensor::zeros(p.var->shape()));
-    EXPECT_THROW_MESSAGE(optimizer.step(1e-3, 0), "adamw: the moments of parameter 0 are f32[4]");
+    EXPECT_THROW_MESSAGE(optimizer.step(1e-3, 0, Tensor::zeros({}, DType::F64)), "adamw: the moments of parameter 0 are f32[4]");
 }
 
 TEST(TrainConfig, RoundTripsEveryPreset) {

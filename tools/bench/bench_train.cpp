@@ -186,6 +186,14 @@ void print_breakdown(const std::vector<Row>& rows) {
                 spot(&Measurement::attention_matmul_ms).c_str(), spot(&Measurement::masked_softmax_ms).c_str());
 }
 
+// Other processes on the machine (a shared one) take cores away: a load near the core count
+// leaves the 2-thread rows, and the weak-spot sentence drawn from them, meaningless.
+void print_load_average(const char* when) {
+    double load[1];
+    if (getloadavg(load, 1) == 1)
+        std::printf("load average %s the run: %.1f (other processes disturb timings)\n", when, load[0]);
+}
+
 int run_train_bench(const Args& args) {
     choose_peer_core(args);
     const bool quick = args.flag("quick");
@@ -203,6 +211,7 @@ int run_train_bench(const Args& args) {
     std::string torch_version, blas_core, blas_config;
     bool flush_denormal = false;
     std::vector<Row> rows;
+    print_load_average("before");
     std::printf("%-18s %7s %12s %12s %7s %13s %9s %7s\n", "config", "threads", "ours tok/s",
                 "torch tok/s", "ratio", "ratio range", "GFLOP/s", "MFU");
     for (const TrainConfig& config : {small, large}) {
@@ -252,6 +261,7 @@ int run_train_bench(const Args& args) {
                 "each kernel,\n PyTorch's with torch.autograd.profiler; the whole step, from the timed steps, also "
                 "holds what runs between ops)\n",
                 PROFILED_STEPS);
+    print_load_average("after");
     return 0;
 }
 

@@ -143,11 +143,11 @@ const OpenBlas& openblas() {
 const Option& peer_core_option() {
     static const Option option{
         "peer-core", "best|as-set|NAME",
-        "the OpenBLAS core of the peers (OpenBLAS here, PyTorch's OpenBLAS): best = the one OpenBLAS "
-        "picks for this CPU, with OPENBLAS_CORETYPE unset for the peers (a machine may set it to an older "
-        "core, Haswell, which halves OpenBLAS on AVX-512); as-set = keep the environment's "
-        "OPENBLAS_CORETYPE; NAME = run that core (SkylakeX, Cooperlake, Haswell, ...). The line "
-        "'OpenBLAS peer: core ...' says which core ran and why",
+        "the OpenBLAS core of the peers (OpenBLAS in this process, PyTorch's OpenBLAS): best = the one "
+        "OpenBLAS picks for this CPU, with OPENBLAS_CORETYPE unset for the peers (a machine may set it to an "
+        "older core such as Haswell, which holds OpenBLAS to AVX2 on an AVX-512 CPU); as-set = keep the "
+        "environment's OPENBLAS_CORETYPE; NAME = run that core (SkylakeX, Cooperlake, Haswell, ...). The "
+        "line 'OpenBLAS peer: core ...' says which core ran and why",
         "best"};
     return option;
 }

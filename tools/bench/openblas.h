@@ -7,8 +7,8 @@
 //
 // The peer's core. A DYNAMIC_ARCH OpenBLAS (Debian's) picks its kernels once, when the library
 // loads: the core named by OPENBLAS_CORETYPE when that is set, else the one it detects for the CPU.
-// A machine may set the variable to an older core (Haswell: AVX2 only, about half of OpenBLAS's
-// speed on an AVX-512 core), and a benchmark would then compare us with a handicapped peer. So by
+// A machine may set the variable to an older core (Haswell: AVX2 only, two thirds of OpenBLAS's
+// speed on an AVX-512 core or less), and a benchmark would then compare us with a handicapped peer. So by
 // default (`--peer-core best`) the variable is unset while this process dlopens OpenBLAS and in
 // the environment of every PyTorch peer, and OpenBLAS runs the core it chooses for this CPU;
 // `--peer-core as-set` keeps the environment's value and `--peer-core NAME` sets one (SkylakeX,
