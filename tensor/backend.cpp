@@ -1,4 +1,4 @@
-// backend.cpp — the backend registry, kernel_table() and dispatch().
+// backend.cpp — the backend registry and dispatch().
 //
 // With INDUCTION_PROFILE=1 in the environment, dispatch() times every op call and the process
 // prints a table of calls and seconds per op when it exits: where a training step's time goes.
@@ -8,52 +8,19 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "tensor/kernel_families.h"
 
 namespace induction {
 
 // ---- the registry: one line per backend built in ------------------------------------------------
-namespace reference { const Backend& backend(); }  // tensor/reference/backend.cpp
-namespace cpu { const Backend& backend(); }        // tensor/cpu/backend.cpp
+namespace reference { extern const Backend BACKEND; }  // tensor/reference/backend.cpp
+namespace cpu { extern const Backend BACKEND; }        // tensor/cpu/backend.cpp
 
 const std::vector<const Backend*>& backends() {
     static const std::vector<const Backend*> registered = {
-        &reference::backend(),
-        &cpu::backend(),
+        &reference::BACKEND,
+        &cpu::BACKEND,
     };
     return registered;
-}
-
-KernelTable kernel_table(const KernelFamilies& f) {
-    KernelTable t{};
-    auto set = [&](Kernel kernel, std::initializer_list<Op> ops) {
-        for (Op op : ops) t[static_cast<size_t>(op)] = kernel;
-    };
-    set(f.binary, {Op::ADD, Op::SUB, Op::MUL, Op::DIV});
-    set(f.unary, {Op::NEG, Op::EXP, Op::LOG, Op::SQRT, Op::RELU, Op::GELU, Op::SIGMOID, Op::SCALE});
-    set(f.unary_backward, {Op::UNARY_BACKWARD});
-    set(f.where, {Op::WHERE});
-    set(f.reduce, {Op::SUM, Op::MEAN, Op::MAX});
-    set(f.max_backward, {Op::MAX_BACKWARD});
-    set(f.broadcast_to, {Op::BROADCAST_TO});
-    set(f.matmul, {Op::MATMUL});
-    set(f.softmax, {Op::SOFTMAX});
-    set(f.softmax_backward, {Op::SOFTMAX_BACKWARD});
-    set(f.cross_entropy, {Op::CROSS_ENTROPY});
-    set(f.cross_entropy_backward, {Op::CROSS_ENTROPY_BACKWARD});
-    set(f.layer_norm, {Op::LAYER_NORM});
-    set(f.layer_norm_backward, {Op::LAYER_NORM_BACKWARD});
-    set(f.embedding, {Op::EMBEDDING});
-    set(f.embedding_backward, {Op::EMBEDDING_BACKWARD});
-    set(f.shift, {Op::SHIFT});
-    set(f.shift_backward, {Op::SHIFT_BACKWARD});
-    set(f.slice, {Op::SLICE});
-    set(f.slice_backward, {Op::SLICE_BACKWARD});
-    set(f.concat, {Op::CONCAT});
-    set(f.permute, {Op::PERMUTE});
-    set(f.global_norm, {Op::GLOBAL_NORM});
-    set(f.adamw, {Op::ADAMW});
-    return t;
 }
 
 Kernel kernel_for(const Backend& backend, Op op) {

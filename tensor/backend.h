@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tensor/op.h"
+#include "tensor/scope_guard.h"
 
 namespace induction {
 
@@ -44,12 +45,10 @@ const Backend& backend_named(const std::string& name);
 const Backend& default_backend(Device device);
 
 // While alive, ops on this thread whose tensors are on `backend.device` run on `backend`.
-class ScopedBackend {
+class ScopedBackend : ScopeGuard {
 public:
     explicit ScopedBackend(const Backend& backend);
     ~ScopedBackend();
-    ScopedBackend(const ScopedBackend&) = delete;
-    ScopedBackend& operator=(const ScopedBackend&) = delete;
 
 private:
     const Backend* previous_;
@@ -65,12 +64,10 @@ struct RecordedCall {
     OpCall call;
     const Backend* backend;
 };
-class CallRecorder {
+class CallRecorder : ScopeGuard {
 public:
     CallRecorder();
     ~CallRecorder();
-    CallRecorder(const CallRecorder&) = delete;
-    CallRecorder& operator=(const CallRecorder&) = delete;
 
     std::vector<RecordedCall> calls;
 };

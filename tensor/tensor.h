@@ -13,6 +13,7 @@
 
 #include "tensor/dtype.h"
 #include "tensor/error.h"
+#include "tensor/scope_guard.h"
 #include "tensor/shape.h"
 
 namespace induction {
@@ -123,21 +124,17 @@ std::string describe(const Tensor& t);
 // on the host (data<T>(), item(), to_vector(), ...) is an error for CUDA memory and is counted for
 // pretend-device memory, so a test can run a training step under PretendDeviceMemory and assert
 // that the count stays zero: the step would then never stall a GPU on a hidden copy.
-class KernelAccess {
+class KernelAccess : ScopeGuard {
 public:
     KernelAccess();
     ~KernelAccess();
-    KernelAccess(const KernelAccess&) = delete;
-    KernelAccess& operator=(const KernelAccess&) = delete;
 };
 
 // While alive, host memory allocated for tensors (on any thread) counts as device memory.
-class PretendDeviceMemory {
+class PretendDeviceMemory : ScopeGuard {
 public:
     PretendDeviceMemory();
     ~PretendDeviceMemory();
-    PretendDeviceMemory(const PretendDeviceMemory&) = delete;
-    PretendDeviceMemory& operator=(const PretendDeviceMemory&) = delete;
 };
 
 struct HostReads {

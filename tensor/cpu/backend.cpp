@@ -3,10 +3,6 @@
 
 namespace induction::cpu {
 
-const Backend& backend() {
-    static const Backend cpu{"cpu", Device::CPU, false,
-                             kernel_table({INDUCTION_KERNEL_FAMILIES(INDUCTION_KERNEL_ADDRESS)})};
-    return cpu;
-}
+constinit const Backend BACKEND{"cpu", Device::CPU, false, INDUCTION_BACKEND_KERNELS};
 
 }  // namespace induction::cpu

@@ -7,7 +7,7 @@
 // compiler vectorise float reductions (reordering the sum) without -ffast-math. Without OpenMP
 // (NO_OMP=1) it expands to nothing, instead of an ignored-pragma warning per loop.
 // WIDE_SIMD before a function lets GCC vectorise it with full 512-bit registers on AVX-512
-// targets (by default it keeps to 256 bits); loops over fast_exp run about 1.7x faster with it.
+// targets (by default it keeps to 256 bits), which speeds up loops over fast_exp (tools/bench/LOG.md).
 //
 // std::exp is an opaque library call that keeps a loop scalar; fast_exp is plain arithmetic and
 // bit operations, so OMP_SIMD loops over it become AVX-512 (or AVX2/SSE) code.

@@ -11,5 +11,6 @@
 namespace induction::cpu {
 
 INDUCTION_KERNEL_FAMILIES(INDUCTION_DECLARE_KERNEL)
+extern const Backend BACKEND;  // backend.cpp: its entry in the backend table
 
 }  // namespace induction::cpu

@@ -3,10 +3,6 @@
 
 namespace induction::reference {
 
-const Backend& backend() {
-    static const Backend reference{"reference", Device::CPU, true,
-                                   kernel_table({INDUCTION_KERNEL_FAMILIES(INDUCTION_KERNEL_ADDRESS)})};
-    return reference;
-}
+constinit const Backend BACKEND{"reference", Device::CPU, true, INDUCTION_BACKEND_KERNELS};
 
 }  // namespace induction::reference

@@ -8,5 +8,6 @@
 namespace induction::reference {
 
 INDUCTION_KERNEL_FAMILIES(INDUCTION_DECLARE_KERNEL)
+extern const Backend BACKEND;  // backend.cpp: its entry in the backend table
 
 }  // namespace induction::reference
