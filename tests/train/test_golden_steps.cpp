@@ -39,27 +39,16 @@
 #include "model/io/safetensors.h"
 #include "model/transformer.h"
 #include "tensor/ops.h"
+#include "tests/golden/golden_file.h"
 #include "tests/support/testing.h"
 #include "train/trainer.h"
 
 namespace induction {
 namespace {
 
-std::string golden_path() {
-    // The Makefile compiles with paths relative to the repository root, CMake with absolute ones.
-    return (std::filesystem::path(__FILE__).parent_path().parent_path() / "golden" / "golden.safetensors").string();
-}
-
-const SafetensorsFile& golden() {
-    static const SafetensorsFile file = read_safetensors(golden_path());
-    return file;
-}
-
-std::string metadata(const std::string& key) {
-    for (const auto& [k, v] : golden().metadata)
-        if (k == key) return v;
-    fail(golden_path(), ": no __metadata__ entry '", key, "'");
-}
+using testing::golden;
+using testing::golden_path;
+using testing::metadata;
 
 const json::Value& steps_metadata() {
     static const json::Value value = json::parse(metadata("steps"));
