@@ -568,13 +568,9 @@ std::string head_score_cell(const RunMetrics& run, const ModelMetrics& m, const 
 // σ(α) of every head's smeared keys over training (§1.6), coloured by layer; a note for a model
 // without smeared keys.
 std::string smear_cell(const RunMetrics& run, const ModelMetrics& m) {
-    if (!m.snapshots) return note("no snapshots.json for " + m.name);
-    HeadSeries sigma = head_series(m, "smear_sigma");
-    if (sigma.empty()) return note(m.name + " has no smeared keys (snapshots.json \"smear_sigma\" is null)");
-    svg::Figure figure = head_lines_figure(run, m, m.series("tokens"), sigma, 0, by_layer, "σ(α)");
-    figure.y.min = 0;
-    figure.y.max = 1;
-    return figure.render();
+    if (m.snapshots && head_series(m, "smear_sigma").empty())
+        return note(m.name + " has no smeared keys (snapshots.json \"smear_sigma\" is null)");
+    return head_score_cell(run, m, "smear_sigma", "σ(α)");
 }
 
 // §4.5's trace of every head above the first layer, coloured by its final class.
