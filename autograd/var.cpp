@@ -79,7 +79,7 @@ void accumulate_grad(const Var& v, const Tensor& g) {
 
 void backward(const Var& root) {
     check(root.defined() && root.value().numel() == 1, "backward: the root must hold one element, ",
-          "got ", root.defined() ? describe(root.value()) : "an undefined Var",
+          "got ", root.defined() ? describe(root.value()).str() : "an undefined Var",
           " (pass a seed gradient for non-scalar roots)");
     backward(root, Tensor::full(root.shape(), 1.0, root.dtype(), root.value().device()));
 }

@@ -30,16 +30,20 @@ void ModelConfig::validate(const std::string& source) const {
     size("d_vocab", d_vocab, MAX_VOCAB);
     size("n_ctx", n_ctx, MAX_CONTEXT);
     if (!attn_only) size("d_mlp", d_mlp, MAX_WIDTH * 4);
+    check(d_exemplar >= 0 && d_exemplar <= MAX_WIDTH, source, ": field 'd_exemplar' must be in [0, ", MAX_WIDTH,
+          "], got ", d_exemplar);
     // Each dimension may be sane and the product absurd: bound the parameter count before any
     // allocation (a crafted checkpoint header must not ask for terabytes).
     const double per_layer = 4.0 * d_model * n_heads * d_head + (attn_only ? 0.0 : 2.0 * d_model * d_mlp);
-    const double parameters = 2.0 * d_vocab * d_model + double(n_ctx) * d_model + n_layers * per_layer;
+    const double parameters = 2.0 * d_vocab * d_model + double(n_ctx) * d_model + n_layers * per_layer +
+                              double(d_exemplar + 1) * d_model;
     check(parameters <= MAX_PARAMETERS, source, ": the config asks for about ", parameters,
           " parameters, more than the ", MAX_PARAMETERS, " this framework trains");
     check(normalization_type == "LN" || normalization_type == "none", source,
           ": field 'normalization_type' must be \"LN\" or \"none\", got \"", json::printable_line(normalization_type), "\"");
-    check(positional_embedding_type == "shortformer" || positional_embedding_type == "standard",
-          source, ": field 'positional_embedding_type' must be \"shortformer\" or \"standard\", got \"",
+    check(positional_embedding_type == "shortformer" || positional_embedding_type == "standard" ||
+              positional_embedding_type == "rotary",
+          source, ": field 'positional_embedding_type' must be \"shortformer\", \"standard\" or \"rotary\", got \"",
           json::printable_line(positional_embedding_type), "\"");
     check(act_fn == "gelu" || act_fn == "relu", source,
           ": field 'act_fn' must be \"gelu\" or \"relu\", got \"", json::printable_line(act_fn), "\"");
@@ -78,6 +82,7 @@ json::Value ModelConfig::to_json() const {
     v["init_range"] = init_range;
     v["embed_init_range"] = embed_init_range;
     v["scale_output_init"] = scale_output_init;
+    if (d_exemplar > 0) v["d_exemplar"] = d_exemplar;  // few-shot models only; LM configs read as before
     return v;
 }
 
@@ -88,7 +93,7 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
         "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "d_vocab", "n_ctx", "attn_only",
         "normalization_type", "positional_embedding_type", "act_fn", "smear_keys",
         "smear_alpha_init", "local_windows", "fixed_positions", "init_range", "embed_init_range",
-        "scale_output_init"};
+        "scale_output_init", "d_exemplar"};
     for (const auto& [key, value] : v.members())
         check(known.count(key) > 0, source, ": unknown model config field '", json::printable_line(key), "'");
     auto integer = [&](const char* key, int& field) {
@@ -142,6 +147,7 @@ ModelConfig ModelConfig::from_json(const json::Value& v, const std::string& sour
     number("init_range", c.init_range);
     number("embed_init_range", c.embed_init_range);
     boolean("scale_output_init", c.scale_output_init);
+    integer("d_exemplar", c.d_exemplar);
     c.validate(source);
     return c;
 }

@@ -21,7 +21,8 @@ struct ModelConfig {
     int n_ctx = 256;          // longest context the position table covers
     bool attn_only = true;
     std::string normalization_type = "LN";                // "LN" (pre-LN + final LN) | "none"
-    std::string positional_embedding_type = "shortformer";  // "shortformer" (PIA, §1.4 i) | "standard"
+    // "shortformer" (PIA, §1.4 i) | "standard" (§1.4 ii) | "rotary" (RoPE on q and k, §1.4 iii; no W_pos)
+    std::string positional_embedding_type = "shortformer";
     std::string act_fn = "gelu";                          // "gelu" (exact, erf) | "relu"
     // Ours.
     bool smear_keys = false;               // §1.6: one trainable α per head
@@ -31,9 +32,13 @@ struct ModelConfig {
     double init_range = 0.02;              // N(0, init_range²) for W_U and a learned W_pos (§1.7)
     double embed_init_range = 0.02;        // N(0, embed_init_range²) for W_E
     bool scale_output_init = false;        // W_O, W_out scaled by 1/sqrt(2 L) (§1.7)
+    // Few-shot models (§8.3): > 0 adds the exemplar input map W_x [d_exemplar, d_model] + b_x; the
+    // token embedding W_E then embeds labels (d_vocab = L) and W_U reads out label logits.
+    int d_exemplar = 0;
 
     bool has_layer_norm() const { return normalization_type == "LN"; }
     bool position_infused() const { return positional_embedding_type == "shortformer"; }
+    bool rotary() const { return positional_embedding_type == "rotary"; }
     // Per-head windows of one layer (size n_heads), or empty when every head is dense.
     std::vector<int32_t> windows_of_layer(int layer) const;
 

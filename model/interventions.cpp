@@ -83,7 +83,7 @@ bool site_has_heads(Site site) {
 }
 
 Interventions& Interventions::capture(Site site, int layer) {
-    entries_.push_back({Kind::CAPTURE, site, layer, ALL_HEADS, 0, ALL_POSITIONS, Var(), 1.0});
+    entries_.push_back({Kind::CAPTURE, site, layer, ALL_HEADS, 0, ALL_POSITIONS, Var(), 1.0, {}});
     return *this;
 }
 
@@ -94,7 +94,7 @@ Interventions& Interventions::replace(Site site, int layer, Var value, int head,
           " can only be captured (replace z or attn_out instead)");
     check(head == ALL_HEADS || site_has_heads(site), "interventions: ", hook_name(site, layer),
           " has no heads (got head ", head, ")");
-    entries_.push_back({Kind::REPLACE, site, layer, head, pos_begin, pos_end, std::move(value), 1.0});
+    entries_.push_back({Kind::REPLACE, site, layer, head, pos_begin, pos_end, std::move(value), 1.0, {}});
     return *this;
 }
 
@@ -104,7 +104,14 @@ Interventions& Interventions::scale(Site site, int layer, int head, double facto
           " can only be captured (scale z instead)");
     check(head == ALL_HEADS || site_has_heads(site), "interventions: ", hook_name(site, layer),
           " has no heads (got head ", head, ")");
-    entries_.push_back({Kind::SCALE, site, layer, head, pos_begin, pos_end, Var(), factor});
+    entries_.push_back({Kind::SCALE, site, layer, head, pos_begin, pos_end, Var(), factor, {}});
+    return *this;
+}
+
+Interventions& Interventions::transform(Site site, int layer, Transform fn) {
+    check(site != Site::RESULT, "interventions: ", hook_name(site, layer),
+          " can only be captured (transform z or attn_out instead)");
+    entries_.push_back({Kind::TRANSFORM, site, layer, ALL_HEADS, 0, ALL_POSITIONS, Var(), 1.0, std::move(fn)});
     return *this;
 }
 
@@ -122,7 +129,8 @@ bool covers_whole_site(int64_t head, int64_t pos_begin, int64_t pos_end) {
 
 bool Interventions::replaces(Site site, int layer) const {
     for (const Entry& e : entries_)
-        if (e.kind == Kind::REPLACE && e.site == site && e.layer == layer) return true;
+        if ((e.kind == Kind::REPLACE || e.kind == Kind::TRANSFORM) && e.site == site && e.layer == layer)
+            return true;
     return false;
 }
 
@@ -144,7 +152,9 @@ const Var& Interventions::whole_replacement(Site site, int layer) const {
     return *value;
 }
 
-const Tensor& Interventions::captured(Site site, int layer) const {
+const Tensor& Interventions::captured(Site site, int layer) const { return captured_var(site, layer).value(); }
+
+const Var& Interventions::captured_var(Site site, int layer) const {
     auto it = captured_.find({site, site == Site::LOGITS ? 0 : layer});
     check(it != captured_.end(), "interventions: nothing captured at ", hook_name(site, layer),
           " (request it with capture() before the forward pass)");
@@ -153,7 +163,7 @@ const Tensor& Interventions::captured(Site site, int layer) const {
 
 Var Interventions::apply(Site site, int layer, const Var& activation) {
     Var x = activation;
-    for (Kind kind : {Kind::REPLACE, Kind::SCALE, Kind::CAPTURE}) {
+    for (Kind kind : {Kind::REPLACE, Kind::SCALE, Kind::TRANSFORM, Kind::CAPTURE}) {
         for (const Entry& e : entries_) {
             if (e.kind != kind || e.site != site || (e.layer != layer && site != Site::LOGITS))
                 continue;
@@ -167,7 +177,7 @@ Var Interventions::apply(Site site, int layer, const Var& activation) {
                 check(e.head >= 0 && e.head < x.size(head_axis(site)), "interventions: head ",
                       e.head, " out of range at ", where);
             if (kind == Kind::CAPTURE) {
-                captured_[{site, site == Site::LOGITS ? 0 : layer}] = x.value();
+                captured_[{site, site == Site::LOGITS ? 0 : layer}] = x;
             } else if (kind == Kind::REPLACE) {
                 Var value = e.value;
                 if (e.head != ALL_HEADS) {  // value is one head's slice: give it its head axis back
@@ -187,6 +197,11 @@ Var Interventions::apply(Site site, int layer, const Var& activation) {
                     value = splice(e.head == ALL_HEADS ? x : slice(x, head_axis(site), e.head, e.head + 1),
                                    pos_axis, begin, end, slice(value, pos_axis, begin, end));
                 x = e.head == ALL_HEADS ? value : splice(x, head_axis(site), e.head, e.head + 1, value);
+            } else if (kind == Kind::TRANSFORM) {
+                Var y = e.fn(x);
+                check(y.shape() == x.shape() && y.dtype() == x.dtype(), "interventions: a transform at ", where,
+                      " returned ", describe(y.value()), ", expected ", describe(x.value()));
+                x = y;
             } else {  // SCALE: multiply by a constant mask of factors
                 x = mul(x, Var(scale_mask(x.value(), e.factor, e.head, pos_axis,
                                           e.head == ALL_HEADS ? -1 : head_axis(site), begin, end)));

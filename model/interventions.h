@@ -7,10 +7,13 @@
 //              the replaced entries get no gradient through their original computation (a
 //              constant value is a clamp; a Var from another pass stays differentiable, as the
 //              clamps of METHODS §8.5 require),
-//   scale    — multiply one head's (or the whole site's) entries by a factor: 0 ablates a head.
+//   scale    — multiply one head's (or the whole site's) entries by a factor: 0 ablates a head,
+//   transform — replace the activation by any function of it (the clamps of model/clamp.h: a
+//              masked where() of a value built for the activation's shape at that moment).
 // Site names follow TransformerLens hook names ("blocks.1.attn.hook_pattern").
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -49,23 +52,28 @@ public:
                            int64_t pos_begin = 0, int64_t pos_end = ALL_POSITIONS);
     Interventions& scale(Site site, int layer, int head, double factor, int64_t pos_begin = 0,
                          int64_t pos_end = ALL_POSITIONS);
+    // fn sees the activation after this site's replacements and scalings and returns its new
+    // value (same shape and dtype); what fn builds from Vars stays differentiable.
+    using Transform = std::function<Var(const Var& activation)>;
+    Interventions& transform(Site site, int layer, Transform fn);
     // Full ablation of a head (METHODS §5.1): its z, hence its result vector, is zero.
     Interventions& ablate_head(int layer, int head) { return scale(Site::Z, layer, head, 0.0); }
 
     bool wants(Site site, int layer) const;
-    bool replaces(Site site, int layer) const;  // any replacement there, whole or partial
+    bool replaces(Site site, int layer) const;  // any replacement or transform there, whole or partial
     // Whether a replacement covers every head and position of the site (a frozen pattern, say),
     // and that replacement's value (the last one given, as apply() would leave it).
     bool replaces_whole(Site site, int layer) const;
     const Var& whole_replacement(Site site, int layer) const;
     const Tensor& captured(Site site, int layer = 0) const;  // throws naming the hook when absent
+    const Var& captured_var(Site site, int layer = 0) const;  // the same, still differentiable
     void clear_captures() { captured_.clear(); }
 
     // Called by the forward pass at each site.
     Var apply(Site site, int layer, const Var& activation);
 
 private:
-    enum class Kind { CAPTURE, REPLACE, SCALE };
+    enum class Kind { CAPTURE, REPLACE, SCALE, TRANSFORM };
     struct Entry {
         Kind kind;
         Site site;
@@ -74,9 +82,10 @@ private:
         int64_t pos_begin, pos_end;
         Var value;      // REPLACE
         double factor;  // SCALE
+        Transform fn;   // TRANSFORM
     };
     std::vector<Entry> entries_;
-    std::map<std::pair<Site, int>, Tensor> captured_;
+    std::map<std::pair<Site, int>, Var> captured_;
 };
 
 }  // namespace induction

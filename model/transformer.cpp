@@ -44,6 +44,10 @@ Var attention_pattern(const ModelConfig& config, const AttentionParams& p, int l
         Var previous = shift(k, 2, /*replicate_first=*/true);
         k = add(previous, mul(mix, sub(k, previous)));
     }
+    if (config.rotary()) {
+        q = rotary_embedding(q);
+        k = rotary_embedding(k);
+    }
     q = hook(interventions, Site::Q, layer, q);
     k = hook(interventions, Site::K, layer, k);
     // Scaling q by 1/sqrt(d_head) is cheaper than scaling the [T, T] scores and gives the same.
@@ -106,6 +110,8 @@ std::vector<NamedParameter> Transformer::parameters() {
         if (v.defined()) list.push_back({std::move(name), &v, v.value().ndim() >= 2});
     };
     add_parameter("embed.W_E", W_E);
+    add_parameter("exemplar_embed.W_x", W_x);
+    add_parameter("exemplar_embed.b_x", b_x);
     add_parameter("pos_embed.W_pos", W_pos);
     for (size_t l = 0; l < blocks.size(); ++l) {
         std::string prefix = "blocks." + std::to_string(l) + ".";
@@ -147,6 +153,31 @@ Tensor sinusoidal_positions(int64_t n_ctx, int64_t d_model, DType dtype) {
     return Tensor::from_vector({n_ctx, d_model}, table, dtype);
 }
 
+// RoPE (METHODS §1.4 iii) as  x ⊙ cos + (x S) ⊙ sin: S maps each pair (a, b) to (−b, a), and the
+// tables repeat cos θ and sin θ over both members of a pair. Four differentiable ops, constants
+// built once per call (they are [T, d_head], tiny next to the activations).
+Var rotary_embedding(const Var& x) {
+    const int64_t T = x.size(x.value().ndim() - 2), dh = x.size(x.value().ndim() - 1);
+    check(dh % 2 == 0, "rotary_embedding: d_head must be even, got ", dh);
+    std::vector<double> cos_table(size_t(T * dh)), sin_table(size_t(T * dh)), swap(size_t(dh * dh), 0.0);
+    for (int64_t p = 0; p < T; ++p)
+        for (int64_t i = 0; i < dh; ++i) {
+            double theta = double(p) / std::pow(10000.0, double(i - i % 2) / double(dh));
+            cos_table[size_t(p * dh + i)] = std::cos(theta);
+            sin_table[size_t(p * dh + i)] = std::sin(theta);
+        }
+    for (int64_t i = 0; i < dh; i += 2) {  // row = input index, column = output index
+        swap[size_t((i + 1) * dh + i)] = -1.0;  // output 2i   = −b
+        swap[size_t(i * dh + i + 1)] = 1.0;     // output 2i+1 = a
+    }
+    const DType dtype = x.dtype();
+    Var cos_theta(Tensor::from_vector({T, dh}, cos_table, dtype).to(x.value().device()));
+    Var sin_theta(Tensor::from_vector({T, dh}, sin_table, dtype).to(x.value().device()));
+    Var pair_swap(Tensor::from_vector({dh, dh}, swap, dtype).to(x.value().device()));
+    Var swapped = reshape(matmul(reshape(x, {x.value().numel() / dh, dh}), pair_swap), x.shape());
+    return add(mul(x, cos_theta), mul(swapped, sin_theta));
+}
+
 Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dtype) {
     config.validate();
     Rng rng(seed);
@@ -162,8 +193,9 @@ Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dty
     Transformer m;
     m.config = config;
     m.W_E = normal({V, D}, config.embed_init_range);
-    m.W_pos = config.fixed_positions ? parameter(sinusoidal_positions(config.n_ctx, D, dtype), false)
-                                     : normal({config.n_ctx, D}, config.init_range);
+    if (!config.rotary())
+        m.W_pos = config.fixed_positions ? parameter(sinusoidal_positions(config.n_ctx, D, dtype), false)
+                                         : normal({config.n_ctx, D}, config.init_range);
     for (int l = 0; l < config.n_layers; ++l) {
         BlockParams b;
         if (config.has_layer_norm()) {
@@ -191,6 +223,10 @@ Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dty
         m.ln_final_w = constant({D}, 1.0);
         m.ln_final_b = constant({D}, 0.0);
     }
+    if (config.d_exemplar > 0) {
+        m.W_x = normal({config.d_exemplar, D}, 1.0 / std::sqrt(double(config.d_exemplar)));
+        m.b_x = constant({D}, 0.0);
+    }
     m.W_U = normal({D, V}, config.init_range);
     m.b_U = constant({V}, 0.0);
     return m;
@@ -204,7 +240,7 @@ Var embed(const Transformer& model, const Tensor& tokens) {
     check(T >= 1 && T <= config.n_ctx, "forward: sequence length ", T, " outside [1, n_ctx = ",
           config.n_ctx, "]");
     Var x = embedding(model.W_E, tokens);  // [B, T, d_model]
-    return config.position_infused() ? x : add(x, slice(model.W_pos, 0, 0, T));
+    return config.positional_embedding_type == "standard" ? add(x, slice(model.W_pos, 0, 0, T)) : x;
 }
 
 Var run_blocks(const Transformer& model, Var x, int first_layer, Interventions* interventions) {
@@ -214,13 +250,12 @@ Var run_blocks(const Transformer& model, Var x, int first_layer, Interventions* 
     check(x.value().ndim() == 3 && x.size(2) == config.d_model && x.size(1) <= config.n_ctx,
           "run_blocks: residual stream must be [batch, T <= n_ctx, d_model = ", config.d_model, "], got ",
           describe(x.value()));
-    Var positions = slice(model.W_pos, 0, 0, x.size(1));  // [T, d_model]
+    Var positions = config.position_infused() ? slice(model.W_pos, 0, 0, x.size(1)) : Var();  // [T, d_model]
     for (int l = first_layer; l < config.n_layers; ++l) {
         const BlockParams& b = model.blocks[size_t(l)];
         x = hook(interventions, Site::RESID_PRE, l, x);
         Var u = normalise(config, x, b.ln1_w, b.ln1_b);
-        Var attn_out = attention(config, b.attn, l, u, config.position_infused() ? positions : Var(),
-                                 interventions);
+        Var attn_out = attention(config, b.attn, l, u, positions, interventions);
         x = hook(interventions, Site::RESID_MID, l, add(x, attn_out));
         if (!config.attn_only) {
             Var mlp_out = mlp(config, b, normalise(config, x, b.ln2_w, b.ln2_b));

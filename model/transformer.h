@@ -45,6 +45,8 @@ struct Transformer {
     Var ln_final_w, ln_final_b;  // [d_model]
     Var W_U;  // unembed.W_U [d_model, d_vocab]
     Var b_U;  // unembed.b_U [d_vocab]
+    Var W_x;  // exemplar_embed.W_x [d_exemplar, d_model] (few-shot models only, METHODS §8.3)
+    Var b_x;  // exemplar_embed.b_x [d_model]
 
     // Every parameter the config uses, in a fixed order (the checkpoint and optimizer order).
     std::vector<NamedParameter> parameters();
@@ -56,6 +58,10 @@ Transformer make_transformer(const ModelConfig& config, uint64_t seed, DType dty
 
 // The sinusoidal table of METHODS §1.4: P[p, 2i] = sin(p / 10000^(2i/d)), P[p, 2i+1] = cos(...).
 Tensor sinusoidal_positions(int64_t n_ctx, int64_t d_model, DType dtype = DType::F32);
+
+// RoPE (METHODS §1.4 iii): x [..., T, d_head] with pair (2i, 2i+1) at position p rotated by
+// θ = p / 10000^(2i / d_head): (a, b) → (a cos θ − b sin θ, b cos θ + a sin θ).
+Var rotary_embedding(const Var& x);
 
 // tokens: i32 [B, T] with T <= n_ctx → logits [B, T, d_vocab].
 Var forward(const Transformer& model, const Tensor& tokens, Interventions* interventions = nullptr);

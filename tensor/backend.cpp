@@ -110,8 +110,9 @@ void dispatch(const OpCall& call) {
     const Backend& backend = backend_for(call);
     Kernel kernel = kernel_for(backend, call.op);
     check(kernel != nullptr, op_name(call.op), ": the ", backend.name, " backend has no kernel for it");
-    check(!backend.accepts || backend.accepts(call), op_name(call.op), ": the ", backend.name,
-          " backend does not run this call (", call.inputs.empty() ? "no inputs" : describe(call.inputs[0]), ")");
+    if (backend.accepts && !backend.accepts(call))
+        fail(op_name(call.op), ": the ", backend.name, " backend does not run this call (",
+             call.inputs.empty() ? "no inputs" : describe(call.inputs[0]).str(), ")");
     OpProfile& p = profile();
     auto start = p.enabled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     {

@@ -88,8 +88,8 @@ Tensor unary_backward(Op forward_op, const Tensor& x, const Tensor& y, const Ten
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-    check(cond.defined() && cond.dtype() == DType::I32, "where: cond must be i32, got ",
-          cond.defined() ? describe(cond) : "undefined");
+    if (!cond.defined() || cond.dtype() != DType::I32)
+        fail("where: cond must be i32, got ", cond.defined() ? describe(cond).str() : "undefined");
     check_floating(a, "where", "a");
     check_same_dtype(a, b, "where");
     check(cond.shape() == a.shape() && a.shape() == b.shape(), "where: shapes ", cond.shape().str(),

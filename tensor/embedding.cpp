@@ -14,7 +14,7 @@ namespace {
 // outside [0, V) writes a NaN row instead of reading outside the table, and its gradient drops it.
 void check_ids(const Tensor& ids, const char* op) {
     if (!ids.defined() || ids.dtype() != DType::I32)
-        fail(op, ": ids must be i32, got ", ids.defined() ? describe(ids) : "an undefined tensor");
+        fail(op, ": ids must be i32, got ", describe(ids));
     if (ids.ndim() >= MAX_DIMS)
         fail(op, ": ids ", describe(ids), " have too many dimensions (expected at most ",
              MAX_DIMS - 1, ", leaving one for the embedding)");
@@ -32,7 +32,7 @@ Shape with_row_axis(const Shape& ids_shape, int64_t d) {
 Tensor embedding(const Tensor& table, const Tensor& ids) {
     if (!table.defined() || !is_floating(table.dtype()) || table.ndim() != 2)
         fail("embedding: table must be an f32 or f64 matrix [V, D], got ",
-             table.defined() ? describe(table) : "an undefined tensor");
+             describe(table));
     check_ids(ids, "embedding");
     Shape out_shape = with_row_axis(ids.shape(), table.size(1));
     Tensor out = Tensor::empty(out_shape, table.dtype(), table.device());
@@ -43,7 +43,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids) {
 Tensor embedding_backward(const Tensor& ids, const Tensor& g, int64_t vocab_size) {
     if (!g.defined() || !is_floating(g.dtype()))
         fail("embedding_backward: g must be f32 or f64, got ",
-             g.defined() ? describe(g) : "an undefined tensor");
+             describe(g));
     check_ids(ids, "embedding_backward");
     int64_t d = g.ndim() > 0 ? g.shape().back(1) : 0;
     if (g.shape() != with_row_axis(ids.shape(), d))

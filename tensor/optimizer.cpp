@@ -11,7 +11,7 @@ Tensor global_norm(const std::vector<Tensor>& tensors) {
     check(!tensors.empty(), "global_norm: no tensors (expected at least one)");
     for (const Tensor& t : tensors) {
         check(t.defined() && is_floating(t.dtype()), "global_norm: expected f32 or f64 tensors, got ",
-              t.defined() ? describe(t) : "an undefined tensor");
+              describe(t));
         check(t.device() == tensors[0].device(), "global_norm: tensors on different devices (",
               describe(t), " vs ", describe(tensors[0]), ")");
     }
@@ -23,17 +23,17 @@ Tensor global_norm(const std::vector<Tensor>& tensors) {
 AdamWUpdate adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                          const Tensor& grad_norm, const AdamWStep& step) {
     check(param.defined() && is_floating(param.dtype()), "adamw: the parameter must be f32 or f64, got ",
-          param.defined() ? describe(param) : "an undefined tensor");
+          describe(param));
     const char* roles[] = {"gradient", "first moment", "second moment"};
     const Tensor* others[] = {&grad, &m, &v};
     for (int k = 0; k < 3; ++k)
         check(others[k]->defined() && others[k]->shape() == param.shape() &&
                   others[k]->dtype() == param.dtype(),
-              "adamw: the ", roles[k], " is ", others[k]->defined() ? describe(*others[k]) : "undefined",
+              "adamw: the ", roles[k], " is ", describe(*others[k]),
               ", expected the parameter's ", describe(param));
     check(grad_norm.defined() && grad_norm.dtype() == DType::F64 && grad_norm.numel() == 1,
           "adamw: grad_norm must be an f64 scalar, got ",
-          grad_norm.defined() ? describe(grad_norm) : "an undefined tensor");
+          describe(grad_norm));
     check(step.step >= 1 && step.beta1 >= 0 && step.beta1 < 1 && step.beta2 >= 0 && step.beta2 < 1 &&
               step.eps > 0 && step.learning_rate >= 0 && step.weight_decay >= 0 && step.max_grad_norm > 0,
           "adamw: step ", step.step, ", betas ", step.beta1, " and ", step.beta2, ", eps ", step.eps,

@@ -32,7 +32,7 @@ void check_cross_entropy_inputs(const char* op, const Tensor& logits, const Tens
     check(logits.ndim() == 2 && logits.size(1) >= 1, op, ": logits ", describe(logits),
           " (expected [N, V] with V >= 1)");
     check(targets.defined() && targets.dtype() == DType::I32, op, ": targets must be i32, got ",
-          targets.defined() ? describe(targets) : "an undefined tensor");
+          describe(targets));
     check(targets.ndim() == 1 && targets.size(0) == logits.size(0), op, ": targets ",
           describe(targets), " for logits ", describe(logits), " (expected i32[",
           logits.size(0), "])");

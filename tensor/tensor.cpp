@@ -65,7 +65,7 @@ void Tensor::note_host_access(const char* what, bool explicit_copy) const {
           " memory, which the host cannot read; copy it with to(Device::CPU) first");
     std::lock_guard<std::mutex> lock(host_reads_mutex);
     host_reads.count += 1;
-    host_reads.last = std::string(what) + " of " + describe(*this);
+    host_reads.last = std::string(what) + " of " + describe(*this).str();
 }
 
 Storage::Storage(size_t size, Device where)
@@ -251,10 +251,21 @@ std::vector<int32_t> Tensor::to_ints() const {
     return {p, p + numel()};
 }
 
-std::string describe(const Tensor& t) {
+TensorDescription describe(const Tensor& t) {
+    return t.defined() ? TensorDescription{true, t.dtype(), t.shape(), t.device()}
+                       : TensorDescription{false, DType::F32, Shape(), Device::CPU};
+}
+
+std::ostream& operator<<(std::ostream& out, const TensorDescription& d) {
+    if (!d.defined) return out << "an undefined tensor";
+    out << dtype_name(d.dtype) << d.shape.str();
+    if (d.device != Device::CPU) out << '@' << device_name(d.device);
+    return out;
+}
+
+std::string TensorDescription::str() const {
     std::ostringstream out;
-    out << dtype_name(t.dtype()) << t.shape().str();
-    if (t.device() != Device::CPU) out << '@' << device_name(t.device());
+    out << *this;
     return out.str();
 }
 

@@ -116,8 +116,18 @@ private:
     Device device_ = Device::CPU;
 };
 
-// "f32[2, 3]" — used in error messages.
-std::string describe(const Tensor& t);
+// "f32[2, 3]" — used in error messages. The text is made only when printed, so a check() that
+// passes, the common case on every op call, formats nothing.
+struct TensorDescription {
+    bool defined;  // an undefined tensor reads "an undefined tensor"
+    DType dtype;
+    Shape shape;
+    Device device;
+    std::string str() const;
+    operator std::string() const { return str(); }
+};
+TensorDescription describe(const Tensor& t);
+std::ostream& operator<<(std::ostream& out, const TensorDescription& d);
 
 // ---- host access to device memory -------------------------------------------------------------
 // dispatch() runs every kernel inside a KernelAccess. Outside one, reading device-resident memory

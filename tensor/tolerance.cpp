@@ -10,7 +10,7 @@ Comparison compare(const Tensor& actual, const Tensor& reference, Tolerance tole
     Comparison result;
     if (actual.shape() != reference.shape()) {
         result.ok = false;
-        result.message = "shapes differ: " + describe(actual) + " vs reference " + describe(reference);
+        result.message = "shapes differ: " + describe(actual).str() + " vs reference " + describe(reference).str();
         return result;
     }
     std::vector<double> a = actual.to_vector(), r = reference.to_vector();

@@ -650,8 +650,37 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
         }
 }
 
-// Checks the arguments (an error names `op`), then computes the product: on one thread when it
-// is small, otherwise on gemm_threads(), one rectangle of C each.
+// Products this small cost more to pack than to compute (attention over a few tokens: [T, d_head]
+// x [d_head, T] per head, thousands per step of a tiny model): they run as plain loops.
+constexpr int64_t SMALL_PRODUCT_MACS = 2048;
+
+// C = alpha op(A) op(B) + beta C entry by entry, k ascending over the k the masks keep for that
+// entry (a LOWER keeps k <= i, UPPER k >= i; b LOWER keeps k >= j, UPPER k <= j).
+template <class T>
+void gemm_small(const Operands<T>& g) {
+    const int64_t a_row = g.transpose_a ? 1 : g.lda, a_k = g.transpose_a ? g.lda : 1;
+    const int64_t b_k = g.transpose_b ? 1 : g.ldb, b_col = g.transpose_b ? g.ldb : 1;
+    for (int64_t i = 0; i < g.M; ++i)
+        for (int64_t j = 0; j < g.N; ++j) {
+            T& c = g.C[i * g.ldc + j];
+            if (!kept(g.masks.c, i, j)) {
+                c = T(0);
+                continue;
+            }
+            int64_t begin = g.masks.a == Triangle::UPPER ? i : 0;
+            int64_t end = g.masks.a == Triangle::LOWER ? std::min(g.K, i + 1) : g.K;
+            if (g.masks.b == Triangle::LOWER) begin = std::max(begin, j);
+            if (g.masks.b == Triangle::UPPER) end = std::min(end, j + 1);
+            const T* a = g.A + i * a_row;
+            const T* b = g.B + j * b_col;
+            T sum = T(0);
+            for (int64_t k = begin; k < end; ++k) sum += a[k * a_k] * b[k * b_k];
+            c = g.alpha * sum + (g.beta == T(0) ? T(0) : g.beta * c);
+        }
+}
+
+// Checks the arguments (an error names `op`), then computes the product: tiny ones as plain
+// loops, small ones on one thread, otherwise on gemm_threads(), one rectangle of C each.
 template <class T>
 void gemm_threaded(const char* op, const Operands<T>& g) {
     check_gemm_arguments(op, g.transpose_a, g.transpose_b, g.M, g.N, g.K, g.A, g.lda, g.B, g.ldb,
@@ -663,6 +692,7 @@ void gemm_threaded(const char* op, const Operands<T>& g) {
             zero_masked_c(g.masks.c, Tile{0, g.M, 0, g.N}, g.C, g.ldc);
         return;
     }
+    if (g.M * g.N * g.K <= SMALL_PRODUCT_MACS) return gemm_small(g);
     const int threads = g.M * g.N * g.K < PARALLEL_MIN_MACS ? 1 : gemm_threads();
     run_team(threads, [&](int t, int team_size) {
         // This thread's rectangle: rows split evenly, columns on NR-wide panel boundaries.
