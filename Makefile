@@ -93,11 +93,11 @@ LDFLAGS  := $(OMP) $(SAN)
 # ---- sources -----------------------------------------------------------------------------------
 LIB_SOURCES  := $(wildcard tensor/*.cpp tensor/reference/*.cpp tensor/cpu/*.cpp autograd/*.cpp \
                            model/*.cpp model/io/*.cpp train/*.cpp analysis/*.cpp analysis/report/*.cpp)
-CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp)
+CLI_SOURCES  := $(wildcard tools/*.cpp tools/bench/*.cpp tools/clamp/*.cpp)
 # tests/fuzz/ holds libFuzzer targets, built apart by `make fuzz` (below).
 TEST_SOURCES := $(filter-out tests/fuzz/%,$(wildcard tests/*/*.cpp))
 # CLI sources that tests/tools/ tests, linked into the test binary beside the library.
-TESTED_CLI_SOURCES := tools/seed_summary.cpp tools/args.cpp
+TESTED_CLI_SOURCES := tools/seed_summary.cpp tools/args.cpp tools/analysis_inputs.cpp tools/clamp/lm_bridge.cpp
 
 LIB_OBJECTS  := $(LIB_SOURCES:%.cpp=$(BUILD)/obj/%.o) \
                 $(if $(CUDA_DEFINES),$(CUDA_SOURCES:%.cu=$(BUILD)/obj/%.o),)

@@ -31,8 +31,18 @@ Shape sequence_slice(const Shape& x) {
     return Shape(dims);
 }
 
-// i32 [1, ...] → x's shape, 1 where the clamp applies: its heads × positions × element mask.
+// i32, x's shape: 1 where the clamp applies, its heads × positions × element mask. A mask depends
+// only on the clamp's site selection and the shape, so each is built once and reused (a training
+// run asks for the same ones every step).
 Tensor clamp_mask(const Clamp& c, const Shape& x, const char* where) {
+    static std::map<std::string, Tensor> cache;
+    std::string key = x.str() + (site_has_heads(c.site) ? "h" : "-");
+    for (const std::vector<int>* list : {&c.heads, &c.positions}) {
+        key += '|';
+        for (int i : *list) key += std::to_string(i) + ',';
+    }
+    for (double m : c.mask) key += m != 0 ? '1' : '0';
+    if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
     const Shape slice = sequence_slice(x);
     const bool heads = site_has_heads(c.site);
     const int64_t H = heads ? slice[0] : 1, per_head = slice.numel() / H;
@@ -42,7 +52,7 @@ Tensor clamp_mask(const Clamp& c, const Shape& x, const char* where) {
     if (!c.mask.empty())
         check(c.mask_shape.numel() == per_head, where, ": the element mask has shape ", c.mask_shape.str(),
               "; expected one head's per-sequence slice of ", per_head, " elements");
-    std::vector<double> mask(size_t(slice.numel()));
+    std::vector<int32_t> mask(size_t(x.numel()));
     for (int64_t i = 0; i < slice.numel(); ++i) {
         const int64_t head = i / per_head, within = i % per_head, position = within / per_position;
         const bool on_head = c.heads.empty() || std::count(c.heads.begin(), c.heads.end(), head);
@@ -50,9 +60,10 @@ Tensor clamp_mask(const Clamp& c, const Shape& x, const char* where) {
         const bool on_element = c.mask.empty() || c.mask[size_t(within)] != 0;
         mask[size_t(i)] = on_head && on_position && on_element;
     }
-    std::vector<int64_t> dims = slice.to_vector();
-    dims.insert(dims.begin(), 1);
-    return broadcast_to(Tensor::from_vector(Shape(dims), mask, DType::I32), x);
+    for (int64_t b = 1; b < x[0]; ++b)  // every sequence alike
+        std::copy(mask.begin(), mask.begin() + slice.numel(), mask.begin() + b * slice.numel());
+    if (cache.size() > 256) cache.clear();
+    return cache[key] = Tensor::from_ints(x, mask);
 }
 
 // A per-sequence table (one head's slice, or the whole slice) repeated over the batch and heads.
@@ -72,6 +83,17 @@ Var previous_token_pattern(const Shape& x, double s, DType dtype) {
         A[size_t(p * T + p)] = 1.0 - s;
     }
     return repeated(A, Shape({T, T}), x, dtype);
+}
+
+// Whether a pattern clamp touches the query row (T − 1) alone: the induction value defines no
+// other row (a clamp written for T = 5 on longer sequences would silently zero row 4).
+bool masks_query_row_only(const Clamp& c, int64_t T) {
+    if (!c.positions.empty())
+        return std::all_of(c.positions.begin(), c.positions.end(), [T](int p) { return p == T - 1; });
+    if (c.mask.empty()) return false;
+    for (size_t i = 0; i < c.mask.size(); ++i)
+        if (c.mask[i] != 0 && int64_t(i) / T != T - 1) return false;
+    return true;
 }
 
 // The induction pattern of strength s, query row (§8.6): s on each label token carrying y_q,
@@ -144,6 +166,8 @@ Var clamp_value(const Clamp& c, int layer, const Var& x, double strength, PassSt
             return previous_token_pattern(shape, strength, x.dtype());
         case ClampValueKind::INDUCTION:
             check(c.site == Site::PATTERN, where, ": an induction value fits the pattern site only");
+            check(masks_query_row_only(c, shape.back(1)), where, ": an induction value is the query row's only; ",
+                  "set positions to [", shape.back(1) - 1, "] (T = ", shape.back(1), ")");
             return induction_pattern(state.model, shape, strength, x.dtype(), where);
         case ClampValueKind::PERFECT_COPY: {
             check(c.site == Site::LOGITS, where, ": a perfect-copy value fits the logits site only");
@@ -175,8 +199,8 @@ Var apply_clamp(const Clamp& c, int layer, const Var& x, PassState& state) {
     Var value = clamp_value(c, layer, x, has_strength ? strength : c.value.strength, state, site_text.c_str());
     check(value.shape() == x.shape(), site_text, ": the value is ", describe(value.value()), ", the activation ",
           describe(x.value()));
+    if (c.stop_gradient) value = Var(value.value());  // the value only: a ramp's (1 − w)·a keeps its gradient
     if (!has_strength && strength < 1.0) value = add(scale(value, strength), scale(x, 1.0 - strength));
-    if (c.stop_gradient) value = Var(value.value());
     return where(clamp_mask(c, x.shape(), site_text.c_str()), value, x);
 }
 

@@ -2,6 +2,9 @@
 #include "model/fewshot_model.h"
 
 #include <cmath>
+#include <map>
+
+#include "model/checkpoint.h"
 
 #include "autograd/functions.h"
 #include "tensor/rng.h"
@@ -137,7 +140,47 @@ FewShotOutcomes fewshot_outcomes(const Tensor& logits, const FewShotInputs& inpu
 }
 
 FewShotMetrics fewshot_metrics(const Tensor& logits, const FewShotInputs& inputs) {
-    const FewShotOutcomes o = fewshot_outcomes(logits, inputs);
+    return fewshot_metrics(fewshot_outcomes(logits, inputs));
+}
+
+ClampedModel fewshot_clamped_model(const Transformer& model, const FewShotInputs& inputs) {
+    ClampedModel m;
+    m.model = &model;
+    m.embed = [&model, inputs] { return fewshot_embed(model, inputs.exemplars, inputs.labels, inputs.is_label); };
+    m.readout = [&model](const Var& residual) { return fewshot_readout(model, residual); };
+    m.labels = inputs.labels;
+    m.targets = inputs.targets;
+    m.other_model = [inputs](const std::string& checkpoint, Site site, int layer) {
+        static std::map<std::string, Transformer> loaded;  // a graft reads its checkpoint once
+        if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
+        NoGrad no_grad;
+        Interventions capture;
+        capture.capture(site, layer);
+        fewshot_forward(loaded.at(checkpoint), inputs, &capture);
+        return Var(capture.captured(site, layer));
+    };
+    return m;
+}
+
+FewShotOutcomes fewshot_outcomes(const Transformer& model, const std::vector<FewShotInputs>& chunks,
+                                 const ClampSchedule& clamps, int64_t step, const ChunkProbe& probe) {
+    NoGrad no_grad;
+    FewShotOutcomes all;
+    for (const FewShotInputs& inputs : chunks) {
+        Interventions interventions;
+        if (probe.before) probe.before(interventions);
+        Var logits = clamped_forward(clamps, step, fewshot_clamped_model(model, inputs), interventions);
+        if (probe.after) probe.after(interventions, inputs);
+        FewShotOutcomes o = fewshot_outcomes(logits.value(), inputs);
+        for (auto [to, from] : {std::pair{&all.loss, &o.loss}, {&all.probability, &o.probability},
+                                {&all.in_context_probability, &o.in_context_probability}, {&all.correct, &o.correct},
+                                {&all.in_context_correct, &o.in_context_correct}})
+            to->insert(to->end(), from->begin(), from->end());
+    }
+    return all;
+}
+
+FewShotMetrics fewshot_metrics(const FewShotOutcomes& o) {
     FewShotMetrics m;
     const double n = double(o.loss.size());
     for (size_t b = 0; b < o.loss.size(); ++b) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/clamp.h"
 #include "model/transformer.h"
 
 namespace induction {
@@ -42,6 +43,20 @@ struct FewShotOutcomes {
     std::vector<double> correct, in_context_correct;  // 1 or 0
 };
 FewShotOutcomes fewshot_outcomes(const Tensor& logits, const FewShotInputs& inputs);
+FewShotMetrics fewshot_metrics(const FewShotOutcomes& outcomes);
+
+// The clamped model of one batch: embed, readout, labels and targets for model/clamp.h, and
+// other checkpoints (grafts) run on the same inputs.
+ClampedModel fewshot_clamped_model(const Transformer& model, const FewShotInputs& inputs);
+
+// Every sequence of the chunks scored with the schedule's clamps active at `step` (no gradient).
+// A probe, when given, asks for captures before each chunk's pass and reads them after it.
+struct ChunkProbe {
+    std::function<void(Interventions&)> before;
+    std::function<void(const Interventions&, const FewShotInputs&)> after;
+};
+FewShotOutcomes fewshot_outcomes(const Transformer& model, const std::vector<FewShotInputs>& chunks,
+                                 const ClampSchedule& clamps, int64_t step, const ChunkProbe& probe = {});
 
 // The training loss: mean cross-entropy of the query logits [b, 1, L] against y_q.
 Var fewshot_loss(const Var& logits, const Tensor& targets);

@@ -27,6 +27,9 @@ int run_train_command(const Args& args) {
         config = find_preset(args.get("preset", default_preset_name())).config;
     }
     if (args.has("steps")) config.steps = args.get_int("steps", config.steps);
+    // Checked against the model (layers, heads) when train() validates the config.
+    if (args.has("clamps"))
+        config.clamps = ClampSchedule::from_json(json::read_file(args.get("clamps")), args.get("clamps"));
     TrainOptions options;
     options.out_dir = out;
     options.resume = args.flag("resume");
@@ -95,6 +98,9 @@ const Command TRAIN_COMMAND = {
       {"config", "FILE",
        "a training configuration in JSON (a run's config.json, or the output of `induction presets --json`)"},
       {"steps", "N", "train to step N (default: the configuration's steps)"},
+      {"clamps", "FILE",
+       "a clamp schedule in JSON ({\"clamps\": [...]}, model/clamp.h), active on every forward pass of training "
+       "and stored in config.json (default: the configuration's, none for a preset)"},
       {"resume", "", "continue the run in DIR from its last resume state"},
       threads_option(),
       {"quiet", "", "no progress line on stderr"}}},

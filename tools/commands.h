@@ -26,11 +26,13 @@ extern const Command ABLATE_COMMAND;        // tools/cmd_ablate.cpp
 extern const Command TRAIN_COMMAND;         // tools/cmd_train.cpp
 extern const Command EVAL_COMMAND;          // tools/cmd_eval.cpp
 extern const Command AUDIT_COMMAND;         // tools/cmd_audit.cpp
+extern const Command CLAMP_COMMAND;         // tools/cmd_clamp.cpp
 extern const Command PRESETS_COMMAND;       // tools/cmd_train.cpp
 extern const Command CORPUS_COMMAND;        // tools/cmd_train.cpp
 extern const Command BENCH_COMMAND;         // tools/bench/bench_command.cpp
 extern const Command BENCH_GEMM_COMMAND;    // tools/bench/bench_gemm.cpp
 extern const Command BENCH_TRAIN_COMMAND;   // tools/bench/bench_train.cpp
 extern const Command BENCH_ABLATE_COMMAND;  // tools/bench/bench_ablate.cpp
+extern const Command BENCH_CLAMP_COMMAND;   // tools/bench/bench_clamp.cpp
 
 }  // namespace induction

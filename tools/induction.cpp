@@ -21,6 +21,8 @@ const Command* const COMMANDS[] = {
     &induction::TRAIN_COMMAND,      &induction::EVAL_COMMAND,       &induction::AUDIT_COMMAND,
     &induction::PRESETS_COMMAND,    &induction::CORPUS_COMMAND,     &induction::BENCH_COMMAND,
     &induction::BENCH_GEMM_COMMAND, &induction::BENCH_TRAIN_COMMAND, &induction::BENCH_ABLATE_COMMAND,
+    &induction::BENCH_CLAMP_COMMAND,
+    &induction::CLAMP_COMMAND,
 };
 
 std::vector<std::string> words_of(const std::string& text) {

@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <set>
 #include <sstream>
 
@@ -120,43 +119,12 @@ FewShotRunConfig FewShotRunConfig::from_json(const json::Value& v, const std::st
     return c;
 }
 
-ClampedModel fewshot_clamped_model(const Transformer& model, const FewShotInputs& inputs) {
-    ClampedModel m;
-    m.model = &model;
-    m.embed = [&model, inputs] { return fewshot_embed(model, inputs.exemplars, inputs.labels, inputs.is_label); };
-    m.readout = [&model](const Var& residual) { return fewshot_readout(model, residual); };
-    m.labels = inputs.labels;
-    m.targets = inputs.targets;
-    m.other_model = [inputs](const std::string& checkpoint, Site site, int layer) {
-        static std::map<std::string, Transformer> loaded;  // a graft reads its checkpoint once
-        if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
-        NoGrad no_grad;
-        Interventions capture;
-        capture.capture(site, layer);
-        fewshot_forward(loaded.at(checkpoint), inputs, &capture);
-        return Var(capture.captured(site, layer));
-    };
-    return m;
-}
-
 FewShotMetrics evaluate_fewshot(const Transformer& model, const FewShotTask& task, const FewShotSequences& sequences,
                                 const ClampSchedule& clamps, int64_t step) {
-    NoGrad no_grad;
-    FewShotMetrics total;
-    for (int64_t begin = 0; begin < sequences.count; begin += EVAL_CHUNK) {
-        const int64_t end = std::min(sequences.count, begin + EVAL_CHUNK);
-        FewShotInputs inputs = task.inputs(sequences, begin, end, model.W_E.dtype());
-        Interventions interventions;
-        Var logits = clamped_forward(clamps, step, fewshot_clamped_model(model, inputs), interventions);
-        FewShotMetrics m = fewshot_metrics(logits.value(), inputs);
-        const double w = double(end - begin) / double(sequences.count);
-        total.loss += w * m.loss;
-        total.accuracy += w * m.accuracy;
-        total.in_context_accuracy += w * m.in_context_accuracy;
-        total.in_context_probability += w * m.in_context_probability;
-        total.probability += w * m.probability;
-    }
-    return total;
+    std::vector<FewShotInputs> chunks;
+    for (int64_t begin = 0; begin < sequences.count; begin += EVAL_CHUNK)
+        chunks.push_back(task.inputs(sequences, begin, std::min(sequences.count, begin + EVAL_CHUNK), model.W_E.dtype()));
+    return fewshot_metrics(fewshot_outcomes(model, chunks, clamps, step));
 }
 
 FewShotRun train_fewshot(const FewShotRunConfig& config, const FewShotTrainOptions& options) {

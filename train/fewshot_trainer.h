@@ -60,9 +60,6 @@ struct FewShotTrainOptions {
 FewShotMetrics evaluate_fewshot(const Transformer& model, const FewShotTask& task, const FewShotSequences& sequences,
                                 const ClampSchedule& clamps, int64_t step);
 
-// The clamped model of one batch: embed, readout, labels and targets for model/clamp.h.
-ClampedModel fewshot_clamped_model(const Transformer& model, const FewShotInputs& inputs);
-
 FewShotRun train_fewshot(const FewShotRunConfig& config, const FewShotTrainOptions& options = {});
 
 }  // namespace induction

@@ -8,6 +8,22 @@
 
 namespace induction {
 
+namespace {
+
+// Clamp values that read the few-shot task's labels have nothing to read in a language model.
+void check_language_model_clamps(const ClampSchedule& schedule, const std::string& where) {
+    for (size_t i = 0; i < schedule.clamps.size(); ++i) {
+        const ClampValue& value = schedule.clamps[i].value;
+        const std::string clamp = where + " clamps[" + std::to_string(i) + "]";
+        check(value.kind != ClampValueKind::INDUCTION && value.kind != ClampValueKind::PERFECT_COPY, clamp,
+              ": value '", clamp_value_name(value.kind), "' reads the few-shot task's labels; a language model has "
+              "none");
+        if (value.pass) check_language_model_clamps(*value.pass, clamp + " pass");
+    }
+}
+
+}  // namespace
+
 std::vector<int64_t> TrainConfig::snapshot_steps() const {
     std::set<int64_t> steps_set = {0, steps};
     if (snapshot_every > 0)
@@ -57,6 +73,8 @@ void TrainConfig::validate(const std::string& source) const {
     in_range("corpus_seed", double(corpus_seed), 0, 9007199254740992.0);
     in_range("seed", double(seed), 0, 9007199254740992.0);
     in_range("data_seed", double(data_seed), 0, 9007199254740992.0);
+    clamps.validate_for(model, source + " (clamps)");
+    check_language_model_clamps(clamps, source + " (clamps)");
 }
 
 json::Value TrainConfig::to_json() const {
@@ -90,6 +108,7 @@ json::Value TrainConfig::to_json() const {
     v["corpus_dir"] = corpus_dir;
     v["corpus_heldout_fraction"] = corpus_heldout_fraction;
     v["corpus_seed"] = corpus_seed;
+    if (!clamps.empty()) v["clamps"] = clamps.to_json();  // absent for a plain run (train_config.h)
     return v;
 }
 
@@ -99,7 +118,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
         "name", "model", "batch_size", "context", "steps", "seed", "data_seed", "learning_rate",
         "warmup_steps", "lr_decay", "min_lr_fraction", "weight_decay", "weight_decay_changes",
         "beta1", "beta2", "adam_eps", "grad_clip", "snapshot_every", "snapshot_log_count",
-        "corpus_dir", "corpus_heldout_fraction", "corpus_seed"};
+        "corpus_dir", "corpus_heldout_fraction", "corpus_seed", "clamps"};
     for (const auto& [key, value] : v.members())
         check(known.count(key) > 0, source, ": unknown field '", json::printable_line(key), "'");
     TrainConfig c;
@@ -162,6 +181,7 @@ TrainConfig TrainConfig::from_json(const json::Value& v, const std::string& sour
     if (v.contains("corpus_dir")) c.corpus_dir = text("corpus_dir");
     if (v.contains("corpus_heldout_fraction")) c.corpus_heldout_fraction = number("corpus_heldout_fraction");
     if (v.contains("corpus_seed")) c.corpus_seed = seed("corpus_seed");
+    if (v.contains("clamps")) c.clamps = ClampSchedule::from_json(v.at("clamps"), source + " (clamps)");
     c.schedule.total_steps = c.steps;
     c.validate(source);
     return c;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "model/clamp.h"
 #include "model/config.h"
 #include "train/adamw.h"
 #include "train/schedule.h"
@@ -25,6 +26,11 @@ struct TrainConfig {
     std::string corpus_dir = "data/corpus";  // built on first use; shared by runs
     double corpus_heldout_fraction = 0.10;
     uint64_t corpus_seed = 1;
+    // Clamps (METHODS §8.5) active on every forward pass of training, from the steps each names
+    // ("clamps": {"clamps": [...]}, model/clamp.h). Empty: a plain run, whose config.json has no
+    // "clamps" key, so its files are what they were before clamps existed. Values that need the
+    // few-shot task's labels (induction, perfect_copy) are refused: a language model has none.
+    ClampSchedule clamps;
 
     int64_t tokens_per_step() const { return batch_size * context; }
     // Snapshot steps, ascending: 0, the grid, the log-spaced points, and always the last step.

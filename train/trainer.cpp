@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -145,10 +146,34 @@ void check_finite_parameters(const std::vector<NamedParameter>& parameters, int6
 
 }  // namespace
 
+ClampedModel lm_clamped_model(const Transformer& model, const Tensor& tokens) {
+    ClampedModel m;
+    m.model = &model;
+    m.embed = [&model, tokens] { return embed(model, tokens); };
+    m.readout = [&model](const Var& residual) { return unembed(model, residual); };
+    m.other_model = [tokens](const std::string& checkpoint, Site site, int layer) {
+        static std::map<std::string, Transformer> loaded;  // a graft reads its checkpoint once
+        if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
+        NoGrad no_grad;
+        Interventions capture;
+        capture.capture(site, layer);
+        forward(loaded.at(checkpoint), tokens, &capture);
+        return Var(capture.captured(site, layer));
+    };
+    return m;
+}
+
+Var lm_forward(const Transformer& model, const Tensor& tokens, const ClampSchedule& clamps, int64_t step,
+               Interventions* interventions) {
+    if (clamps.empty()) return forward(model, tokens, interventions);
+    Interventions none;
+    return clamped_forward(clamps, step, lm_clamped_model(model, tokens), interventions ? *interventions : none);
+}
+
 StepTensors train_step_on_device(Transformer& model, AdamW& optimizer,
                                  const std::vector<AdamWParameter>& trainable, const Tensor& batch,
                                  const TrainConfig& config, int64_t step) {
-    Var losses = next_token_losses(forward(model, batch), batch);  // [B, T-1]
+    Var losses = next_token_losses(lm_forward(model, batch, config.clamps, step), batch);  // [B, T-1]
     Var loss = mean(reshape(losses, {losses.value().numel()}), 0);
     backward(loss);  // a non-finite loss gives a non-finite norm, and AdamW then updates nothing
     Tensor grad_norm = global_grad_norm(trainable);
@@ -277,6 +302,7 @@ void log_new_run(RunLog& log, const TrainConfig& config, int64_t parameter_count
              std::to_string(corpus_tokens) + " tokens), " + std::to_string(snapshots) + " snapshots");
     for (const Schedule::ChangePoint& change : config.schedule.change_points())
         log.line("schedule: step " + std::to_string(change.step) + ": " + change.what);
+    if (!config.clamps.empty()) log.line("clamps, on every forward pass: " + json::dump(config.clamps.to_json()));
 }
 
 // A resumed run keeps the loss rows before its resume step; rows past it (written before a kill)
@@ -341,6 +367,7 @@ void save_snapshot(RunParts& run, int64_t step) {
     Metadata metadata = {{"step", std::to_string(step)},
                          {"tokens_seen", std::to_string(step * run.config.tokens_per_step())}};
     if (!run.losses.empty()) metadata.push_back({"train_loss", format("%.6f", run.losses.recent_loss())});
+    if (!run.config.clamps.empty()) metadata.push_back({"clamps", json::dump(run.config.clamps.to_json())});
     save_checkpoint(snapshot_path(run.dir, step), run.model, metadata);
     write_resume_state(resume_path(run.dir), step, run.optimizer, run.parameters);
 }

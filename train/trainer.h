@@ -12,7 +12,13 @@
 // each snapshot is followed by its resume state, so a SIGKILL at any moment leaves a directory
 // that `resume` continues; the resumed run's files equal the uninterrupted run's byte for byte
 // (the data order is a function of the step). A resume that asks for a different config is
-// refused before anything is written; a resume of a finished run writes nothing. A non-finite
+// refused before anything is written (the clamp schedule is part of the config); a resume of a
+// finished run writes nothing. A run with clamps (TrainConfig::clamps, METHODS §8.5) applies them
+// on every forward pass of training (the trainer has no evaluation passes), logs them in
+// train.log and records them in every snapshot's metadata ("clamps", the schedule's JSON); a run
+// without clamps runs the plain forward pass, bit for bit what it ran before clamps existed.
+// The analysis of snapshots (`induction analyze`) measures the bare weights, without the clamps;
+// tools/clamp/lm_bridge.h measures a clamped run both ways. A non-finite
 // loss or gradient norm stops the run before the update, and weights are checked to be finite
 // before every snapshot, so the last snapshot on disk is always finite and the error names it.
 #pragma once
@@ -20,6 +26,7 @@
 #include <functional>
 #include <string>
 
+#include "model/clamp.h"
 #include "model/transformer.h"
 #include "train/corpus.h"
 #include "train/train_config.h"
@@ -49,7 +56,16 @@ struct TrainResult {
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options);
 
-// One optimizer step on one batch: forward, mean next-token loss, backward, global gradient norm,
+// What clamped_forward (model/clamp.h) needs to run a language model on tokens (i32 [B, T]): its
+// embedding and unembedding, and for CHECKPOINT values the same site of another model's plain
+// forward pass on the same tokens (each checkpoint is read once).
+ClampedModel lm_clamped_model(const Transformer& model, const Tensor& tokens);
+// The logits [B, T, d_vocab] with the clamps of `clamps` active at `step`, and `interventions`
+// (captures, say) in force: the plain forward() when the schedule is empty.
+Var lm_forward(const Transformer& model, const Tensor& tokens, const ClampSchedule& clamps, int64_t step,
+               Interventions* interventions = nullptr);
+
+// One optimizer step on one batch: forward (with the config's clamps active at `step`), mean next-token loss, backward, global gradient norm,
 // AdamW (clipping by that norm) with the scheduled learning rate and weight decay. Every part is an
 // op, so the step reads nothing on the host: the loss and the norm stay where they were computed
 // (tensors of shape []), for the caller to read when it wants them. When the loss or the norm is

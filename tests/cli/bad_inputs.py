@@ -202,6 +202,12 @@ def eval_tokens_case(name: str, data: bytes, expect: list) -> Case:
                 ["{case}/tokens.bin"] + expect, {"tokens.bin": data})
 
 
+def clamp_spec_case(name: str, spec: bytes, expect: list) -> Case:
+    """`clamp --spec` on a crafted spec file: refused naming the file (and the field)."""
+    return Case(name, ["clamp", "--spec", "{case}/spec.json", "--out", "{case}/out", "--quiet"],
+                ["{case}/spec.json"] + expect, {"spec.json": spec})
+
+
 NAN, INF = float("nan"), float("inf")
 ROW = list(range(1, int(CTX) + 1))  # one good row
 
@@ -370,6 +376,29 @@ BAD_INPUTS = [
     Case("heads-without-checkpoint", ["heads"], ["CHECKPOINT"]),
     Case("analyze-no-models", ["analyze", "{case}/empty"], ["{case}/empty"], {"empty/.keep": b""}),
     Case("unknown-command", ["trian"], ["trian"]),
+] + [
+    # Clamp specs (METHODS §8): refused before any run directory is made.
+    clamp_spec_case(name, spec, expect) for name, spec, expect in [
+        ("clamp-spec-truncated", b'{"run": {"seq', []),
+        ("clamp-spec-unknown-field", b'{"runs": {}}', ["runs"]),
+        ("clamp-spec-unknown-run-field", b'{"run": {"learning_rat": 0.1}}', ["learning_rat"]),
+        ("clamp-spec-bad-site", b'{"run": {"clamps": {"clamps": [{"site": "patern", "value": "zero"}]}}}', ["site", "patern"]),
+        ("clamp-spec-bad-value", b'{"run": {"clamps": {"clamps": [{"site": "pattern", "value": "perfect"}]}}}',
+         ["value", "perfect"]),
+        ("clamp-spec-strength-1.5", b'{"run": {"clamps": {"clamps": [{"site": "pattern", "value": "previous_token", '
+         b'"strength": 1.5}]}}}', ["strength", "1.5"]),
+        ("clamp-spec-head-out-of-range", b'{"run": {"clamps": {"clamps": [{"site": "v", "layer": 1, "head": 8, '
+         b'"value": "zero"}]}}}', ["head", "8"]),
+        ("clamp-spec-layer-out-of-range", b'{"run": {"clamps": {"clamps": [{"site": "v", "layer": 2, "value": "zero"}]}}}',
+         ["layer", "2"]),
+        ("clamp-spec-labels-2", b'{"run": {"task": {"labels": 2}}}', ["labels"]),
+        ("clamp-spec-learning-rate-negative", b'{"run": {"learning_rate": -1}}', ["learning_rate"]),
+    ]
+] + [
+    Case("clamp-unknown-experiment", ["clamp", "--experiment", "nope", "--out", "{case}/out", "--quiet"], ["nope"]),
+    Case("clamp-spec-and-experiment", ["clamp", "--experiment", "toy", "--spec", "x.json", "--out", "{case}/out"],
+         ["--spec", "--experiment"]),
+    Case("clamp-jobs-0", ["clamp", "--experiment", "toy", "--jobs", "0", "--out", "{case}/out"], ["--jobs", "0"]),
 ]
 
 MUST_SUCCEED = [
