@@ -104,6 +104,31 @@ TEST(LmBridge, EvaluatorPatternClampIsTheTrainersClamp) {
     EXPECT_THROW_MESSAGE(pattern_clamp_interventions(zero, 0, 2), "previous-token pattern clamps only");
 }
 
+TEST(LmBridge, FigureShadesOnlyPhaseChangeWindows) {
+    LmBridgeResult r;
+    r.preset = "attn-2l";
+    for (LmBridgeRun* run : {&r.unclamped, &r.clamped_run}) {
+        run->name = run == &r.unclamped ? "unclamped" : "clamped";
+        run->tokens_per_step = 100;
+        run->induction_head = {1, 0};
+        for (int64_t step = 0; step <= 400; step += 100) {
+            run->steps.push_back(step);
+            HeadTable table(2, 1, double(step) / 1000);
+            run->prefix.push_back(table);
+            run->prefix_bare.push_back(table);
+        }
+    }
+    r.clamped_run.phase_change = true;  // steps 100-300: a band; the unclamped run's ICL-only window: none
+    r.clamped_run.window.found = r.clamped_run.window.both_found = true;
+    r.clamped_run.window.window = {10000, 30000};
+    r.unclamped.window.found = true;
+    r.unclamped.window.window = {0, 10000};
+    const std::string figure = lm_bridge_svg(r);
+    EXPECT_NE(figure.find("<title>clamped phase-change window</title>"), std::string::npos);
+    EXPECT_EQ(figure.find("<title>unclamped phase-change window</title>"), std::string::npos);
+    EXPECT_NE(figure.find("clamped L1H0 without its clamp"), std::string::npos);
+}
+
 TEST(LmBridge, TrainsMeasuresAndComparesBothRuns) {
     WordCorpus corpus;
     TempDir work;

@@ -5,8 +5,13 @@
 #include <map>
 #include <set>
 
+#include "analysis/report/page.h"
 #include "model/io/file_io.h"
+#include "tools/clamp/lm_bridge.h"
 #include "tools/clamp/pages.h"
+#include "train/corpus.h"
+#include "train/presets.h"
+#include "train/trainer.h"
 
 namespace induction {
 
@@ -16,7 +21,7 @@ const std::set<std::string> CLAMPED = {"none", "pt", "layer1", "match", "copy", 
 
 // What the chosen experiments need: flags per group of runs.
 struct Needs {
-    bool clamped = false, sweep = false, redundancy = false, wiring = false, timing = false, toy = false;
+    bool clamped = false, sweep = false, redundancy = false, wiring = false, timing = false, toy = false, lm = false;
     bool main() const { return clamped || sweep || redundancy || wiring || timing; }
 };
 
@@ -29,7 +34,65 @@ Needs needs_of(const std::string& name) {
     n.wiring = all || name == "wiring";
     n.timing = all || name == "timing";
     n.toy = all || name == "toy";
+    n.lm = all || name == "lm-bridge";
     return n;
+}
+
+// ---- lm-bridge ---------------------------------------------------------------------------------
+
+// The bridge's options: its runs under OUT/lm-bridge; the unclamped attn-2l run of `make run`
+// (runs/default/attn-2l) is reused when it is there and no other is named.
+LmBridgeOptions lm_options(const ExperimentOptions& o) {
+    LmBridgeOptions lm;
+    lm.out_dir = o.out_dir + "/lm-bridge";
+    lm.steps = o.lm_steps;
+    lm.quiet = o.quiet;
+    lm.unclamped_run = o.lm_unclamped_run;
+    const TrainConfig preset = find_preset(lm.preset).config;
+    const int64_t steps = lm.steps > 0 ? lm.steps : preset.steps;
+    if (lm.unclamped_run.empty() && file_exists(snapshot_path("runs/default/attn-2l", steps)) && lm.steps < 0)
+        lm.unclamped_run = "runs/default/attn-2l";
+    return lm;
+}
+
+// The language-model runs as jobs of the pool, one core each (`induction train`); the corpus is
+// built first so that the two never build it at once.
+std::vector<Job> lm_jobs(const LmBridgeOptions& lm) {
+    TrainConfig config = find_preset(lm.preset).config;
+    if (lm.steps > 0) config.steps = lm.steps;
+    CorpusOptions corpus;
+    corpus.out_dir = config.corpus_dir;
+    corpus.vocab_size = config.model.d_vocab;
+    corpus.seed = config.corpus_seed;
+    corpus.heldout_fraction = config.corpus_heldout_fraction;
+    build_corpus(corpus);
+    make_directories(lm.out_dir);
+    const std::string clamps = lm.out_dir + "/clamps.json";
+    json::write_file(clamps, previous_token_clamp(lm.clamped, 1.0).to_json());
+    auto job = [&](const std::string& name, const std::string& dir, std::vector<std::string> extra) {
+        std::vector<std::string> command = {"train", "--preset", lm.preset, "--out", dir, "--quiet", "--threads", "1"};
+        if (lm.steps > 0) extra.insert(extra.end(), {"--steps", std::to_string(lm.steps)});
+        command.insert(command.end(), extra.begin(), extra.end());
+        return Job{name, {}, dir, command, snapshot_path(dir, config.steps)};
+    };
+    std::vector<Job> jobs;
+    if (lm.unclamped_run.empty()) jobs.push_back(job("lm-unclamped", lm.out_dir + "/unclamped", {}));
+    jobs.push_back(job("lm-clamped", lm.out_dir + "/clamped", {"--clamps", clamps}));
+    return jobs;
+}
+
+std::string write_lm_page(const ExperimentOptions& o, const LmBridgeOptions& lm) {
+    LmBridgeOptions measure = lm;
+    measure.threads = o.jobs;
+    const LmBridgeResult r = run_lm_bridge(measure);
+    Page page("Clamping a language model: the bridge between the two papers");
+    page.paragraph("attn-2l trained twice from the same seeds and data order: unclamped, and with layer 0 head " +
+                   std::to_string(lm.clamped.head) + "'s attention pattern clamped to a perfect previous-token "
+                   "pattern from step 0 (METHODS §8.6 PT clamp).");
+    page.figure(read_file_bytes(r.svg_path), "Prefix matching of each run's strongest induction head against step.");
+    page.paragraph(r.summary());
+    page.write(o.out_dir + "/lm-bridge.html");
+    return r.summary();
 }
 
 std::vector<RunResult> take(const std::vector<Job>& jobs, const std::vector<json::Value>& results, size_t& at) {
@@ -102,15 +165,22 @@ std::string run_experiment(const std::string& name, const ExperimentOptions& o) 
     std::string summary;
     const Needs needs = needs_of(name);
     make_directories(o.out_dir);
+    // The language-model runs take longest: they start first, beside everything else.
+    const LmBridgeOptions lm = lm_options(o);
+    BackgroundJobs lm_runs = start_in_background(needs.lm ? lm_jobs(lm) : std::vector<Job>{});
     if (needs.main()) {
-        const Job main = main_job(o);
-        const RunResult main_run{"main", run_jobs({main}, 1, o.quiet).front()};
+        const RunResult main_run{"main", run_jobs({main_job(o)}, 1, o.quiet).front()};
         const KeyHeads heads = key_heads(main_run.result);
         summary += run_groups(needs, o, main_run, heads, pages);
     }
     if (needs.toy) {
         pages.push_back({"toy.html", "Toy model (§8.7)"});
         summary += write_toy_page(o);
+    }
+    if (needs.lm) {
+        wait_for(lm_runs);
+        pages.push_back({"lm-bridge.html", "Clamping a language model (lm-bridge)"});
+        summary += write_lm_page(o, lm);
     }
     write_index_page(o, pages);
     return summary;

@@ -60,20 +60,46 @@ pid_t spawn_job(const std::string& binary, const Job& job) {
 
 }  // namespace
 
+BackgroundJobs start_in_background(const std::vector<Job>& jobs) {
+    const std::string binary = this_binary();
+    BackgroundJobs background{jobs, {}};
+    for (const Job& job : jobs) background.pids.push_back(already_done(job) ? 0 : spawn_job(binary, job));
+    return background;
+}
+
+void wait_for(BackgroundJobs& background) {
+    for (size_t i = 0; i < background.jobs.size(); ++i) {
+        if (background.pids[i] == 0) continue;
+        int status = 0;
+        check(waitpid(background.pids[i], &status, 0) == background.pids[i], "clamp: waiting for a job failed");
+        background.pids[i] = 0;
+        const Job& job = background.jobs[i];
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clamp: job '", job.name, "' failed; see ",
+              job.out_dir, "/run.log");
+    }
+}
+
 std::vector<json::Value> run_jobs(const std::vector<Job>& jobs, int parallel, bool quiet) {
     const std::string binary = this_binary();
     std::map<pid_t, size_t> running;
     size_t next = 0, finished = 0;
     Progress progress("clamp runs", int64_t(jobs.size()), quiet);
+    // Polls this pool's own children only: background jobs are left to wait_for().
     auto wait_one = [&] {
-        int status = 0;
-        const pid_t pid = waitpid(-1, &status, 0);
-        check(pid > 0, "clamp: waiting for a job failed");
-        const Job& job = jobs[running.at(pid)];
-        running.erase(pid);
-        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clamp: job '", job.name, "' failed; see ",
-              job.out_dir, "/run.log");
-        progress.update(int64_t(++finished), job.name);
+        for (;;) {
+            for (auto [pid, index] : running) {
+                int status = 0;
+                const pid_t done = waitpid(pid, &status, WNOHANG);
+                check(done >= 0, "clamp: waiting for job '", jobs[index].name, "' failed");
+                if (done == 0) continue;
+                running.erase(pid);
+                check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clamp: job '", jobs[index].name,
+                      "' failed; see ", jobs[index].out_dir, "/run.log");
+                progress.update(int64_t(++finished), jobs[index].name);
+                return;
+            }
+            usleep(20000);
+        }
     };
     for (; next < jobs.size(); ++next) {
         if (already_done(jobs[next])) {

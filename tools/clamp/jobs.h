@@ -24,6 +24,16 @@ struct Job {
     std::string done_file = {};
 };
 
+// Jobs started all at once in the background (the language-model runs, beside the few-shot pool):
+// the operating system shares the cores among everything running.
+struct BackgroundJobs {
+    std::vector<Job> jobs;
+    std::vector<int> pids;  // by job; 0 for a job done before
+};
+BackgroundJobs start_in_background(const std::vector<Job>& jobs);
+// Waits for them; throws naming the first that failed and its log.
+void wait_for(BackgroundJobs& background);
+
 // Runs the jobs, `parallel` at a time, in order; returns each one's result.json (null for a
 // command job). Throws naming the first job that failed and its log.
 std::vector<json::Value> run_jobs(const std::vector<Job>& jobs, int parallel, bool quiet);

@@ -283,6 +283,8 @@ void detect_phase(LmBridgeRun& run, const TrainConfig& config) {
 json::Value number_or_null(double x) { return std::isfinite(x) ? json::Value(x) : json::Value(); }
 json::Value step_or_null(const std::optional<int64_t>& step) { return step ? json::Value(*step) : json::Value(); }
 
+std::string head_text(HeadId head) { return "L" + std::to_string(head.layer) + "H" + std::to_string(head.head); }
+
 json::Value head_json(HeadId head) {
     json::Value v = json::Value::object();
     v["layer"] = head.layer;
@@ -443,35 +445,18 @@ void add_run(svg::Figure& figure, const LmBridgeRun& run, const std::string& col
     line.x = x;
     line.y = y;
     line.color = color;
-    const std::string head = "L" + std::to_string(run.induction_head.layer) + "H" + std::to_string(run.induction_head.head);
-    line.label = run.name + " " + head + (bare ? " without its clamp" : "");
+    line.label = run.name + " " + head_text(run.induction_head) + (bare ? " without its clamp" : "");
     line.dashed = bare;
     line.width = bare ? 1.2 : 1.8;
     figure.add(line);
-    if (bare || !run.window.found) return;
+    if (bare || !run.phase_change) return;  // shaded only where §6 finds a phase change, as in the report
     svg::Band band;
     band.start = run.step_of(run.window.window.start);
     band.end = run.step_of(run.window.window.end);
     band.color = color;
     band.opacity = 0.15;
-    band.tooltip = run.name + " phase-change window" + (run.window.both_found ? "" : " (" + run.window.reason + ")");
+    band.tooltip = run.name + " phase-change window";
     figure.add(band);
-}
-
-std::string bridge_svg(const LmBridgeResult& r) {
-    svg::Figure figure(760, 400);
-    figure.title = r.preset + ": prefix matching of each run's strongest induction head; L" +
-                   std::to_string(r.clamped.layer) + "H" + std::to_string(r.clamped.head) +
-                   " clamped to previous-token attention from step 0";
-    figure.x.label = "training step";
-    figure.y.label = "prefix matching (§3.2)";
-    figure.y.min = 0;
-    figure.y.max = 1;
-    add_run(figure, r.unclamped, "#4e79a7", false);
-    add_run(figure, r.clamped_run, "#e15759", false);
-    add_run(figure, r.clamped_run, "#e15759", true);
-    figure.add(svg::HLine{r.threshold});
-    return figure.render();
 }
 
 // ---- summary ------------------------------------------------------------------------------------
@@ -481,11 +466,10 @@ std::string peak_text(const LmBridgeRun& run) {
     return run.prefix_window.found ? number_text(run.step_of(run.prefix_window.n_peak), "%.0f") : "none";
 }
 std::string window_text(const LmBridgeRun& run) {
-    if (!run.window.found) return "none";
+    if (!run.phase_change) return run.icl_window.found ? "none (ICL only)" : "none";
     return number_text(run.step_of(run.window.window.start), "%.0f") + "-" +
-           number_text(run.step_of(run.window.window.end), "%.0f") + (run.phase_change ? "" : " (one curve only)");
+           number_text(run.step_of(run.window.window.end), "%.0f");
 }
-std::string head_text(HeadId head) { return "L" + std::to_string(head.layer) + "H" + std::to_string(head.head); }
 
 }  // namespace
 
@@ -510,6 +494,21 @@ Interventions pattern_clamp_interventions(const ClampSchedule& schedule, int64_t
                                     [c, strength](const Var& x) { return previous_token_clamped(c, strength, x); });
     }
     return interventions;
+}
+
+std::string lm_bridge_svg(const LmBridgeResult& r) {
+    svg::Figure figure(760, 400);
+    figure.title = r.preset + ": strongest induction head, " + head_text(r.clamped) +
+                   " clamped to previous-token attention or not";
+    figure.x.label = "training step";
+    figure.y.label = "prefix matching (§3.2)";
+    figure.y.min = 0;
+    figure.y.max = 1;
+    add_run(figure, r.unclamped, "#4e79a7", false);
+    add_run(figure, r.clamped_run, "#e15759", false);
+    add_run(figure, r.clamped_run, "#e15759", true);
+    figure.add(svg::HLine{r.threshold});
+    return figure.render();
 }
 
 json::Value LmBridgeRun::to_json() const {
@@ -627,7 +626,7 @@ LmBridgeResult run_lm_bridge(const LmBridgeOptions& o) {
     r.csv_path = o.out_dir + "/lm_bridge.csv";
     r.svg_path = o.out_dir + "/lm_bridge.svg";
     write_file_atomic(r.csv_path, bridge_csv(r.unclamped, r.clamped_run));
-    write_file_atomic(r.svg_path, bridge_svg(r));
+    write_file_atomic(r.svg_path, lm_bridge_svg(r));
     json::write_file(r.json_path, r.to_json());
     return r;
 }

@@ -102,6 +102,11 @@ struct LmBridgeResult {
 
 LmBridgeResult run_lm_bridge(const LmBridgeOptions& options);
 
+// The figure of lm_bridge.svg: each run's strongest induction head's prefix matching (as trained,
+// and the clamped run's bare weights dashed) against step, the 0.3 threshold, and each run's
+// phase-change window shaded in its colour where §6 finds one.
+std::string lm_bridge_svg(const LmBridgeResult& result);
+
 // The clamps of a schedule active at `step` as interventions of a plain forward pass, for the
 // evaluators (analysis/evaluators.h), which run their own. Only pattern clamps of previous-token
 // values (what the bridge applies) are supported; anything else is an error. A clamp naming no
