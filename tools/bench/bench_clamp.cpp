@@ -146,8 +146,7 @@ void print_clamp_table(const Timings& t, const std::string& why, int repeats, in
     std::printf("last step's loss: ours %.4f unclamped, %.4f layer-1 clamp",
                 median_of(t.unclamped, &Timing::final_loss), median_of(t.clamped, &Timing::final_loss));
     if (!t.peer.empty()) std::printf(", PyTorch %.4f", median_of(t.peer, &Timing::final_loss));
-    std::printf(" (a sanity check, not a comparison: ln 5 = %.4f is chance, and the peer's batches are random,\n"
-                " of the task's shapes only)\n",
+    std::printf("\n  (a sanity check, not a comparison: ln 5 = %.4f is chance; the peer's batches are random)\n",
                 std::log(5.0));
     if (t.peer.empty()) return;
     std::printf("peer: PyTorch %s%s, BLAS: %s\n", t.torch_version.c_str(),
@@ -175,13 +174,13 @@ int run_clamp_bench(const Args& args) {
     const ClampSchedule clamp = layer1_clamp();
     clamp.validate_for(config, "the layer-1 clamp");
     const std::vector<FewShotInputs> batches = sample_batches(task, std::min(POOL, warmup + steps), batch);
-    const std::string why = args.flag("no-peer") ? "--no-peer" : torch_peer_unavailable(PEER);
+    const std::string why = args.flag("no-peer") ? "not run (--no-peer)" : torch_peer_unavailable(PEER);
 
     print_load_average("before");
     std::printf("few-shot model (METHODS 8.3): %d layers x %d heads, d_model %d, %lld tokens; batch %lld, Adam lr "
-                "%.0e; %d thread%s, ours and the peer\n\n",
+                "%.0e; %d thread%s%s\n\n",
                 config.n_layers, config.n_heads, config.d_model, (long long)config.n_ctx, (long long)batch,
-                LEARNING_RATE, threads, threads > 1 ? "s" : "");
+                LEARNING_RATE, threads, threads > 1 ? "s" : "", why.empty() ? ", ours and the peer" : "");
     Timings t;
     for (int r = 0; r < repeats; ++r) {
         t.unclamped.push_back(our_training(config, {}, batches, steps, warmup));
