@@ -11,6 +11,7 @@
 #include <map>
 
 #include "autograd/functions.h"
+#include "model/checkpoint.h"
 
 namespace induction {
 
@@ -236,6 +237,16 @@ void run_other_passes(const ClampSchedule& schedule, PassState& state) {
 }
 
 }  // namespace
+
+Var checkpoint_activation(const std::string& checkpoint, Site site, int layer, const CheckpointForward& forward) {
+    static std::map<std::string, Transformer> loaded;
+    if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
+    NoGrad no_grad;
+    Interventions capture;
+    capture.capture(site, layer);
+    forward(loaded.at(checkpoint), capture);
+    return Var(capture.captured(site, layer));
+}
 
 Var clamped_forward(const ClampSchedule& schedule, int64_t step, const ClampedModel& model,
                     Interventions& interventions) {

@@ -96,6 +96,12 @@ struct ClampedModel {
     std::function<Var(const std::string& checkpoint, Site site, int layer)> other_model;
 };
 
+// A CHECKPOINT value: the activation at (site, layer) of the model saved at `checkpoint` when
+// `forward` runs it on the caller's inputs, as a constant. The model is loaded once per process
+// and path (a file rewritten under the same path later is not read again).
+using CheckpointForward = std::function<void(const Transformer& other, Interventions& capture)>;
+Var checkpoint_activation(const std::string& checkpoint, Site site, int layer, const CheckpointForward& forward);
+
 // The forward pass with every clamp of `schedule` that is active at `step` (and whatever the
 // caller's interventions ask, e.g. captures). Returns the logits. The clamps are added to
 // `interventions` as transforms that live for this one pass: give each pass a fresh value.

@@ -19,11 +19,11 @@ struct HeadId {
 ClampSchedule join(const std::vector<ClampSchedule>& parts);
 
 // PT attention clamp: head's pattern → the previous-token pattern of strength s, all rows (or
-// label rows 1, 3, ... only). Constant.
+// the label rows 1 and 3 of the 5-token task only). Constant.
 ClampSchedule previous_token_clamp(HeadId head, double strength = 1.0, bool label_rows_only = false);
 
-// Induction (match) clamp: head's query row → s on the label token carrying y_q, 1 − s on the
-// other. Constant given the labels; clamped induction strength 2s − 1.
+// Induction (match) clamp: head's query row (position 4 of the 5-token task) → s on the label
+// token carrying y_q, 1 − s on the other. Constant given the labels; induction strength 2s − 1.
 ClampSchedule induction_clamp(HeadId head, double strength = 1.0);
 
 // Perfect-copy clamp: the query logits ← head's pre-softmax scores to the label tokens (every

@@ -124,6 +124,8 @@ void read_value_fields(const json::Value& v, const std::string& where, Clamp& c)
         value.has_pass_site = true;
         value.pass_site = site_named(v.at("pass_site").get("site", ""), where + " pass_site");
         value.pass_layer = v.at("pass_site").get("layer", 0);
+        check(value.pass_layer >= 0 && value.pass_layer < ModelConfig::MAX_LAYERS, where,
+              ": field 'pass_site' needs a layer in [0, ", ModelConfig::MAX_LAYERS, ")");
     }
     value.docstring_shift = v.get("docstring_shift", false);
     value.checkpoint = v.get("checkpoint", "");
@@ -253,6 +255,9 @@ void ClampSchedule::validate_for(const ModelConfig& config, const std::string& s
         if (c.value.kind == ClampValueKind::PERFECT_COPY)
             check(c.value.source_layer < config.n_layers && c.value.source_head < config.n_heads, where,
                   ": field 'source' names no head of this model");
+        if (c.value.has_pass_site)
+            check(c.value.pass_site == Site::LOGITS || c.value.pass_layer < config.n_layers, where,
+                  ": field 'pass_site' layer ", c.value.pass_layer, " is not a layer of this model");
         if (c.value.pass) c.value.pass->validate_for(config, where + " pass");
     }
 }

@@ -2,9 +2,7 @@
 #include "model/fewshot_model.h"
 
 #include <cmath>
-#include <map>
 
-#include "model/checkpoint.h"
 
 #include "autograd/functions.h"
 #include "tensor/rng.h"
@@ -151,13 +149,9 @@ ClampedModel fewshot_clamped_model(const Transformer& model, const FewShotInputs
     m.labels = inputs.labels;
     m.targets = inputs.targets;
     m.other_model = [inputs](const std::string& checkpoint, Site site, int layer) {
-        static std::map<std::string, Transformer> loaded;  // a graft reads its checkpoint once
-        if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
-        NoGrad no_grad;
-        Interventions capture;
-        capture.capture(site, layer);
-        fewshot_forward(loaded.at(checkpoint), inputs, &capture);
-        return Var(capture.captured(site, layer));
+        return checkpoint_activation(checkpoint, site, layer, [&](const Transformer& other, Interventions& capture) {
+            fewshot_forward(other, inputs, &capture);
+        });
     };
     return m;
 }

@@ -1,6 +1,7 @@
 // fewshot_trainer.cpp — the few-shot training loop with clamps (METHODS §8.3, §8.5).
 #include "train/fewshot_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -69,10 +70,33 @@ std::string eval_csv_row(const FewShotEvaluation& e) {
     std::ostringstream row;
     row.precision(8);
     row << e.step << ',' << e.sequences << ',' << e.train_loss;
-    for (const FewShotMetrics& m : e.splits)
+    for (int s = 0; s < FEWSHOT_SPLIT_COUNT; ++s) {  // empty cells for splits not evaluated
+        auto it = std::find_if(e.splits.begin(), e.splits.end(), [&](const auto& p) { return int(p.first) == s; });
+        if (it == e.splits.end()) {
+            row << ",,,,,";
+            continue;
+        }
+        const FewShotMetrics& m = it->second;
         row << ',' << m.loss << ',' << m.accuracy << ',' << m.in_context_accuracy << ',' << m.in_context_probability
             << ',' << m.probability;
+    }
     return row.str() + "\n";
+}
+
+// ["train", "test_classes", ...] → the splits, each once.
+std::vector<FewShotSplit> read_splits(const json::Value& v, const std::string& source) {
+    check(v.is_array(), source, ": field 'eval_splits' must be an array of split names");
+    std::vector<FewShotSplit> splits;
+    for (const json::Value& name : v.as_array()) {
+        int found = -1;
+        for (int s = 0; s < FEWSHOT_SPLIT_COUNT; ++s)
+            if (name.is_string() && name.as_string() == split_name(FewShotSplit(s))) found = s;
+        check(found >= 0 && std::find(splits.begin(), splits.end(), FewShotSplit(found)) == splits.end(), source,
+              ": field 'eval_splits' holds ", json::dump(name), "; expected distinct names of train, test_relabel, ",
+              "train_heldout_exemplars, test_classes");
+        splits.push_back(FewShotSplit(found));
+    }
+    return splits;
 }
 
 }  // namespace
@@ -90,13 +114,15 @@ json::Value FewShotRunConfig::to_json() const {
     v["sequences"] = sequences;
     v["eval_every"] = eval_every;
     v["snapshots"] = snapshots;
+    v["eval_splits"] = json::Value::array();
+    for (FewShotSplit split : eval_splits) v["eval_splits"].push_back(split_name(split));
     v["clamps"] = clamps.to_json();
     return v;
 }
 
 FewShotRunConfig FewShotRunConfig::from_json(const json::Value& v, const std::string& source) {
     static const std::set<std::string> known = {"task", "model", "init_seed", "learning_rate", "beta1", "beta2",
-                                                "eps", "batch", "sequences", "eval_every", "snapshots", "clamps"};
+                                                "eps", "batch", "sequences", "eval_every", "snapshots", "eval_splits", "clamps"};
     check(v.is_object(), source, ": a few-shot run config must be a JSON object");
     for (const auto& [key, _] : v.members())
         check(known.count(key) > 0, source, ": unknown field '", json::printable_line(key), "'");
@@ -114,6 +140,7 @@ FewShotRunConfig FewShotRunConfig::from_json(const json::Value& v, const std::st
     c.sequences = v.get("sequences", c.sequences);
     c.eval_every = v.get("eval_every", c.eval_every);
     c.snapshots = v.get("snapshots", c.snapshots);
+    if (v.contains("eval_splits")) c.eval_splits = read_splits(v.at("eval_splits"), source);
     if (v.contains("clamps")) c.clamps = ClampSchedule::from_json(v.at("clamps"), source + " (clamps)");
     check_run_config(c, source);
     return c;
@@ -131,7 +158,7 @@ FewShotRun train_fewshot(const FewShotRunConfig& config, const FewShotTrainOptio
     check_run_config(config, "few-shot run config");
     const FewShotTask task(config.task);
     std::vector<FewShotSequences> splits;
-    for (int s = 0; s < FEWSHOT_SPLIT_COUNT; ++s) splits.push_back(task.evaluation_split(FewShotSplit(s)));
+    for (FewShotSplit s : config.eval_splits) splits.push_back(task.evaluation_split(s));
     FewShotRun run;
     run.model = make_fewshot_model(config.model, config.init_seed);
     std::vector<AdamWParameter> parameters;
@@ -154,8 +181,8 @@ FewShotRun train_fewshot(const FewShotRunConfig& config, const FewShotTrainOptio
     for (int64_t step = 0;; ++step) {
         if (next_eval < eval_at.size() && eval_at[next_eval] == step) {
             FewShotEvaluation e{step, step * config.batch, loss_count ? loss_sum / double(loss_count) : NAN, {}};
-            for (const FewShotSequences& split : splits)
-                e.splits.push_back(evaluate_fewshot(run.model, task, split, config.clamps, step));
+            for (size_t s = 0; s < splits.size(); ++s)
+                e.splits.push_back({config.eval_splits[s], evaluate_fewshot(run.model, task, splits[s], config.clamps, step)});
             if (options.probe) options.probe(e, run.model);
             run.evaluations.push_back(e);
             if (!csv.empty()) write_file_atomic(options.out_dir + "/eval.csv", csv += eval_csv_row(e));

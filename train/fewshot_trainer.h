@@ -26,6 +26,8 @@ struct FewShotRunConfig {
     int64_t sequences = 1000000;  // training length in sequences
     int64_t eval_every = 5000;    // sequences (1000 for [SC]'s clamp runs)
     int snapshots = 0;            // evenly spaced checkpoints kept in the run directory (the last always)
+    std::vector<FewShotSplit> eval_splits = {FewShotSplit::TRAIN, FewShotSplit::TEST_RELABEL,
+                                             FewShotSplit::TRAIN_HELDOUT_EXEMPLARS, FewShotSplit::TEST_CLASSES};
     ClampSchedule clamps;
 
     int64_t steps() const { return sequences / batch; }
@@ -37,7 +39,7 @@ struct FewShotRunConfig {
 struct FewShotEvaluation {
     int64_t step = 0, sequences = 0;
     double train_loss = NAN;                   // mean training-batch loss since the last evaluation
-    std::vector<FewShotMetrics> splits;        // by FewShotSplit
+    std::vector<std::pair<FewShotSplit, FewShotMetrics>> splits;  // the config's eval_splits
 };
 
 struct FewShotRun {

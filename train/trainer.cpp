@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -152,13 +151,9 @@ ClampedModel lm_clamped_model(const Transformer& model, const Tensor& tokens) {
     m.embed = [&model, tokens] { return embed(model, tokens); };
     m.readout = [&model](const Var& residual) { return unembed(model, residual); };
     m.other_model = [tokens](const std::string& checkpoint, Site site, int layer) {
-        static std::map<std::string, Transformer> loaded;  // a graft reads its checkpoint once
-        if (!loaded.count(checkpoint)) loaded.emplace(checkpoint, load_checkpoint(checkpoint).model);
-        NoGrad no_grad;
-        Interventions capture;
-        capture.capture(site, layer);
-        forward(loaded.at(checkpoint), tokens, &capture);
-        return Var(capture.captured(site, layer));
+        return checkpoint_activation(checkpoint, site, layer, [&](const Transformer& other, Interventions& capture) {
+            forward(other, tokens, &capture);
+        });
     };
     return m;
 }

@@ -654,29 +654,47 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 // x [d_head, T] per head, thousands per step of a tiny model): they run as plain loops.
 constexpr int64_t SMALL_PRODUCT_MACS = 2048;
 
-// C = alpha op(A) op(B) + beta C entry by entry, k ascending over the k the masks keep for that
-// entry (a LOWER keeps k <= i, UPPER k >= i; b LOWER keeps k >= j, UPPER k <= j).
+// C = alpha op(A) op(B) + beta C entry by entry, each a sum over k ascending of the k the masks
+// keep for that entry (a LOWER keeps k <= i, UPPER k >= i; b LOWER keeps k >= j, UPPER k <= j).
+// Four entries of a row are summed side by side, so that their sums do not wait on one another;
+// each keeps its own order, so the result does not depend on the grouping.
 template <class T>
 void gemm_small(const Operands<T>& g) {
     const int64_t a_row = g.transpose_a ? 1 : g.lda, a_k = g.transpose_a ? g.lda : 1;
     const int64_t b_k = g.transpose_b ? 1 : g.ldb, b_col = g.transpose_b ? g.ldb : 1;
-    for (int64_t i = 0; i < g.M; ++i)
-        for (int64_t j = 0; j < g.N; ++j) {
-            T& c = g.C[i * g.ldc + j];
-            if (!kept(g.masks.c, i, j)) {
-                c = T(0);
-                continue;
-            }
-            int64_t begin = g.masks.a == Triangle::UPPER ? i : 0;
-            int64_t end = g.masks.a == Triangle::LOWER ? std::min(g.K, i + 1) : g.K;
-            if (g.masks.b == Triangle::LOWER) begin = std::max(begin, j);
-            if (g.masks.b == Triangle::UPPER) end = std::min(end, j + 1);
-            const T* a = g.A + i * a_row;
+    auto k_range = [&](int64_t i, int64_t j) {
+        int64_t begin = g.masks.a == Triangle::UPPER ? i : 0;
+        int64_t end = g.masks.a == Triangle::LOWER ? std::min(g.K, i + 1) : g.K;
+        if (g.masks.b == Triangle::LOWER) begin = std::max(begin, j);
+        if (g.masks.b == Triangle::UPPER) end = std::min(end, j + 1);
+        return std::pair{begin, std::max(begin, end)};
+    };
+    auto store = [&](int64_t i, int64_t j, T sum) {
+        T& c = g.C[i * g.ldc + j];
+        c = !kept(g.masks.c, i, j) ? T(0) : g.alpha * sum + (g.beta == T(0) ? T(0) : g.beta * c);
+    };
+    for (int64_t i = 0; i < g.M; ++i) {
+        const T* a = g.A + i * a_row;
+        int64_t j = 0;
+        for (; j + 4 <= g.N && g.masks.b == Triangle::FULL; j += 4) {  // one k range for all four
+            const auto [begin, end] = k_range(i, j);
             const T* b = g.B + j * b_col;
-            T sum = T(0);
-            for (int64_t k = begin; k < end; ++k) sum += a[k * a_k] * b[k * b_k];
-            c = g.alpha * sum + (g.beta == T(0) ? T(0) : g.beta * c);
+            T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int64_t k = begin; k < end; ++k) {
+                const T x = a[k * a_k];
+                const T* row = b + k * b_k;
+                s0 += x * row[0], s1 += x * row[b_col], s2 += x * row[2 * b_col], s3 += x * row[3 * b_col];
+            }
+            store(i, j, s0), store(i, j + 1, s1), store(i, j + 2, s2), store(i, j + 3, s3);
         }
+        for (; j < g.N; ++j) {
+            const auto [begin, end] = k_range(i, j);
+            const T* b = g.B + j * b_col;
+            T sum = 0;
+            for (int64_t k = begin; k < end; ++k) sum += a[k * a_k] * b[k * b_k];
+            store(i, j, sum);
+        }
+    }
 }
 
 // Checks the arguments (an error names `op`), then computes the product: tiny ones as plain

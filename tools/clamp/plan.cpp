@@ -26,8 +26,11 @@ Job make_job(const ExperimentOptions& o, const std::string& name, FewShotRunConf
     FewShotSpec spec;
     spec.run = run;
     spec.probes = std::move(probes);
-    spec.probe_sequences = 1000;  // every 78th sequence of the exhaustive set at each evaluation
-    spec.final_sequences = 9800;  // every 8th at the end
+    // Over training only the train split and no probes, unless a page plots more (the main, none
+    // and sweep runs say so): scoring costs as much as training in the short runs otherwise.
+    spec.run.eval_splits = {FewShotSplit::TRAIN};
+    spec.probe_sequences = 0;
+    spec.final_sequences = 9800;  // every 8th sequence of the exhaustive set, at the end
     return {name, spec, o.out_dir + "/runs/" + name};
 }
 
@@ -63,6 +66,7 @@ Job main_job(const ExperimentOptions& o) {
     job.spec.run.snapshots = 1;  // the final model: redundancy and wiring are measured on it
     job.spec.probe_sequences = 2000;
     job.spec.final_sequences = 0;  // all 78,400
+    job.spec.run.eval_splits = default_run().eval_splits;
     return job;
 }
 
@@ -75,8 +79,10 @@ std::vector<Job> clamped_jobs(const ExperimentOptions& o, const KeyHeads& h) {
         {"match_clamp", join({only, induction_clamp(h.induction)})},
     };
     const FewShotRunConfig run = default_run();
+    Job none = make_job(o, "none", run, CLAMPED_RUN_SEQUENCES, only, progress);
+    none.spec.probe_sequences = 1000;  // the progress page plots its probes
     return {
-        make_job(o, "none", run, CLAMPED_RUN_SEQUENCES, only, progress),
+        none,
         make_job(o, "pt", run, CLAMPED_RUN_SEQUENCES, join({only, previous_token_clamp(h.previous_token)})),
         make_job(o, "layer1", run, CLAMPED_RUN_SEQUENCES, join({only, layer1_clamp()})),
         make_job(o, "match", run, CLAMPED_RUN_SEQUENCES, join({only, induction_clamp(h.induction)})),
@@ -98,6 +104,7 @@ std::vector<Job> sweep_jobs(const ExperimentOptions& o, const KeyHeads& h) {
         char name[32];
         std::snprintf(name, sizeof name, "sweep-s%.2f", s);
         jobs.push_back(make_job(o, name, default_run(), 6e5, induction_clamp(h.induction, s)));
+        jobs.back().spec.run.eval_splits = {FewShotSplit::TRAIN, FewShotSplit::TEST_RELABEL, FewShotSplit::TEST_CLASSES};
     }
     return jobs;
 }

@@ -75,7 +75,7 @@ json::Value evaluation_row(const FewShotEvaluation& e) {
     row["step"] = e.step;
     row["sequences"] = e.sequences;
     row["train_loss"] = std::isfinite(e.train_loss) ? json::Value(e.train_loss) : json::Value();
-    for (size_t s = 0; s < e.splits.size(); ++s) row[split_name(FewShotSplit(s))] = fewshot_metrics_json(e.splits[s]);
+    for (const auto& [split, metrics] : e.splits) row[split_name(split)] = fewshot_metrics_json(metrics);
     return row;
 }
 
