@@ -42,11 +42,16 @@ double learning_time(const json::Value& result) {
 
 double plateau_length(const json::Value& result) {
     const Series s = eval_series(result, "train");
-    const double learned = learning_time(result);
-    if (std::isnan(learned)) return NAN;
-    for (size_t i = 0; i < s.y.size() && s.x[i] < learned; ++i)
-        if (s.y[i] <= 1.1 * std::log(2.0)) return learned - s.x[i];
-    return 0.0;
+    if (s.x.size() < 2) return NAN;
+    int64_t on_plateau = 0;
+    for (double y : s.y) on_plateau += std::fabs(y - std::log(2.0)) <= 0.1 * std::log(2.0);
+    return double(on_plateau) * (s.x[1] - s.x[0]);
+}
+
+std::string sequences_note(const ExperimentOptions& o) {
+    if (o.lr_factor == 1.0) return "Sequences as trained, at the paper's learning rate 1e-5.";
+    return "Sequences as trained, at " + number_text(o.lr_factor) + " × the paper's learning rate (--lr-factor): × " +
+           number_text(o.lr_factor) + " for the paper's sequences at 1e-5.";
 }
 
 std::string palette(size_t i) {

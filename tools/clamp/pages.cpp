@@ -36,7 +36,8 @@ std::string write_clamped_page(const ExperimentOptions& o, const KeyHeads& h, co
     Page page("Clamped training runs (METHODS §8.7)");
     page.paragraph("Heads from the main run: induction head " + head_text(h.induction) + ", previous-token head " +
                    head_text(h.previous_token) + ". Runs other than copy and layer1-copy ablate every other layer-2 "
-                   "head throughout training. The dashed line is ln 2, chance between the two labels in the context.");
+                   "head throughout training. The dashed line is ln 2, chance between the two labels in the context. " +
+                   sequences_note(o));
     page.figure(loss_figure("train loss of the clamped runs", runs, "train").render(),
                 "Loss on the train evaluator (1,000 fixed sequences) against training sequences.");
     std::vector<std::vector<std::string>> rows;
@@ -53,7 +54,7 @@ std::string write_clamped_page(const ExperimentOptions& o, const KeyHeads& h, co
         data.push_back(row);
     }
     page.table({"run", "clamped (subcircuits)", "plateau (sequences)", "loss < 0.4 ln 2 at", "final train loss"}, rows);
-    page.paragraph("Plateau [OURS]: from the first evaluation with train loss <= 1.1 ln 2 to the first below 0.4 ln 2.");
+    page.paragraph("Plateau [OURS]: the sequences spent with train loss within ±10% of ln 2.");
     page.write(o.out_dir + "/clamped.html");
     json::write_file(o.out_dir + "/clamped.json", data);
     std::string summary = "clamped runs:\n";
@@ -124,7 +125,8 @@ std::string write_timing_page(const ExperimentOptions& o, const KeyHeads& h, con
     Page page("Data-dependent phase-change timing (METHODS §8.10)");
     page.paragraph("Conditions: normal (only induction head " + head_text(h.induction) +
                    " active); B = subcircuit B evolving (layer-1 + copy clamps); C = match clamp; B,C = layer-1 clamp. "
-                   "Phase-change time: the first evaluation with train loss < 0.4 ln 2, and the §6.1 window on -loss.");
+                   "Phase-change time: the first evaluation with train loss < 0.4 ln 2, and the §6.1 window on -loss. " +
+                   sequences_note(o));
     std::vector<std::vector<std::string>> rows;
     json::Value data = json::Value::array();
     for (const RunResult& r : runs) {

@@ -24,8 +24,8 @@ Series probe_series(const json::Value& result, const std::string& key, int index
 Series probe_metric(const json::Value& result, const std::string& probe, const std::string& metric);  // probes[i][probe][metric]
 // The first evaluation with train loss < 0.4 ln 2 (the §8.8 learning time; NaN: never).
 double learning_time(const json::Value& result);
-// [OURS] plateau: sequences from the first evaluation with train loss <= 1.1 ln 2 to the learning
-// time (0 when the loss never sits near ln 2 first; NaN when it never drops).
+// [OURS] plateau: the sequences spent with train loss within ±10% of ln 2 (the evaluations there ×
+// the evaluation interval).
 double plateau_length(const json::Value& result);
 
 std::string write_clamped_page(const ExperimentOptions& o, const KeyHeads& h, const std::vector<RunResult>& runs);
