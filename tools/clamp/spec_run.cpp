@@ -1,22 +1,32 @@
 // spec_run.cpp — a few-shot run with its progress probes (METHODS §8.4, §8.7), from a spec.
 #include "tools/clamp/spec_run.h"
 
+#include <algorithm>
 #include <set>
 
 #include "analysis/circuits.h"
 #include "analysis/fewshot_measures.h"
 #include "model/io/file_io.h"
+#include "tensor/rng.h"
 
 namespace induction {
 
 namespace {
 
-// Rows 0, stride, 2·stride, ... of a sequence set.
-FewShotSequences strided_rows(const FewShotSequences& all, int64_t stride) {
+// `count` rows of a sequence set drawn without replacement by a fixed-seed shuffle, in set order.
+// (A stride would not do: the exhaustive set is ordered by class pair, label order and which pair
+// is the query, so every 8th row is always the same query position and label orders.)
+FewShotSequences sampled_rows(const FewShotSequences& all, int64_t count) {
+    std::vector<int64_t> order(size_t(all.count));
+    for (int64_t i = 0; i < all.count; ++i) order[size_t(i)] = i;
+    Rng rng(/*seed=*/0);
+    for (int64_t i = 0; i < count; ++i) std::swap(order[size_t(i)], order[size_t(rng.next_int(i, all.count))]);
+    order.resize(size_t(count));
+    std::sort(order.begin(), order.end());
     FewShotSequences out;
     out.context_pairs = all.context_pairs;
     const int64_t per_row = all.context_pairs + 1;
-    for (int64_t i = 0; i < all.count; i += stride) {
+    for (int64_t i : order) {
         auto copy = [&](auto& to, const auto& from, int64_t width) {
             if (!from.empty()) to.insert(to.end(), from.begin() + i * width, from.begin() + (i + 1) * width);
         };
@@ -83,7 +93,7 @@ json::Value evaluation_row(const FewShotEvaluation& e) {
 
 std::vector<FewShotInputs> exhaustive_chunks(const FewShotTask& task, int64_t count, int64_t chunk) {
     const FewShotSequences all = task.exhaustive();
-    const FewShotSequences rows = count > 0 && count < all.count ? strided_rows(all, all.count / count) : all;
+    const FewShotSequences rows = count > 0 && count < all.count ? sampled_rows(all, count) : all;
     std::vector<FewShotInputs> chunks;
     for (int64_t begin = 0; begin < rows.count; begin += chunk)
         chunks.push_back(task.inputs(rows, begin, std::min(rows.count, begin + chunk)));

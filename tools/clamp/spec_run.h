@@ -3,11 +3,11 @@
 //
 // A spec is {"run": <FewShotRunConfig>, "probe_sequences": N, "final_sequences": M,
 // "probes": [{"name", "clamps"}]}.
-// At every evaluation the run measures, on a fixed subset of the §8.4 exhaustive set (every k-th
-// of its 78,400 sequences): the induction strength of every last-layer head, the previous-token
+// At every evaluation the run measures, on a fixed subset of the §8.4 exhaustive set (a seeded
+// sample of its 78,400 sequences): the induction strength of every last-layer head, the previous-token
 // attention of every first-layer head, the K-/V-composition scores of every head pair, and the
 // loss and accuracy under each probe's evaluation-time clamps (§8.5: progress measures). At the
-// end it scores the exhaustive set (or every k-th of it, final_sequences of them). Everything lands in the run directory: config.json,
+// end it scores the exhaustive set (or a seeded sample of final_sequences of it). Everything lands in the run directory: config.json,
 // clamps.json, spec.json, eval.csv, result.json and snapshots/.
 #pragma once
 
@@ -26,7 +26,7 @@ struct ProbeClamp {
 
 struct FewShotSpec {
     FewShotRunConfig run;
-    int64_t probe_sequences = 2000;  // of the exhaustive set, evenly strided
+    int64_t probe_sequences = 2000;  // of the exhaustive set, a seeded sample
     int64_t final_sequences = 0;     // scored at the end (0: all 78,400)
     std::vector<ProbeClamp> probes;
 

@@ -124,7 +124,7 @@ std::string write_redundancy_page(const ExperimentOptions& o, const KeyHeads& h,
 
 std::string write_wiring_page(const ExperimentOptions& o, const KeyHeads& h) {
     const MainModel main = load_main(o);
-    // 264 passes with preservation: a 1-in-8 subset of the exhaustive set (9,800 sequences).
+    // 264 passes with preservation: a seeded sample of 9,800 sequences of the exhaustive set.
     const std::vector<FewShotInputs> chunks = exhaustive_chunks(main.task, 9800, 4096);
     const WiringTable table = wiring_table(main.model, chunks, 0, h.induction.layer);
     const WiringSets sets = wiring_sets(main.model, chunks, 0, h.induction.layer, h.pt_heads);
