@@ -59,11 +59,10 @@ std::vector<Job> single_head_jobs(const ExperimentOptions& o, const KeyHeads& he
 std::vector<Job> pair_jobs(const ExperimentOptions& o, const KeyHeads& heads);
 std::vector<Job> timing_jobs(const ExperimentOptions& o, const KeyHeads& heads);
 std::vector<double> sweep_strengths();  // 0, 0.1, ..., 0.5, 0.55, ..., 1.0
-// (K, L) settings of §8.10 and its four conditions.
+// (K, L) settings of §8.10.
 struct TimingSetting {
     int classes, labels;
 };
 std::vector<TimingSetting> timing_settings();
-std::vector<std::string> timing_conditions();
 
 }  // namespace induction

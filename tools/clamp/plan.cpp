@@ -130,8 +130,6 @@ std::vector<Job> pair_jobs(const ExperimentOptions& o, const KeyHeads& h) {
 
 std::vector<TimingSetting> timing_settings() { return {{50, 5}, {100, 5}, {200, 5}, {50, 10}, {50, 15}}; }
 
-std::vector<std::string> timing_conditions() { return {"normal", "B", "C", "B,C"}; }
-
 std::vector<Job> timing_jobs(const ExperimentOptions& o, const KeyHeads& h) {
     std::vector<Job> jobs;
     for (TimingSetting t : timing_settings()) {
